@@ -1,0 +1,108 @@
+"""The ``mockgpt`` command. Exit codes: 0 ok, 1 failures, 2 usage errors."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import click
+import uvicorn
+
+from mockgpt.app import create_app
+from mockgpt.config import DEFAULT_MODELS, ServerConfig
+from mockgpt.errors import ConfigError
+
+
+@click.group()
+@click.version_option(package_name="mockgpt")
+def main() -> None:
+    """mockgpt: a mock OpenAI-compatible server."""
+
+
+def _split(values: tuple[str, ...]) -> tuple[str, ...]:
+    out: list[str] = []
+    for value in values:
+        out.extend(v.strip() for v in value.split(",") if v.strip())
+    return tuple(out)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--api-key",
+    envvar="MOCKGPT_API_KEY",
+    default=None,
+    help="Require 'Authorization: Bearer KEY' (env MOCKGPT_API_KEY).",
+)
+@click.option(
+    "--models",
+    multiple=True,
+    help="Serve only these models (comma-separated or repeated); others get 404.",
+)
+@click.option(
+    "--ttft-ms",
+    default=0.0,
+    type=click.FloatRange(min=0),
+    show_default=True,
+    help="Time to first token of streams, ms.",
+)
+@click.option(
+    "--tokens-per-second",
+    default=None,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Stream pacing after the first token (default: unpaced).",
+)
+@click.option(
+    "--cors-origin",
+    "cors_origins",
+    multiple=True,
+    help="Allowed browser origin (repeatable); default: any localhost origin.",
+)
+@click.option(
+    "--max-body-bytes",
+    default=8 * 1024 * 1024,
+    type=click.IntRange(min=1),
+    show_default=True,
+    help="Larger request bodies get 413.",
+)
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+)
+def serve(
+    host: str,
+    port: int,
+    api_key: str | None,
+    models: tuple[str, ...],
+    ttft_ms: float,
+    tokens_per_second: float | None,
+    cors_origins: tuple[str, ...],
+    max_body_bytes: int,
+    log_level: str,
+) -> None:
+    """Serve the OpenAI API on HOST:PORT (echo answers by default)."""
+    chosen = _split(models)
+    try:
+        config = ServerConfig(
+            host=host,
+            port=port,
+            api_key=api_key or None,
+            models=chosen or DEFAULT_MODELS,
+            strict_models=bool(chosen),
+            ttft_ms=ttft_ms,
+            tokens_per_second=tokens_per_second or math.inf,
+            cors_origins=_split(cors_origins),
+            max_body_bytes=max_body_bytes,
+            log_level=log_level,
+        )
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    app = create_app(config)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    click.echo(f"mockgpt serving the OpenAI API at http://{shown}:{port}/v1")
+    click.echo(f'  OpenAI(base_url="http://{shown}:{port}/v1", api_key="{api_key or "x"}")')
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=log_level == "debug")

@@ -1,0 +1,88 @@
+"""``ServerConfig``: every setting of a mockgpt server, from the CLI, the environment or code."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from mockgpt.errors import ConfigError
+
+DEFAULT_MODELS: tuple[str, ...] = (
+    "gpt-4o-mini",
+    "gpt-4o",
+    "gpt-4.1",
+    "gpt-4.1-mini",
+    "gpt-4.1-nano",
+    "o3-mini",
+    "gpt-3.5-turbo",
+    "gpt-3.5-turbo-instruct",
+    "text-embedding-3-small",
+    "text-embedding-3-large",
+    "text-embedding-ada-002",
+)
+"""Models listed by ``GET /v1/models`` when none are configured."""
+
+LOCAL_ORIGINS = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?"
+"""Origins allowed by CORS when none are configured: any port on this machine."""
+
+API_KEY_ENV = "MOCKGPT_API_KEY"
+"""Environment variable that sets the required API key, like ``--api-key``."""
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Settings of one mockgpt server.
+
+    Attributes:
+        host: address to bind; 127.0.0.1 by default (never all interfaces unless asked).
+        port: TCP port; 0 picks a free one.
+        scenarios: scenario names or file paths, searched in order.
+        api_key: when set, every ``/v1`` request needs ``Authorization: Bearer <api_key>``.
+        models: the model list; when ``strict_models``, other models get 404.
+        strict_models: True when the list was given explicitly (``--models``).
+        ttft_ms: time to first token of streams, milliseconds (0: none).
+        tokens_per_second: stream pacing after the first token (``math.inf``: unpaced).
+        cors_origins: allowed browser origins; empty means any local origin.
+        max_body_bytes: larger request bodies get 413.
+        journal_size: entries the request journal keeps (oldest dropped first).
+        log_level: uvicorn / logging level name.
+        watch: reload scenario files when they change.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    scenarios: tuple[str, ...] = ()
+    api_key: str | None = None
+    models: tuple[str, ...] = DEFAULT_MODELS
+    strict_models: bool = False
+    ttft_ms: float = 0.0
+    tokens_per_second: float = math.inf
+    cors_origins: tuple[str, ...] = ()
+    max_body_bytes: int = 8 * 1024 * 1024
+    journal_size: int = 1000
+    log_level: str = "info"
+    watch: bool = False
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.ttft_ms < 0:
+            raise ConfigError(f"--ttft-ms must be >= 0, got {self.ttft_ms}")
+        if self.tokens_per_second <= 0:
+            raise ConfigError(f"--tokens-per-second must be > 0, got {self.tokens_per_second}")
+        if self.max_body_bytes <= 0:
+            raise ConfigError(f"--max-body-bytes must be > 0, got {self.max_body_bytes}")
+        if not 0 <= self.port <= 65535:
+            raise ConfigError(f"--port must be 0..65535, got {self.port}")
+
+    @property
+    def paced(self) -> bool:
+        """Whether streams are paced (a time to first token or a token rate is set)."""
+        return self.ttft_ms > 0 or not math.isinf(self.tokens_per_second)
+
+    @staticmethod
+    def api_key_from_env(environ: Mapping[str, str] | None = None) -> str | None:
+        """The API key from ``MOCKGPT_API_KEY``, or None."""
+        value = (os.environ if environ is None else environ).get(API_KEY_ENV)
+        return value or None

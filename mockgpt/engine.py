@@ -1,0 +1,99 @@
+"""The engine: from a validated request to a stream of events.
+
+``Engine.answer(ctx)`` picks the responder (the fallback backend, until scenarios are loaded),
+applies the generation limits and counts usage. Routes render what it yields; nothing here
+knows wire field names.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from mockgpt.backends import Backend, EchoBackend, RequestContext
+from mockgpt.config import ServerConfig
+from mockgpt.errors import RequestRejected
+from mockgpt.events import Event
+from mockgpt.journal import Journal
+from mockgpt.limits import Limiter, limited
+from mockgpt.models import CreateChatCompletionRequest
+from mockgpt.models.chat import content_text
+from mockgpt.sse import dumps
+from mockgpt.tokens import MESSAGE_OVERHEAD_TOKENS, REPLY_PRIMING_TOKENS, count_tokens
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Answer:
+    """The events of one answer, and how they may be sent.
+
+    Attributes:
+        events: canonical events, a ``Finish`` per choice, ``Usage`` last.
+        live: True when events arrive over time and each must be sent as it comes.
+    """
+
+    events: AsyncIterator[Event]
+    live: bool
+
+
+def chat_prompt_tokens(request: CreateChatCompletionRequest) -> int:
+    """Prompt tokens of a chat request.
+
+    Each message's text plus its overhead, the reply priming, and the tools as JSON.
+    """
+    total = REPLY_PRIMING_TOKENS
+    for message in request.messages:
+        total += MESSAGE_OVERHEAD_TOKENS + count_tokens(content_text(message.content))
+        name = getattr(message, "name", None)
+        if name:
+            total += count_tokens(name)
+        for call in getattr(message, "tool_calls", None) or ():
+            total += count_tokens(call.function.name) + count_tokens(call.function.arguments)
+    if request.tools:
+        total += count_tokens(dumps([t.model_dump(by_alias=True) for t in request.tools]).decode())
+    return total
+
+
+class Engine:
+    """Answers requests; holds the state a server keeps between them (journal, errors).
+
+    Args:
+        config: the server's settings.
+    """
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.journal = Journal(config.journal_size)
+        self.fallback: Backend = EchoBackend()
+        self.errors: list[BaseException] = []
+        """Exceptions raised while serving (each also answered with a 500 envelope)."""
+
+    def check_model(self, model: str) -> None:
+        """Refuse a model outside a fixed model list.
+
+        Raises:
+            RequestRejected: 404 ``model_not_found`` when ``strict_models`` and ``model`` is
+                not listed.
+        """
+        if self.config.strict_models and model not in self.config.models:
+            raise RequestRejected(
+                404,
+                f"The model `{model}` does not exist or you do not have access to it.",
+                code="model_not_found",
+            )
+
+    def choose(self, ctx: RequestContext) -> Backend:
+        """The backend that answers ``ctx``."""
+        return self.fallback
+
+    def answer(self, ctx: RequestContext, *, limiter: Limiter) -> Answer:
+        """The events answering ``ctx``, cut by ``limiter`` and ending with ``Usage``."""
+        backend = self.choose(ctx)
+        return Answer(limited(backend.respond(ctx), limiter), live=backend.live)
+
+    def reset(self) -> None:
+        """Forget the journal and the recorded errors."""
+        self.journal.clear()
+        self.errors.clear()

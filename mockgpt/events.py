@@ -1,0 +1,70 @@
+"""Canonical events: what an answer is, independent of its wire format.
+
+A backend yields these; a renderer (``mockgpt.render``) turns them into a ``ChatCompletion``,
+a ``ChatCompletionChunk`` stream or a legacy ``text_completion``. Each event names the
+choice it belongs to (``choice``, 0 ..< n), so ``n > 1`` answers interleave freely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from mockgpt.types import FinishReason
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """A piece of the assistant's text content for one choice."""
+
+    text: str
+    choice: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A fragment of one tool call.
+
+    The first fragment of a call carries ``id`` and ``name``; later fragments carry only more
+    ``arguments`` text. ``index`` numbers the calls of one choice 0, 1, 2, ...; the joined
+    ``arguments`` of a call is a JSON text.
+    """
+
+    index: int
+    arguments: str
+    id: str | None = None
+    name: str | None = None
+    choice: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A piece of a refusal message (``message.refusal``) for one choice."""
+
+    text: str
+    choice: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    """The end of one choice, with its ``finish_reason``; exactly once per choice."""
+
+    reason: FinishReason
+    choice: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts of the whole answer (all choices), in tokens."""
+
+    prompt_tokens: int
+    completion_tokens: int
+
+    @property
+    def total_tokens(self) -> int:
+        """``prompt_tokens + completion_tokens``."""
+        return self.prompt_tokens + self.completion_tokens
+
+
+Event: TypeAlias = TextDelta | ToolCallDelta | Refusal | Finish | Usage
+"""Any canonical event."""

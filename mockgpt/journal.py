@@ -1,0 +1,103 @@
+"""The request journal: what came in and what went out, in order, bounded in size."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from mockgpt.types import JSONObject, JSONValue
+
+
+@dataclass
+class JournalEntry:
+    """One request and its response.
+
+    Attributes:
+        request_id: the ``x-request-id`` sent back.
+        method: HTTP method.
+        path: URL path, e.g. ``/v1/chat/completions``.
+        headers: request headers, lower-case names (``authorization`` is masked).
+        body: the request body bytes.
+        status: response status; 0 while the response has not started.
+        response_body: the bytes sent (for a stream, every SSE event sent).
+        stream: whether the response was an SSE stream.
+        started: Unix time in seconds when the request arrived.
+        duration_ms: milliseconds until the response ended.
+        disconnected: whether the client went away before the response ended.
+        complete: whether the whole response was sent.
+        stub: id of the stub that answered, None for the fallback.
+        misses: for each stub that did not match, why (stub id -> reason).
+    """
+
+    request_id: str
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    status: int = 0
+    response_body: bytes = b""
+    stream: bool = False
+    started: float = field(default_factory=time.time)
+    duration_ms: float = 0.0
+    disconnected: bool = False
+    complete: bool = False
+    stub: str | None = None
+    misses: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def json(self) -> JSONValue:
+        """The request body decoded as JSON, or None if it is not JSON."""
+        try:
+            value: JSONValue = json.loads(self.body)
+        except ValueError:
+            return None
+        return value
+
+    def to_dict(self) -> JSONObject:
+        """A JSON-ready view of the entry (bodies as text)."""
+        return {
+            "request_id": self.request_id,
+            "method": self.method,
+            "path": self.path,
+            "headers": dict(self.headers),
+            "body": self.body.decode("utf-8", "replace"),
+            "status": self.status,
+            "response_body": self.response_body.decode("utf-8", "replace"),
+            "stream": self.stream,
+            "started": self.started,
+            "duration_ms": self.duration_ms,
+            "disconnected": self.disconnected,
+            "complete": self.complete,
+            "stub": self.stub,
+            "misses": dict(self.misses),
+        }
+
+
+class Journal:
+    """The last ``size`` requests in arrival order. Safe to read from another thread."""
+
+    def __init__(self, size: int = 1000) -> None:
+        self._entries: deque[JournalEntry] = deque(maxlen=size)
+        self._lock = threading.Lock()
+
+    def record(self, entry: JournalEntry) -> JournalEntry:
+        """Append ``entry`` (dropping the oldest when full) and return it."""
+        with self._lock:
+            self._entries.append(entry)
+        return entry
+
+    def entries(self) -> list[JournalEntry]:
+        """A snapshot of the entries, oldest first."""
+        with self._lock:
+            return list(self._entries)
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)

@@ -1,0 +1,157 @@
+"""Generation limits applied to any backend's events: ``max_tokens`` and ``stop``.
+
+It also counts the ``Usage`` event when the backend gives none.
+
+Spec: ``CreateChatCompletionRequest.max_completion_tokens`` ("an upper bound for the number of
+tokens that can be generated"; hitting it gives ``finish_reason: "length"``) and ``stop``
+("the returned text will not contain the stop sequence"; ``finish_reason: "stop"``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from dataclasses import dataclass, field
+
+from mockgpt.events import Event, Finish, Refusal, TextDelta, ToolCallDelta, Usage
+from mockgpt.tokens import count_tokens, prefix_tokens, split_tokens
+from mockgpt.types import FinishReason
+
+
+@dataclass
+class _ChoiceState:
+    text: str = ""
+    pieces: list[str] = field(default_factory=list)
+    sent: int = 0
+    other_tokens: int = 0
+    done: bool = False
+
+
+class Limiter:
+    """Cuts each choice at ``max_tokens`` and before a stop sequence; counts usage.
+
+    Text is held back only while its tail could still become a stop sequence, so a stream
+    keeps flowing. ``feed`` takes one event and returns the events to pass on; ``close``
+    returns the ``Usage`` event (the backend's own, or counted here).
+
+    Args:
+        n: number of choices.
+        max_tokens: completion tokens per choice, None for no limit.
+        stops: stop sequences (non-empty strings).
+        prompt_tokens: tokens of the prompt, for the usage count.
+    """
+
+    def __init__(
+        self, *, n: int, max_tokens: int | None, stops: Sequence[str], prompt_tokens: int
+    ) -> None:
+        self.max_tokens = max_tokens
+        self.stops = tuple(stops)
+        self.prompt_tokens = prompt_tokens
+        self.choices = [_ChoiceState() for _ in range(n)]
+        self.usage: Usage | None = None
+
+    def _budget(self, state: _ChoiceState) -> int | None:
+        if self.max_tokens is None:
+            return None
+        return max(self.max_tokens - state.other_tokens, 0)
+
+    def _release(
+        self, state: _ChoiceState, index: int, final: bool
+    ) -> tuple[str, FinishReason | None]:
+        """Text of this choice that can go out now, and a finish reason if it ended."""
+        text = state.text
+        end = len(text)
+        reason: FinishReason | None = None
+        stop_at = min((i for i in (text.find(s) for s in self.stops) if i >= 0), default=-1)
+        if stop_at >= 0:
+            end, reason = stop_at, "stop"
+        elif not final:
+            for stop in self.stops:
+                for k in range(min(len(stop) - 1, len(text)), 0, -1):
+                    if text.endswith(stop[:k]):
+                        end = min(end, len(text) - k)
+                        break
+        budget = self._budget(state)
+        if budget is not None and len(state.pieces) > budget:
+            # The first `budget` pieces are final: more text follows them.
+            allowed = sum(len(p) for p in state.pieces[:budget])
+            if allowed <= (stop_at if stop_at >= 0 else len(text)):
+                end, reason = allowed, "length"
+        piece = text[state.sent : max(end, state.sent)]
+        state.sent = max(end, state.sent)
+        return piece, reason
+
+    def _add_text(self, state: _ChoiceState, text: str) -> None:
+        tail = state.pieces.pop() if state.pieces else ""
+        state.pieces.extend(split_tokens(tail + text))
+        state.text += text
+
+    def _finish(self, state: _ChoiceState, index: int, reason: FinishReason) -> list[Event]:
+        state.done = True
+        return [Finish(reason, index)]
+
+    def feed(self, event: Event) -> list[Event]:
+        """The events to pass on for ``event``."""
+        if isinstance(event, Usage):
+            self.usage = event
+            return []
+        index = event.choice
+        state = self.choices[index]
+        if state.done:
+            return []
+        out: list[Event] = []
+        if isinstance(event, TextDelta):
+            self._add_text(state, event.text)
+            piece, reason = self._release(state, index, final=False)
+            if piece:
+                out.append(TextDelta(piece, index))
+            if reason:
+                out.extend(self._finish(state, index, reason))
+            return out
+        # Any other event ends the text run: what was held back goes out first.
+        piece, reason = self._release(state, index, final=True)
+        if piece:
+            out.append(TextDelta(piece, index))
+        if reason:
+            return [*out, *self._finish(state, index, reason)]
+        if isinstance(event, Finish):
+            return [*out, *self._finish(state, index, event.reason)]
+        budget = self._budget(state)
+        if isinstance(event, ToolCallDelta):
+            cost = count_tokens(event.arguments)
+        else:
+            assert isinstance(event, Refusal)
+            cost = count_tokens(event.text)
+        text_tokens = count_tokens(state.text[: state.sent])
+        if budget is not None and text_tokens + cost > budget:
+            keep = max(budget - text_tokens, 0)
+            if isinstance(event, ToolCallDelta):
+                cut: Event = ToolCallDelta(
+                    event.index, prefix_tokens(event.arguments, keep), event.id, event.name, index
+                )
+            else:
+                cut = Refusal(prefix_tokens(event.text, keep), index)
+            state.other_tokens += keep
+            return [*out, cut, *self._finish(state, index, "length")]
+        state.other_tokens += cost
+        return [*out, event]
+
+    def close(self) -> list[Event]:
+        """Flush choices the backend left open (each gets ``stop``) and give the ``Usage``."""
+        out: list[Event] = []
+        for index, state in enumerate(self.choices):
+            if not state.done:
+                out.extend(self.feed(Finish("stop", index)))
+        if self.usage is None:
+            completion = sum(count_tokens(s.text[: s.sent]) + s.other_tokens for s in self.choices)
+            self.usage = Usage(self.prompt_tokens, completion)
+        out.append(self.usage)
+        return out
+
+
+async def limited(events: AsyncIterable[Event], limiter: Limiter) -> AsyncIterator[Event]:
+    """``events`` passed through ``limiter``, ending with its ``Usage`` event."""
+    async for event in events:
+        for out in limiter.feed(event):
+            yield out
+    for out in limiter.close():
+        yield out

@@ -1,0 +1,243 @@
+"""Events -> ``ChatCompletion`` or a stream of ``ChatCompletionChunk``.
+
+Spec: ``CreateChatCompletionResponse``, ``CreateChatCompletionStreamResponse``.
+
+Both renderers read the same events, so joining the deltas of the stream gives exactly the
+non-streamed message, tool calls, finish reasons and usage.
+
+Stream shape, per choice: a first chunk with ``delta.role == "assistant"`` (``content: ""``
+before text, ``content: null`` with the first tool-call fragment or before a refusal), then one
+chunk per event, then a chunk with an empty ``delta`` and the ``finish_reason``. With
+``stream_options.include_usage`` every chunk has ``"usage": null`` and one last chunk has
+``"choices": []`` and the usage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mockgpt.events import Event, Finish, Refusal, TextDelta, ToolCallDelta, Usage
+from mockgpt.render.logprobs import chat_logprobs
+from mockgpt.types import JSONObject, JSONValue
+
+
+@dataclass(frozen=True)
+class ChatMeta:
+    """What every object of one answer shares.
+
+    Attributes:
+        id: ``chatcmpl-...``, the same on every chunk.
+        created: Unix time in seconds, the same on every chunk.
+        model: the model name echoed back.
+        system_fingerprint: ``fp_...``.
+        logprobs: whether ``logprobs`` were asked for.
+        top_logprobs: alternatives per token, 0..20.
+        include_usage: ``stream_options.include_usage``.
+    """
+
+    id: str
+    created: int
+    model: str
+    system_fingerprint: str
+    logprobs: bool = False
+    top_logprobs: int = 0
+    include_usage: bool = False
+
+
+def usage_object(usage: Usage) -> JSONObject:
+    """``CompletionUsage`` with its token details (all counts in tokens)."""
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": 0,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
+    }
+
+
+@dataclass
+class _Choice:
+    content: list[str] = field(default_factory=list)
+    refusal: list[str] = field(default_factory=list)
+    tool_calls: list[JSONObject] = field(default_factory=list)
+    logprobs: list[JSONValue] = field(default_factory=list)
+    finish_reason: str | None = None
+
+
+class ChatCompletionBuilder:
+    """Folds events into one ``ChatCompletion`` object (``stream: false``)."""
+
+    def __init__(self, meta: ChatMeta, n: int) -> None:
+        self.meta = meta
+        self.choices = [_Choice() for _ in range(n)]
+        self.usage: Usage | None = None
+
+    def feed(self, event: Event) -> None:
+        """Take one event into the answer."""
+        if isinstance(event, Usage):
+            self.usage = event
+            return
+        choice = self.choices[event.choice]
+        if isinstance(event, TextDelta):
+            choice.content.append(event.text)
+            if self.meta.logprobs:
+                choice.logprobs.extend(chat_logprobs(event.text, self.meta.top_logprobs))
+        elif isinstance(event, ToolCallDelta):
+            if event.index == len(choice.tool_calls):
+                choice.tool_calls.append(
+                    {
+                        "id": event.id,
+                        "type": "function",
+                        "function": {"name": event.name, "arguments": event.arguments},
+                    }
+                )
+            else:
+                function = choice.tool_calls[event.index]["function"]
+                assert isinstance(function, dict)
+                function["arguments"] = f"{function['arguments']}{event.arguments}"
+        elif isinstance(event, Refusal):
+            choice.refusal.append(event.text)
+        elif isinstance(event, Finish):
+            choice.finish_reason = event.reason
+
+    def build(self) -> JSONObject:
+        """The ``ChatCompletion`` body."""
+        choices: list[JSONValue] = []
+        for index, choice in enumerate(self.choices):
+            has_other = bool(choice.tool_calls or choice.refusal)
+            message: JSONObject = {
+                "role": "assistant",
+                "content": "".join(choice.content) if choice.content or not has_other else None,
+                "refusal": "".join(choice.refusal) if choice.refusal else None,
+                "annotations": [],
+            }
+            if choice.tool_calls:
+                message["tool_calls"] = list(choice.tool_calls)
+            choices.append(
+                {
+                    "index": index,
+                    "message": message,
+                    "logprobs": (
+                        {"content": choice.logprobs, "refusal": None}
+                        if self.meta.logprobs
+                        else None
+                    ),
+                    "finish_reason": choice.finish_reason or "stop",
+                }
+            )
+        usage = self.usage or Usage(0, 0)
+        return {
+            "id": self.meta.id,
+            "object": "chat.completion",
+            "created": self.meta.created,
+            "model": self.meta.model,
+            "choices": choices,
+            "usage": usage_object(usage),
+            "service_tier": "default",
+            "system_fingerprint": self.meta.system_fingerprint,
+        }
+
+
+class ChatChunkRenderer:
+    """Turns events into ``ChatCompletionChunk`` objects (``stream: true``), one event at a time.
+
+    ``feed`` returns the chunks an event produces (the role chunk comes with the first event of
+    each choice); ``close`` returns the usage chunk when ``include_usage`` asked for it.
+    """
+
+    def __init__(self, meta: ChatMeta, n: int) -> None:
+        self.meta = meta
+        self.n = n
+        self._started = [False] * n
+        self._usage: Usage | None = None
+
+    def _chunk(self, choice: JSONObject) -> JSONObject:
+        chunk: JSONObject = {
+            "id": self.meta.id,
+            "object": "chat.completion.chunk",
+            "created": self.meta.created,
+            "model": self.meta.model,
+            "service_tier": "default",
+            "system_fingerprint": self.meta.system_fingerprint,
+            "choices": [choice],
+        }
+        if self.meta.include_usage:
+            chunk["usage"] = None
+        return chunk
+
+    def _start(self, index: int, first: Event | None, out: list[JSONObject]) -> None:
+        # Choices open in index order, so the client helper's snapshot list grows 0, 1, 2...
+        for earlier in range(index):
+            if not self._started[earlier]:
+                self._start(earlier, None, out)
+        self._started[index] = True
+        if isinstance(first, ToolCallDelta):
+            return  # the role rides on the first tool-call fragment, as the API sends it
+        delta: JSONObject = {"role": "assistant", "content": "", "refusal": None}
+        if isinstance(first, Refusal):
+            delta = {"role": "assistant", "content": None, "refusal": ""}
+        out.append(
+            self._chunk({"index": index, "delta": delta, "logprobs": None, "finish_reason": None})
+        )
+
+    def feed(self, event: Event) -> list[JSONObject]:
+        """The chunks for one event (none for ``Usage``, which waits for ``close``)."""
+        if isinstance(event, Usage):
+            self._usage = event
+            return []
+        out: list[JSONObject] = []
+        index = event.choice
+        first = not self._started[index]
+        if first:
+            self._start(index, event, out)
+        logprobs: JSONValue = None
+        if isinstance(event, TextDelta):
+            delta: JSONObject = {"content": event.text}
+            if self.meta.logprobs:
+                logprobs = {
+                    "content": chat_logprobs(event.text, self.meta.top_logprobs),
+                    "refusal": None,
+                }
+        elif isinstance(event, ToolCallDelta):
+            fragment: JSONObject
+            if event.id is not None or event.name is not None:
+                fragment = {
+                    "index": event.index,
+                    "id": event.id,
+                    "type": "function",
+                    "function": {"name": event.name, "arguments": event.arguments},
+                }
+            else:
+                fragment = {"index": event.index, "function": {"arguments": event.arguments}}
+            delta = {"tool_calls": [fragment]}
+            if first:
+                delta = {"role": "assistant", "content": None, "tool_calls": [fragment]}
+        elif isinstance(event, Refusal):
+            delta = {"refusal": event.text}
+        else:
+            out.append(
+                self._chunk(
+                    {"index": index, "delta": {}, "logprobs": None, "finish_reason": event.reason}
+                )
+            )
+            return out
+        out.append(
+            self._chunk(
+                {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": None}
+            )
+        )
+        return out
+
+    def close(self) -> list[JSONObject]:
+        """The final usage chunk (``choices: []``) if ``include_usage``, else nothing."""
+        if not self.meta.include_usage:
+            return []
+        chunk = self._chunk({})
+        chunk["choices"] = []
+        chunk["usage"] = usage_object(self._usage or Usage(0, 0))
+        return [chunk]

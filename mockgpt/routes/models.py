@@ -1,0 +1,41 @@
+"""``GET /v1/models`` and ``GET /v1/models/{model}`` (spec: ``ListModelsResponse``, ``Model``)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mockgpt.errors import RequestRejected
+from mockgpt.routes.common import engine_of, json_response
+from mockgpt.types import JSONObject, JSONValue
+
+MODELS_CREATED = 1_700_000_000
+"""``created`` of every listed model: a fixed Unix time, so answers are reproducible."""
+
+
+def model_object(model_id: str) -> JSONObject:
+    """``Model``: ``{"id", "object": "model", "created", "owned_by"}``."""
+    return {"id": model_id, "object": "model", "created": MODELS_CREATED, "owned_by": "mockgpt"}
+
+
+async def list_models(request: Request) -> Response:
+    """The configured models, ``{"object": "list", "data": [Model, ...]}``."""
+    data: list[JSONValue] = [model_object(m) for m in engine_of(request).config.models]
+    return json_response({"object": "list", "data": data})
+
+
+async def retrieve_model(request: Request) -> Response:
+    """One configured model; ids may contain ``/`` or ``:``.
+
+    Raises:
+        RequestRejected: 404 ``model_not_found`` for a model not in the list.
+    """
+    model_id = request.path_params["model"]
+    if model_id not in engine_of(request).config.models:
+        raise RequestRejected(
+            404,
+            f"The model '{model_id}' does not exist",
+            param="model",
+            code="model_not_found",
+        )
+    return json_response(model_object(model_id))

@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
+import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -20,17 +22,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from watchfiles import awatch
 
 from mockgpt.config import LOCAL_ORIGINS, ServerConfig
 from mockgpt.engine import Engine
-from mockgpt.errors import RequestRejected
+from mockgpt.errors import RequestRejected, ScenarioError
+from mockgpt.faults import ConnectionDropped
 from mockgpt.journal import JournalEntry
+from mockgpt.quirks import quirk_error
 from mockgpt.routes import admin
 from mockgpt.routes.chat import create_chat_completion
-from mockgpt.routes.common import json_response
 from mockgpt.routes.completions import create_completion
 from mockgpt.routes.embeddings import create_embedding
 from mockgpt.routes.models import list_models, retrieve_model
+from mockgpt.scenarios import load_scenario, resolve_scenario
 from mockgpt.sse import dumps
 
 logger = logging.getLogger(__name__)
@@ -100,6 +105,7 @@ class OpenAIEnvelopeMiddleware:
         if "authorization" in headers:
             headers["authorization"] = "Bearer ***"
         entry = JournalEntry(request_id, scope["method"], path, headers, b"")
+        scope["mockgpt.entry"] = entry
         body_parts: list[bytes] = []
         sent_parts: list[bytes] = []
 
@@ -148,6 +154,8 @@ class OpenAIEnvelopeMiddleware:
         """Run the app; a bug becomes a journalled 500 envelope (or a closed stream)."""
         try:
             await self.app(scope, receive, send)
+        except ConnectionDropped:
+            raise  # a fault: the server closes the connection on purpose
         except Exception as exc:
             self.engine.errors.append(exc)
             logger.exception("mockgpt failed on %s %s", scope["method"], scope["path"])
@@ -159,7 +167,7 @@ class OpenAIEnvelopeMiddleware:
                 "This is a bug in mockgpt; the server log has the traceback.",
                 type="server_error",
             )
-            await _envelope_response(error)(scope, receive, send)
+            await _envelope_response(error, self.engine.quirks)(scope, receive, send)
 
     def _authorized(self, scope: Scope) -> bool:
         expected = b"bearer " + (self.api_key or "").encode()
@@ -178,17 +186,46 @@ class OpenAIEnvelopeMiddleware:
             "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
         )
         error = RequestRejected(401, message, code="invalid_api_key")
-        response = json_response(error.envelope(), status=401)
-        await response(scope, receive, send)
+        await _envelope_response(error, self.engine.quirks)(scope, receive, send)
 
 
-def _envelope_response(exc: RequestRejected) -> Response:
+def _envelope_response(exc: RequestRejected, quirks: frozenset[str] = frozenset()) -> Response:
+    body = exc.envelope()
+    if quirks:
+        body = quirk_error(body, exc.status, quirks)
     return Response(
-        dumps(exc.envelope()),
+        dumps(body),
         status_code=exc.status,
         headers=exc.headers or None,
         media_type="application/json",
     )
+
+
+def _watch_scenarios(engine: Engine) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """A lifespan that reloads the scenario files when they change (``--watch``).
+
+    An invalid new version is logged and the last good one keeps serving.
+    """
+    paths = [resolve_scenario(s) for s in engine.config.scenarios]
+
+    async def reload_on_change() -> None:
+        async for _changes in awatch(*{p.parent for p in paths}):
+            try:
+                scenarios = [load_scenario(p) for p in paths]
+            except ScenarioError as exc:
+                logger.error("scenario not reloaded, keeping the last good version: %s", exc)
+                continue
+            engine.registry.replace_base(scenarios)
+            logger.info("scenarios reloaded: %s", ", ".join(str(p) for p in paths))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with anyio.create_task_group() as group:
+            group.start_soon(reload_on_change)
+            yield
+            group.cancel_scope.cancel()
+
+    return lifespan
 
 
 def create_app(config: ServerConfig | None = None, *, engine: Engine | None = None) -> Starlette:
@@ -206,7 +243,7 @@ def create_app(config: ServerConfig | None = None, *, engine: Engine | None = No
 
     async def rejected(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestRejected)
-        return _envelope_response(exc)
+        return _envelope_response(exc, engine.quirks)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -217,7 +254,7 @@ def create_app(config: ServerConfig | None = None, *, engine: Engine | None = No
             error = RequestRejected(404, f"Invalid URL {what}")
         else:
             error = RequestRejected(exc.status_code, str(exc.detail))
-        return _envelope_response(error)
+        return _envelope_response(error, engine.quirks)
 
     routes: list[BaseRoute] = [
         Route("/health", admin.health, methods=["GET"]),
@@ -236,6 +273,7 @@ def create_app(config: ServerConfig | None = None, *, engine: Engine | None = No
     )
     app = Starlette(
         routes=routes,
+        lifespan=_watch_scenarios(engine) if config.watch and config.scenarios else None,
         middleware=[cors, Middleware(OpenAIEnvelopeMiddleware, engine=engine)],
         exception_handlers={
             RequestRejected: rejected,

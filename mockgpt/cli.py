@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 
@@ -10,7 +11,8 @@ import uvicorn
 
 from mockgpt.app import create_app
 from mockgpt.config import DEFAULT_MODELS, ServerConfig
-from mockgpt.errors import ConfigError
+from mockgpt.errors import ConfigError, ScenarioError
+from mockgpt.scenarios import Scenario, builtin_names, load_scenario, validate_files
 
 
 @click.group()
@@ -28,6 +30,15 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option(
+    "--scenario",
+    "scenarios",
+    multiple=True,
+    metavar="NAME_OR_PATH",
+    help="Scenario file or built-in name (repeatable; searched in order). "
+    "Default: the built-in 'default' scenario.",
+)
+@click.option("--watch", is_flag=True, help="Reload scenario files when they change.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option(
     "--api-key",
@@ -74,6 +85,8 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
 )
 def serve(
     host: str,
+    scenarios: tuple[str, ...],
+    watch: bool,
     port: int,
     api_key: str | None,
     models: tuple[str, ...],
@@ -88,6 +101,8 @@ def serve(
     try:
         config = ServerConfig(
             host=host,
+            scenarios=scenarios or ("default",),
+            watch=watch,
             port=port,
             api_key=api_key or None,
             models=chosen or DEFAULT_MODELS,
@@ -101,8 +116,42 @@ def serve(
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except ScenarioError as exc:
+        raise click.UsageError(f"invalid scenario: {exc}") from exc
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     click.echo(f"mockgpt serving the OpenAI API at http://{shown}:{port}/v1")
     click.echo(f'  OpenAI(base_url="http://{shown}:{port}/v1", api_key="{api_key or "x"}")')
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=log_level == "debug")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def validate(files: tuple[str, ...]) -> None:
+    """Check scenario FILES; print each error as file:line: field: reason (exit 1 on any)."""
+    errors = validate_files(files)
+    for error in errors:
+        click.echo(str(error), err=True)
+    if errors:
+        raise SystemExit(1)
+    click.echo(f"{len(files)} scenario file(s) valid")
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (for editors: see README)."""
+    document = Scenario.model_json_schema(by_alias=True)
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    click.echo(json.dumps(document, indent=2))
+
+
+@main.command(name="scenarios")
+def list_scenarios() -> None:
+    """List the built-in scenarios by name."""
+    for name in builtin_names():
+        try:
+            description = load_scenario(name).description or ""
+        except ScenarioError as exc:
+            description = f"(invalid: {exc})"
+        click.echo(f"{name:32} {description}".rstrip())

@@ -1,8 +1,8 @@
 """The engine: from a validated request to a stream of events.
 
-``Engine.answer(ctx)`` picks the responder (the fallback backend, until scenarios are loaded),
-applies the generation limits and counts usage. Routes render what it yields; nothing here
-knows wire field names.
+``Engine.select(ctx)`` picks the stub (or the fallback) that answers; ``Engine.answer`` runs
+its backend through the generation limits and counts usage. Routes render what it yields;
+nothing here knows wire field names.
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ from mockgpt.journal import Journal
 from mockgpt.limits import Limiter, limited
 from mockgpt.models import CreateChatCompletionRequest
 from mockgpt.models.chat import content_text
+from mockgpt.scenarios import load_scenario
+from mockgpt.scenarios.matchers import MatchInput
+from mockgpt.scenarios.registry import Selection, StubRegistry
 from mockgpt.sse import dumps
 from mockgpt.tokens import MESSAGE_OVERHEAD_TOKENS, REPLY_PRIMING_TOKENS, count_tokens
 
@@ -57,18 +60,28 @@ def chat_prompt_tokens(request: CreateChatCompletionRequest) -> int:
 
 
 class Engine:
-    """Answers requests; holds the state a server keeps between them (journal, errors).
+    """Answers requests; holds what a server keeps between them: stubs, journal, errors.
 
     Args:
-        config: the server's settings.
+        config: the server's settings; its scenarios are loaded here.
+
+    Raises:
+        ScenarioError: a scenario named in ``config.scenarios`` is missing or invalid.
     """
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self.journal = Journal(config.journal_size)
         self.fallback: Backend = EchoBackend()
+        self.registry = StubRegistry(load_scenario(s) for s in config.scenarios)
         self.errors: list[BaseException] = []
         """Exceptions raised while serving (each also answered with a 500 envelope)."""
+
+    @property
+    def quirks(self) -> frozenset[str]:
+        """Quirks of the loaded scenarios (those that apply before any stub is chosen)."""
+        quirks: frozenset[str] = self.registry.quirks
+        return quirks
 
     def check_model(self, model: str) -> None:
         """Refuse a model outside a fixed model list.
@@ -84,16 +97,25 @@ class Engine:
                 code="model_not_found",
             )
 
-    def choose(self, ctx: RequestContext) -> Backend:
-        """The backend that answers ``ctx``."""
-        return self.fallback
+    def select(self, ctx: RequestContext) -> Selection:
+        """Choose the stub (or fallback) that answers ``ctx``; sets ``ctx.quirks``.
 
-    def answer(self, ctx: RequestContext, *, limiter: Limiter) -> Answer:
+        Raises:
+            RequestRejected: as ``StubRegistry.select`` does.
+        """
+        selection = self.registry.select(
+            MatchInput(ctx.endpoint, ctx.body, ctx.headers), self.fallback
+        )
+        ctx.quirks = selection.quirks
+        return selection
+
+    def answer(self, selection: Selection, ctx: RequestContext, *, limiter: Limiter) -> Answer:
         """The events answering ``ctx``, cut by ``limiter`` and ending with ``Usage``."""
-        backend = self.choose(ctx)
+        backend = selection.backend
         return Answer(limited(backend.respond(ctx), limiter), live=backend.live)
 
     def reset(self) -> None:
-        """Forget the journal and the recorded errors."""
+        """Forget run-time stubs, call counts, chaos state, the journal and recorded errors."""
+        self.registry.reset()
         self.journal.clear()
         self.errors.clear()

@@ -19,11 +19,20 @@ DONE = b"data: [DONE]\n\n"
 """The sentinel event that ends a chat or legacy completion stream."""
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_dumps_ascii = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def dumps(value: JSONValue) -> bytes:
-    """Compact one-line JSON, UTF-8 (a JSON string never contains a raw newline)."""
-    return _dumps(value).encode()
+    """Compact one-line JSON, UTF-8 (a JSON string never contains a raw newline).
+
+    A lone surrogate (a request may send ``"\\ud800"``) has no UTF-8 form; a value holding
+    one is written with ``\\u`` escapes instead, so it still round-trips.
+    """
+    text = _dumps(value)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return _dumps_ascii(value).encode()
 
 
 def encode_sse(data: JSONValue | bytes, *, event: str | None = None) -> bytes:
@@ -77,11 +86,11 @@ async def pace(
         clock: ``Clock.sleep(seconds)``; tests pass a fake clock and never wait.
 
     Raises:
-        ValueError: if ``tokens_per_second`` <= 0 or ``ttft_ms`` < 0.
+        ValueError: if ``tokens_per_second`` <= 0 or ``ttft_ms`` < 0 (or either is NaN).
     """
-    if tokens_per_second <= 0:
+    if not tokens_per_second > 0:  # also NaN, which would sleep forever
         raise ValueError(f"tokens_per_second must be > 0, got {tokens_per_second}")
-    if ttft_ms < 0:
+    if not ttft_ms >= 0:
         raise ValueError(f"ttft_ms must be >= 0, got {ttft_ms}")
     gap = 0.0 if math.isinf(tokens_per_second) else 1.0 / tokens_per_second
     first = True

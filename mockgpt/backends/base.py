@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol, Union
+from typing import Any, Protocol, Union
 
 from mockgpt.events import Event
 from mockgpt.models import CreateChatCompletionRequest, CreateCompletionRequest
@@ -24,6 +24,7 @@ class RequestContext:
         headers: request headers, lower-case names.
         request_id: the ``x-request-id`` the response carries.
         choices: how many choices to answer (``n``; for legacy completions, prompts x n).
+        quirks: the active quirk names (``mockgpt.quirks``).
     """
 
     endpoint: Endpoint
@@ -32,6 +33,29 @@ class RequestContext:
     headers: Mapping[str, str] = field(default_factory=dict)
     request_id: str = ""
     choices: int = 1
+    quirks: frozenset[str] = frozenset()
+
+    def response_schema(self) -> tuple[str, dict[str, Any] | None]:
+        """The structured output asked for: (``text`` | ``json_object`` | ``json_schema``, schema).
+
+        Reads ``response_format`` (chat) or ``text.format`` (Responses API).
+        """
+        fmt = self.body.get("response_format")
+        text = self.body.get("text")
+        if fmt is None and isinstance(text, dict):
+            fmt = text.get("format")
+        if not isinstance(fmt, dict):
+            return "text", None
+        kind = str(fmt.get("type", "text"))
+        spec = fmt.get("json_schema") if isinstance(fmt.get("json_schema"), dict) else fmt
+        schema = spec.get("schema") if isinstance(spec, dict) else None
+        return kind, schema if isinstance(schema, dict) else None
+
+    @property
+    def seed(self) -> int:
+        """The request's ``seed``, 0 when none."""
+        seed = self.body.get("seed")
+        return seed if isinstance(seed, int) and not isinstance(seed, bool) else 0
 
 
 class Backend(Protocol):

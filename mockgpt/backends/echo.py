@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import AsyncIterator
 
 from mockgpt.backends.base import RequestContext
-from mockgpt.events import Event, Finish, TextDelta
+from mockgpt.events import Event, Finish, TextDelta, ToolCallDelta
 from mockgpt.models import CreateChatCompletionRequest
-from mockgpt.models.chat import content_text
+from mockgpt.models.chat import FunctionTool, NamedToolChoice, content_text
+from mockgpt.structured import value_for_schema
 from mockgpt.tokens import split_tokens
 
 
@@ -19,7 +22,13 @@ def last_user_text(request: CreateChatCompletionRequest) -> str:
     return ""
 
 
-def prompt_of(ctx: RequestContext, choice: int) -> str:
+def tool_call_id(ctx: RequestContext, choice: int, index: int) -> str:
+    """A tool call id unique to this request, choice and call: ``call_<24 hex>``."""
+    seed = f"{ctx.request_id}:{choice}:{index}".encode()
+    return "call_" + hashlib.sha256(seed).hexdigest()[:24]
+
+
+def prompt_of(ctx: RequestContext, choice: int = 0) -> str:
     """The text an answer responds to: the last user message, or the choice's legacy prompt."""
     request = ctx.request
     if isinstance(request, CreateChatCompletionRequest):
@@ -28,18 +37,100 @@ def prompt_of(ctx: RequestContext, choice: int) -> str:
     return prompts[min(choice // request.choice_count, len(prompts) - 1)]
 
 
+def shaped_text(ctx: RequestContext, text: str) -> str:
+    """``text`` as the requested structured output asks for it.
+
+    ``json_object`` gets ``{"text": text}``; ``json_schema`` gets a value generated from the
+    schema (deterministic for the request's ``seed``); plain text stays as it is. The quirk
+    ``response-format-ignored`` keeps the plain text.
+    """
+    if "response-format-ignored" in ctx.quirks:
+        return text
+    kind, schema = ctx.response_schema()
+    if kind == "json_schema":
+        return json.dumps(value_for_schema(schema or {}, ctx.seed), ensure_ascii=False)
+    if kind == "json_object":
+        return json.dumps({"text": text}, ensure_ascii=False)
+    return text
+
+
+def forced_tool_calls(ctx: RequestContext) -> list[tuple[str, str]]:
+    """The (name, arguments JSON) calls a chat request forces with ``tool_choice``.
+
+    ``required`` calls every offered function (only the first when ``parallel_tool_calls`` is
+    false); a named choice calls that function. Arguments are generated from the function's
+    ``parameters`` schema, deterministically for the request's ``seed``. Empty otherwise.
+    """
+    request = ctx.request
+    if not isinstance(request, CreateChatCompletionRequest) or not request.tools:
+        return []
+    functions = [t.function for t in request.tools if isinstance(t, FunctionTool)]
+    choice = request.tool_choice
+    if choice == "required":
+        chosen = functions if request.parallel_tool_calls is not False else functions[:1]
+    elif isinstance(choice, NamedToolChoice):
+        chosen = [f for f in functions if f.name == choice.function.name]
+    else:
+        return []
+    return [
+        (
+            f.name,
+            json.dumps(value_for_schema(f.parameters or {"type": "object"}, ctx.seed)),
+        )
+        for f in chosen
+    ]
+
+
 class EchoBackend:
     """Echoes the prompt back, token by token.
 
     Chat answers with the last user message's text, legacy completions with the prompt.
-    Every choice gets the same text.
+    Every choice gets the same text; a requested JSON format is honoured (``shaped_text``),
+    and a ``tool_choice`` that forces a call gets that call (``forced_tool_calls``).
     """
 
     live = False
 
     async def respond(self, ctx: RequestContext) -> AsyncIterator[Event]:
         """One ``TextDelta`` per token, then ``Finish("stop")``, for each choice in order."""
+        calls = forced_tool_calls(ctx)
+        if calls:
+            for choice in range(ctx.choices):
+                for index, (name, arguments) in enumerate(calls):
+                    call_id = tool_call_id(ctx, choice, index)
+                    pieces = split_tokens(arguments) or [""]
+                    yield ToolCallDelta(index, pieces[0], call_id, name, choice)
+                    for piece in pieces[1:]:
+                        yield ToolCallDelta(index, piece, choice=choice)
+                yield Finish("tool_calls", choice)
+            return
         for choice in range(ctx.choices):
-            for piece in split_tokens(prompt_of(ctx, choice)):
+            for piece in split_tokens(shaped_text(ctx, prompt_of(ctx, choice))):
+                yield TextDelta(piece, choice)
+            yield Finish("stop", choice)
+
+
+_LOREM_TEXT = (
+    "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut "
+    "labore et dolore magna aliqua ut enim ad minim veniam quis nostrud"
+)
+_LOREM: tuple[str, ...] = tuple(_LOREM_TEXT.split())
+
+
+class LoremBackend:
+    """Answers with lorem ipsum words, the same for the same prompt (seeded by its text)."""
+
+    live = False
+    words = _LOREM
+
+    async def respond(self, ctx: RequestContext) -> AsyncIterator[Event]:
+        """Between 8 and 40 words per choice, then ``Finish("stop")``."""
+        import random
+
+        for choice in range(ctx.choices):
+            rng = random.Random(prompt_of(ctx, choice))
+            count = rng.randint(8, 40)
+            text = " ".join(rng.choice(self.words) for _ in range(count)).capitalize() + "."
+            for piece in split_tokens(shaped_text(ctx, text)):
                 yield TextDelta(piece, choice)
             yield Finish("stop", choice)

@@ -14,7 +14,8 @@ from mockgpt.types import JSONObject, JSONValue
 
 
 def _logprob(token: str, rank: int = 0) -> float:
-    digest = hashlib.blake2b(f"{rank}\x00{token}".encode(), digest_size=4).digest()
+    key = f"{rank}\x00{token}".encode("utf-8", "surrogatepass")
+    digest = hashlib.blake2b(key, digest_size=4).digest()
     spread = int.from_bytes(digest, "little") / 2**32
     # The chosen token is likely (-0.0 .. -0.5); alternatives are less so, in rank order.
     return -round(spread * 0.5 + rank * 1.5, 6)
@@ -34,8 +35,12 @@ def _alternatives(token: str, count: int) -> list[str]:
     return out[:count]
 
 
-def _bytes(token: str) -> list[JSONValue]:
-    return list(token.encode())
+def _bytes(token: str) -> JSONValue:
+    # null when the token has no UTF-8 form (a lone surrogate), as the spec allows.
+    try:
+        return list[JSONValue](token.encode())
+    except UnicodeEncodeError:
+        return None
 
 
 def chat_logprobs(text: str, top_logprobs: int) -> list[JSONValue]:
@@ -55,9 +60,7 @@ def chat_logprobs(text: str, top_logprobs: int) -> list[JSONValue]:
         if top_logprobs:
             top.append({"token": token, "logprob": logprob, "bytes": _bytes(token)})
             for rank, alt in enumerate(_alternatives(token, top_logprobs - 1), start=1):
-                top.append(
-                    {"token": alt, "logprob": _logprob(alt, rank), "bytes": list(alt.encode())}
-                )
+                top.append({"token": alt, "logprob": _logprob(alt, rank), "bytes": _bytes(alt)})
         entries.append(
             {"token": token, "logprob": logprob, "bytes": _bytes(token), "top_logprobs": top}
         )

@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from mockgpt.backends import RequestContext
 from mockgpt.engine import chat_prompt_tokens
+from mockgpt.faults import DropResponse
 from mockgpt.limits import Limiter
 from mockgpt.models import CreateChatCompletionRequest, validate_request
 from mockgpt.render.chat import ChatChunkRenderer, ChatCompletionBuilder, ChatMeta
@@ -15,20 +16,19 @@ from mockgpt.routes.common import (
     SSEStream,
     engine_of,
     fingerprint,
-    json_response,
     new_id,
     now,
     read_json,
-    stream_response,
+    serve_generation,
 )
 
 
-async def create_chat_completion(request: Request) -> Response | SSEBody | SSEStream:
+async def create_chat_completion(request: Request) -> Response | SSEBody | SSEStream | DropResponse:
     """Answer a chat completion request (spec: ``POST /chat/completions``).
 
     Raises:
         RequestRejected: 400 for an invalid body, 404 for an unknown model in a fixed list,
-            413 for a body over ``max_body_bytes``.
+            413 for a body over ``max_body_bytes``, or a scripted error.
     """
     engine = engine_of(request)
     body = await read_json(request, engine.config.max_body_bytes)
@@ -50,19 +50,25 @@ async def create_chat_completion(request: Request) -> Response | SSEBody | SSESt
         stops=chat.stop_sequences,
         prompt_tokens=chat_prompt_tokens(chat),
     )
-    answer = engine.answer(ctx, limiter=limiter)
-    meta = ChatMeta(
-        id=new_id("chatcmpl"),
-        created=now(),
-        model=chat.model,
-        system_fingerprint=fingerprint(chat.model),
-        logprobs=bool(chat.logprobs),
-        top_logprobs=chat.top_logprobs or 0,
-        include_usage=chat.include_usage,
+    completion_id, created = new_id("chatcmpl"), now()
+
+    def meta(model: str, include_usage: bool = False) -> ChatMeta:
+        return ChatMeta(
+            id=completion_id,
+            created=created,
+            model=model,
+            system_fingerprint=fingerprint(model),
+            logprobs=bool(chat.logprobs),
+            top_logprobs=chat.top_logprobs or 0,
+            include_usage=include_usage,
+        )
+
+    return await serve_generation(
+        request,
+        ctx,
+        limiter=limiter,
+        stream=bool(chat.stream),
+        usage_requested=chat.include_usage,
+        stream_renderer=lambda model, usage: ChatChunkRenderer(meta(model, usage), n),
+        builder=lambda model: ChatCompletionBuilder(meta(model), n),
     )
-    if chat.stream:
-        return await stream_response(answer, ChatChunkRenderer(meta, n), engine.config)
-    builder = ChatCompletionBuilder(meta, n)
-    async for event in answer.events:
-        builder.feed(event)
-    return json_response(builder.build())

@@ -8,8 +8,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mockgpt.backends import RequestContext
-from mockgpt.engine import Answer
 from mockgpt.events import Event, TextDelta, Usage
+from mockgpt.faults import DropResponse
 from mockgpt.limits import Limiter
 from mockgpt.models import CreateCompletionRequest, validate_request
 from mockgpt.render.completions import CompletionBuilder, CompletionChunkRenderer, CompletionMeta
@@ -18,11 +18,10 @@ from mockgpt.routes.common import (
     SSEStream,
     engine_of,
     fingerprint,
-    json_response,
     new_id,
     now,
     read_json,
-    stream_response,
+    serve_generation,
 )
 from mockgpt.tokens import count_tokens
 
@@ -53,7 +52,9 @@ def completion_prompt_tokens(request: CreateCompletionRequest) -> int:
     return sum(count_tokens(p) for p in request.prompts)
 
 
-async def create_completion(request: Request) -> Response | SSEBody | SSEStream:
+async def create_completion(
+    request: Request,
+) -> Response | SSEBody | SSEStream | DropResponse:
     """Answer a legacy completion request (spec: ``POST /completions``).
 
     Choices are ordered prompt-major: the ``n`` choices of the first prompt, then the next.
@@ -82,20 +83,25 @@ async def create_completion(request: Request) -> Response | SSEBody | SSEStream:
         stops=legacy.stop_sequences,
         prompt_tokens=completion_prompt_tokens(legacy),
     )
-    answer = engine.answer(ctx, limiter=limiter)
-    if legacy.echo:
-        answer = Answer(_echo_prompt(answer.events, legacy), answer.live)
-    meta = CompletionMeta(
-        id=new_id("cmpl"),
-        created=now(),
-        model=legacy.model,
-        system_fingerprint=fingerprint(legacy.model),
-        logprobs=legacy.logprobs,
-        include_usage=legacy.include_usage,
+    completion_id, created = new_id("cmpl"), now()
+
+    def meta(model: str, include_usage: bool = False) -> CompletionMeta:
+        return CompletionMeta(
+            id=completion_id,
+            created=created,
+            model=model,
+            system_fingerprint=fingerprint(model),
+            logprobs=legacy.logprobs,
+            include_usage=include_usage,
+        )
+
+    return await serve_generation(
+        request,
+        ctx,
+        limiter=limiter,
+        stream=bool(legacy.stream),
+        usage_requested=legacy.include_usage,
+        stream_renderer=lambda model, usage: CompletionChunkRenderer(meta(model, usage), n),
+        builder=lambda model: CompletionBuilder(meta(model), n),
+        wrap_events=(lambda events: _echo_prompt(events, legacy)) if legacy.echo else None,
     )
-    if legacy.stream:
-        return await stream_response(answer, CompletionChunkRenderer(meta, n), engine.config)
-    builder = CompletionBuilder(meta, n)
-    async for event in answer.events:
-        builder.feed(event)
-    return json_response(builder.build())

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mockgpt.errors import RequestRejected
+from mockgpt.faults import error_from_spec
 from mockgpt.models import CreateEmbeddingRequest, validate_request
 from mockgpt.render.embeddings import (
     DEFAULT_DIMENSIONS,
@@ -13,7 +15,8 @@ from mockgpt.render.embeddings import (
     embed,
     embedding_response,
 )
-from mockgpt.routes.common import engine_of, json_response, read_json
+from mockgpt.routes.common import annotate, engine_of, json_response, read_json
+from mockgpt.scenarios.matchers import MatchInput
 from mockgpt.tokens import count_tokens
 
 
@@ -30,6 +33,20 @@ async def create_embedding(request: Request) -> Response:
     body = await read_json(request, engine.config.max_body_bytes)
     req = validate_request(CreateEmbeddingRequest, body)
     engine.check_model(req.model)
+    assert isinstance(body, dict)
+    selection = engine.registry.select(
+        MatchInput("embeddings", body, request.headers), engine.fallback
+    )
+    annotate(request, selection)
+    fault = selection.fault
+    if fault is not None and fault.delay_ms:
+        await anyio.sleep(fault.delay_ms / 1000)
+    error = selection.error or (fault.http_error if fault is not None else None)
+    if error is not None:
+        raise error_from_spec(error)
+    encoding_format = req.encoding_format
+    if "embeddings-ignore-encoding-format" in selection.quirks:
+        encoding_format = "float"
     native = MODEL_DIMENSIONS.get(req.model, DEFAULT_DIMENSIONS)
     dimensions = req.dimensions or native
     if dimensions > native:
@@ -45,7 +62,7 @@ async def create_embedding(request: Request) -> Response:
     vectors = [embed(text, dimensions) for text in texts]
     return json_response(
         embedding_response(
-            vectors, model=req.model, encoding_format=req.encoding_format, prompt_tokens=tokens
+            vectors, model=req.model, encoding_format=encoding_format, prompt_tokens=tokens
         )
     )
 

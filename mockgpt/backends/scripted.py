@@ -1,0 +1,142 @@
+"""The scripted backend: one stub answer (``Respond``) -> events.
+
+Content is a Jinja2 template rendered in a sandbox (no attribute access to Python internals,
+no file or import access) with these variables: ``last_user`` (text of the last user message),
+``messages`` (``[{role, content}]`` as text), ``model``, ``call_count`` (1 for the stub's
+first use) and ``request`` (the JSON body).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from mockgpt.backends.base import RequestContext
+from mockgpt.backends.echo import prompt_of, shaped_text, tool_call_id
+from mockgpt.errors import RequestRejected
+from mockgpt.events import Event, Finish, Refusal, TextDelta, ToolCallDelta, Usage
+from mockgpt.scenarios.matchers import MatchInput, text_of
+from mockgpt.scenarios.schema import Chunking, Respond
+from mockgpt.structured import value_for_schema
+from mockgpt.tokens import split_tokens
+
+_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+@lru_cache(maxsize=512)
+def compile_template(source: str) -> Any:
+    """The compiled template; raises ``jinja2.TemplateSyntaxError`` for bad syntax."""
+    return _ENV.from_string(source)
+
+
+def render_template(source: str, ctx: RequestContext, call_count: int, stub_id: str) -> str:
+    """Render a content template for ``ctx``.
+
+    Raises:
+        RequestRejected: 500 naming the stub when the template fails (an unknown variable).
+    """
+    if "{" not in source:
+        return source
+    view = MatchInput(ctx.endpoint, ctx.body, ctx.headers)
+    variables = {
+        "last_user": prompt_of(ctx),
+        "messages": [
+            {"role": str(m.get("role")), "content": text_of(m.get("content"))}
+            for m in view.messages
+        ],
+        "model": ctx.body.get("model"),
+        "call_count": call_count,
+        "request": ctx.body,
+    }
+    try:
+        return str(compile_template(source).render(variables))
+    except TemplateError as exc:
+        raise RequestRejected(
+            500,
+            f"stub {stub_id}: its content template failed: {exc}",
+            type="mockgpt_error",
+            headers={"x-should-retry": "false"},
+        ) from exc
+
+
+def split_text(text: str, chunking: Chunking | None) -> list[str]:
+    """Deltas for ``text``: one token each by default, or as ``chunking`` says."""
+    if chunking is None:
+        return split_tokens(text)
+    if chunking.chunks is not None:
+        return list(chunking.chunks)
+    if chunking.chars is not None:
+        size = chunking.chars
+        return [text[i : i + size] for i in range(0, len(text), size)]
+    pieces = split_tokens(text)
+    size = chunking.tokens or 1
+    return ["".join(pieces[i : i + size]) for i in range(0, len(pieces), size)]
+
+
+class ScriptedBackend:
+    """Yields the events of one scripted answer, the same for every choice.
+
+    Args:
+        answer: the stub's answer.
+        stub_id: the stub's id, for error messages.
+        call_count: how many times the stub has answered, this call included.
+    """
+
+    live = False
+
+    def __init__(self, answer: Respond, *, stub_id: str, call_count: int) -> None:
+        self.answer = answer
+        self.stub_id = stub_id
+        self.call_count = call_count
+
+    def _content(self, ctx: RequestContext) -> str | None:
+        answer = self.answer
+        if answer.json_ is not None:
+            if answer.json_ == "from_schema":
+                _, schema = ctx.response_schema()
+                if schema is None:
+                    return shaped_text(ctx, prompt_of(ctx))
+                return json.dumps(value_for_schema(schema, ctx.seed), ensure_ascii=False)
+            return json.dumps(answer.json_, ensure_ascii=False)
+        if answer.chunking is not None and answer.chunking.chunks is not None:
+            return "".join(answer.chunking.chunks)
+        if answer.content is None:
+            return None
+        return render_template(answer.content, ctx, self.call_count, self.stub_id)
+
+    async def respond(self, ctx: RequestContext) -> AsyncIterator[Event]:
+        """Text, refusal and tool-call events per choice, then ``Finish``; ``Usage`` if set."""
+        answer = self.answer
+        content = self._content(ctx)
+        for choice in range(ctx.choices):
+            if content:
+                for piece in split_text(content, answer.chunking):
+                    yield TextDelta(piece, choice)
+            if answer.refusal:
+                for piece in split_tokens(answer.refusal):
+                    yield Refusal(piece, choice)
+            for index, call in enumerate(answer.tool_calls or ()):
+                arguments = (
+                    call.arguments
+                    if isinstance(call.arguments, str)
+                    else json.dumps(call.arguments, ensure_ascii=False)
+                )
+                pieces = split_text(arguments, answer.chunking) or [""]
+                call_id = call.id or tool_call_id(ctx, choice, index)
+                yield ToolCallDelta(index, pieces[0], call_id, call.name, choice)
+                for piece in pieces[1:]:
+                    yield ToolCallDelta(index, piece, choice=choice)
+            reason = answer.finish_reason or ("tool_calls" if answer.tool_calls else "stop")
+            yield Finish(reason, choice)
+        if answer.usage is not None and (
+            answer.usage.prompt_tokens is not None or answer.usage.completion_tokens is not None
+        ):
+            # -1: not scripted, the limiter counts it (see Limiter.close)
+            prompt = answer.usage.prompt_tokens
+            completion = answer.usage.completion_tokens
+            yield Usage(-1 if prompt is None else prompt, -1 if completion is None else completion)

@@ -1,0 +1,130 @@
+"""Scenario files (YAML or JSON) -> ``Scenario``, keeping line numbers for errors.
+
+Every error names the file, the line and the field: ``weather.yaml:14: stubs[2].match.regex:
+invalid regex '(': missing ), unterminated subpattern at position 0``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from mockgpt.errors import ScenarioError
+from mockgpt.scenarios.schema import Scenario
+
+Loc = tuple[int | str, ...]
+
+
+def _field_path(loc: Sequence[int | str]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif out:
+            out += f".{part}"
+        else:
+            out = part
+    return out
+
+
+def _lines(node: yaml.Node, loc: Loc, table: dict[Loc, int]) -> None:
+    """Map each location in the document to its 1-based line."""
+    table[loc] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else str(key)
+            child = loc + (name,)  # noqa: RUF005 (a 3.10 target)
+            _lines(value, child, table)
+            # the key's line reads better than the first line of a nested block
+            table[child] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _lines(item, loc + (index,), table)  # noqa: RUF005
+
+
+def _line_of(loc: Loc, table: dict[Loc, int]) -> int | None:
+    # Pydantic adds locations of its own (union members, validators); walk up to a known one.
+    parts = [p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))]
+    for end in range(len(parts), -1, -1):
+        found = table.get(tuple(parts[:end]))
+        if found is not None:
+            return found
+    return None
+
+
+def scenario_errors(text: str, path: str) -> tuple[Scenario | None, list[ScenarioError]]:
+    """Parse and validate a scenario text; return it, or every error found in it."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        return None, [ScenarioError(path, line, "", f"not valid YAML/JSON: {reason}")]
+    if node is None:
+        data: Any = {}
+        table: dict[Loc, int] = {(): 1}
+    else:
+        data = yaml.safe_load(text)
+        table = {}
+        _lines(node, (), table)
+    if not isinstance(data, dict):
+        return None, [ScenarioError(path, 1, "", "a scenario must be a mapping with 'stubs'")]
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        errors = []
+        for error in exc.errors(include_url=False):
+            loc = tuple(error["loc"])
+            field = _field_path(
+                [p for p in loc if not (isinstance(p, str) and ("[" in p or "-" in p))]
+            )
+            message = str(error["msg"]).removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                message = "unknown field (see `mockgpt schema` for the format)"
+            errors.append(ScenarioError(path, _line_of(loc, table), field, message))
+        return None, errors
+    from mockgpt.quirks import check_quirk_names
+
+    problems = check_quirk_names(scenario)
+    if problems:
+        return None, [
+            ScenarioError(path, _line_of(loc, table), _field_path(loc), message)
+            for loc, message in problems
+        ]
+    return scenario, []
+
+
+def load_scenario_file(path: str | Path) -> Scenario:
+    """Load one scenario file.
+
+    Raises:
+        ScenarioError: the file cannot be read, or its first invalid field (file:line: field).
+    """
+    shown = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(shown, None, "", f"cannot read: {exc.strerror or exc}") from exc
+    scenario, errors = scenario_errors(text, shown)
+    if errors:
+        raise errors[0]
+    assert scenario is not None
+    return scenario
+
+
+def validate_files(paths: Sequence[str | Path]) -> list[ScenarioError]:
+    """Every error in every file (empty when all are valid)."""
+    errors: list[ScenarioError] = []
+    for path in paths:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            errors.append(ScenarioError(str(path), None, "", f"cannot read: {exc.strerror or exc}"))
+            continue
+        errors.extend(scenario_errors(text, str(path))[1])
+    return errors

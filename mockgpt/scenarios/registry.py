@@ -1,0 +1,239 @@
+"""The stubs a server answers from, their call counts, sequences and chaos: per server state.
+
+``StubRegistry.select(request)`` asks each stub's matcher in order; the first match answers
+(its ``respond``, or the next answer of its ``sequence``). If none does, the fallback answers
+and every stub's near-miss reason is kept for the journal and for strict tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from mockgpt.backends.base import Backend
+from mockgpt.backends.echo import EchoBackend, LoremBackend
+from mockgpt.backends.scripted import ScriptedBackend
+from mockgpt.errors import RequestRejected
+from mockgpt.scenarios.matchers import MatchInput, MatchResult, match_stub
+from mockgpt.scenarios.schema import ErrorSpec, Fault, Respond, Scenario, Stub
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class LoadedStub:
+    """A stub with its id, its scenario and how often it has answered."""
+
+    id: str
+    stub: Stub
+    scenario: Scenario
+    calls: int = 0
+
+
+@dataclass
+class Selection:
+    """What answers one request, and how.
+
+    Attributes:
+        backend: yields the answer's events.
+        stub_id: the stub that matched, None when the fallback answers.
+        misses: stub id -> why it did not match, for every stub tried before.
+        closest: the stub that came nearest when none matched, with its reason.
+        quirks: active quirk names.
+        fault: what goes wrong with the answer, if anything.
+        error: when set, the answer is this HTTP error.
+        ttft_ms: time to first token for this answer, None for the server's setting.
+        tokens_per_second: stream pacing for this answer, None for the server's setting.
+        model: the model name the answer reports, None for the requested one.
+    """
+
+    backend: Backend
+    stub_id: str | None = None
+    misses: dict[str, str] = field(default_factory=dict)
+    closest: tuple[str, str] | None = None
+    quirks: frozenset[str] = frozenset()
+    fault: Fault | None = None
+    error: ErrorSpec | None = None
+    ttft_ms: float | None = None
+    tokens_per_second: float | None = None
+    model: str | None = None
+
+
+class StubRegistry:
+    """The loaded scenarios and the stubs added at run time, in match order.
+
+    Safe to use from two threads (a test adding stubs while the server answers).
+
+    Args:
+        scenarios: scenarios whose stubs are searched in order.
+    """
+
+    def __init__(self, scenarios: Iterable[Scenario] = ()) -> None:
+        self._lock = threading.Lock()
+        self._base: list[Scenario] = list(scenarios)
+        self._extra: list[Scenario] = []
+        self._stubs: list[LoadedStub] = []
+        self._chaos_rng: dict[int, random.Random] = {}
+        self._rebuild()
+
+    # -- loading -----------------------------------------------------------------------
+    def _rebuild(self) -> None:
+        old = {s.id: s.calls for s in self._stubs}
+        stubs: list[LoadedStub] = []
+        for scenario in [*self._extra, *self._base]:
+            for index, stub in enumerate(scenario.stubs):
+                stub_id = stub.id or f"{scenario.name}.stubs[{index}]"
+                stubs.append(LoadedStub(stub_id, stub, scenario, old.get(stub_id, 0)))
+        self._stubs = stubs
+        self.quirks: frozenset[str] = frozenset(q for s in self.scenarios for q in s.quirks)
+
+    @property
+    def scenarios(self) -> list[Scenario]:
+        """Every scenario, run-time ones first."""
+        return [*self._extra, *self._base]
+
+    def replace_base(self, scenarios: Iterable[Scenario]) -> None:
+        """Swap the scenarios loaded at start (``--watch`` reloads), keeping call counts."""
+        with self._lock:
+            self._base = list(scenarios)
+            self._rebuild()
+
+    def add(self, scenario: Scenario) -> None:
+        """Add a scenario at run time; its stubs are tried before the loaded ones."""
+        with self._lock:
+            self._extra.append(scenario)
+            self._rebuild()
+
+    def reset(self) -> None:
+        """Forget run-time scenarios, call counts (sequences restart) and chaos state."""
+        with self._lock:
+            self._extra.clear()
+            self._stubs = []
+            self._chaos_rng.clear()
+            self._rebuild()
+
+    def stubs(self) -> list[LoadedStub]:
+        """The stubs in match order, with their call counts."""
+        with self._lock:
+            return list(self._stubs)
+
+    # -- answering ---------------------------------------------------------------------
+    def _fallback(self) -> str:
+        for scenario in self.scenarios:
+            if "fallback" in scenario.model_fields_set:
+                return scenario.fallback
+        return "echo"
+
+    def _chaos(self, selection: Selection) -> None:
+        for position, scenario in enumerate(self.scenarios):
+            chaos = scenario.chaos
+            if chaos is None:
+                continue
+            rng = self._chaos_rng.setdefault(position, random.Random(chaos.seed))
+            hit = rng.random() < chaos.rate
+            if hit and selection.fault is None and selection.error is None:
+                selection.fault = rng.choice(chaos.faults)
+            return
+
+    def select(self, request: MatchInput, fallback: Backend) -> Selection:
+        """Choose what answers ``request``.
+
+        Raises:
+            RequestRejected: 404 ``no_stub_matched`` when nothing matched and the fallback
+                is ``error``; 500 when a ``sequence`` with ``on_exhausted: fail`` ran out.
+        """
+        with self._lock:
+            misses: dict[str, str] = {}
+            results: list[tuple[LoadedStub, MatchResult]] = []
+            for loaded in self._stubs:
+                result = match_stub(loaded.stub.match, request)
+                if result.matched:
+                    loaded.calls += 1
+                    selection = self._answer(loaded, misses)
+                    break
+                misses[loaded.id] = result.reason
+                results.append((loaded, result))
+            else:
+                closest = max(results, key=lambda r: r[1].closeness, default=None)
+                selection = self._fallback_selection(fallback, misses, closest)
+            self._chaos(selection)
+            return selection
+
+    def _fallback_selection(
+        self,
+        fallback: Backend,
+        misses: dict[str, str],
+        closest: tuple[LoadedStub, MatchResult] | None,
+    ) -> Selection:
+        near = (closest[0].id, closest[1].reason) if closest else None
+        if near:
+            logger.info("no stub matched; closest: %s (%s)", near[0], near[1])
+        kind = self._fallback()
+        if kind == "error":
+            detail = f" The closest stub was {near[0]}: {near[1]}." if near else ""
+            raise RequestRejected(
+                404,
+                f"No stub matched this request.{detail}",
+                code="no_stub_matched",
+                headers={"x-should-retry": "false"},
+            )
+        backend = LoremBackend() if kind == "lorem" else fallback
+        defaults = self.scenarios[0].defaults if self.scenarios else None
+        return Selection(
+            backend=backend,
+            misses=misses,
+            closest=near,
+            quirks=self.quirks,
+            ttft_ms=defaults.ttft_ms if defaults else None,
+            tokens_per_second=defaults.tokens_per_second if defaults else None,
+        )
+
+    def _answer(self, loaded: LoadedStub, misses: dict[str, str]) -> Selection:
+        stub, scenario = loaded.stub, loaded.scenario
+        answer: Respond | None = stub.respond
+        if stub.sequence is not None:
+            position = loaded.calls - 1
+            if position >= len(stub.sequence):
+                if stub.on_exhausted == "fail":
+                    raise RequestRejected(
+                        500,
+                        f"stub {loaded.id}: its sequence of {len(stub.sequence)} answers is "
+                        f"exhausted (call {loaded.calls}); set on_exhausted to repeat or cycle.",
+                        type="mockgpt_error",
+                        code="sequence_exhausted",
+                        headers={"x-should-retry": "false"},
+                    )
+                if stub.on_exhausted == "cycle":
+                    position %= len(stub.sequence)
+                else:
+                    position = len(stub.sequence) - 1
+            answer = stub.sequence[position]
+        backend: Backend
+        if answer is None:
+            backend = EchoBackend()
+        else:
+            backend = ScriptedBackend(answer, stub_id=loaded.id, call_count=loaded.calls)
+        pacing = stub.pacing
+        return Selection(
+            backend=backend,
+            stub_id=loaded.id,
+            misses=misses,
+            quirks=self.quirks | frozenset(stub.quirks),
+            fault=stub.fault,
+            error=answer.error if answer is not None else None,
+            ttft_ms=(
+                pacing.ttft_ms
+                if pacing and pacing.ttft_ms is not None
+                else scenario.defaults.ttft_ms
+            ),
+            tokens_per_second=(
+                pacing.tokens_per_second
+                if pacing and pacing.tokens_per_second is not None
+                else scenario.defaults.tokens_per_second
+            ),
+            model=(answer.model if answer is not None and answer.model else None)
+            or scenario.defaults.model,
+        )

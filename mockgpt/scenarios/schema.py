@@ -1,0 +1,293 @@
+"""The scenario file format: ``Scenario`` -> ``Stub`` -> ``Match`` / ``Respond`` / ``Fault``.
+
+A scenario is an ordered list of stubs; the first stub whose ``match`` holds answers, and
+the scenario's ``fallback`` answers the rest. ``mockgpt schema`` prints this format as JSON
+Schema for editors.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from mockgpt.types import FinishReason
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TextMatch(_Model):
+    """Conditions on a text; all given must hold. A plain string in a file means ``contains``."""
+
+    equals: str | None = None
+    contains: str | None = None
+    regex: str | None = None
+    absent: bool | None = Field(
+        default=None, description="true: the text must be missing or empty; false: present"
+    )
+    ignore_case: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        return {"contains": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _check_regex(self) -> TextMatch:
+        if self.regex is not None:
+            import re
+
+            try:
+                re.compile(self.regex)
+            except re.error as exc:
+                raise ValueError(f"invalid regex {self.regex!r}: {exc}") from None
+        if not any(v is not None for v in (self.equals, self.contains, self.regex, self.absent)):
+            raise ValueError("give at least one of equals, contains, regex, absent")
+        return self
+
+
+class MessageMatch(_Model):
+    """A condition on one message, chosen by ``index`` (negative from the end) or ``role``."""
+
+    role: str | None = None
+    index: int | None = None
+    content: TextMatch | None = None
+
+
+class ToolResultMatch(_Model):
+    """A tool result in the conversation (role ``tool``), by call id or function name."""
+
+    tool_call_id: str | None = None
+    name: str | None = Field(default=None, description="the function whose call it answers")
+    content: TextMatch | None = None
+
+
+Endpoint = Literal["chat.completions", "completions", "embeddings", "responses"]
+
+
+class Match(_Model):
+    """When a stub answers: every condition given must hold (an empty match always holds)."""
+
+    endpoint: Endpoint | list[Endpoint] | None = None
+    model: str | None = Field(default=None, description="exact name or glob (gpt-4o*)")
+    last_user: TextMatch | None = Field(
+        default=None, description="the last user message (for legacy completions: the prompt)"
+    )
+    any_message: TextMatch | None = None
+    system: TextMatch | None = Field(default=None, description="the system/developer message")
+    messages: list[MessageMatch] | None = None
+    tools: list[str] | None = Field(default=None, description="names of tools that must be offered")
+    tool_choice: str | None = Field(
+        default=None, description="none, auto, required, or the forced function's name"
+    )
+    tool_result: ToolResultMatch | None = None
+    response_format: Literal["text", "json_object", "json_schema"] | None = None
+    stream: bool | None = None
+    n: int | None = None
+    headers: dict[str, TextMatch] | None = None
+    metadata: dict[str, str] | None = None
+    body: dict[str, Any] | None = Field(
+        default=None, description="a JSON subset the request body must contain"
+    )
+
+
+class ErrorSpec(_Model):
+    """An HTTP error answer: status, the envelope's fields and headers.
+
+    ``retry_after`` (seconds) and ``retry_after_ms`` set ``retry-after`` / ``retry-after-ms``;
+    ``should_retry`` sets ``x-should-retry``; ``ratelimit`` adds ``x-ratelimit-<key>`` headers.
+    """
+
+    status: Annotated[int, Field(ge=400, le=599)] = 500
+    message: str | None = None
+    type: str | None = None
+    code: str | None = None
+    param: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    retry_after: Annotated[float, Field(ge=0)] | None = None
+    retry_after_ms: Annotated[float, Field(ge=0)] | None = None
+    should_retry: bool | None = None
+    ratelimit: dict[str, str] = Field(default_factory=dict)
+
+
+class ToolCallSpec(_Model):
+    """One scripted tool call; ``arguments`` as an object or a JSON string."""
+
+    name: str
+    arguments: dict[str, Any] | str = Field(default_factory=dict)
+    id: str | None = None
+
+
+class Chunking(_Model):
+    """How text is split into stream deltas: one of ``chars``, ``tokens`` or ``chunks``."""
+
+    chars: Annotated[int, Field(ge=1)] | None = None
+    tokens: Annotated[int, Field(ge=1)] | None = None
+    chunks: list[str] | None = Field(
+        default=None, description="the exact deltas; joined they replace the content"
+    )
+
+    @model_validator(mode="after")
+    def _one(self) -> Chunking:
+        given = [k for k in ("chars", "tokens", "chunks") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of chars, tokens, chunks")
+        return self
+
+
+class UsageSpec(_Model):
+    """Usage override, in tokens."""
+
+    prompt_tokens: Annotated[int, Field(ge=0)] | None = None
+    completion_tokens: Annotated[int, Field(ge=0)] | None = None
+
+
+class Respond(_Model):
+    """One answer.
+
+    ``content`` is a template (Jinja2, sandboxed) over ``last_user``, ``messages``, ``model``,
+    ``call_count`` and ``request``. ``json`` gives structured output: a literal value, or
+    ``"from_schema"`` for a value generated from the request's ``response_format`` schema
+    (deterministic for a given ``seed``). ``error`` makes the answer an HTTP error.
+    """
+
+    content: str | None = None
+    tool_calls: list[ToolCallSpec] | None = None
+    refusal: str | None = None
+    json_: Any = Field(default=None, alias="json")
+    finish_reason: FinishReason | None = None
+    usage: UsageSpec | None = None
+    model: str | None = Field(default=None, description="the model name the answer reports")
+    chunking: Chunking | None = None
+    error: ErrorSpec | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Respond:
+        if self.error is not None and any(
+            v is not None for v in (self.content, self.tool_calls, self.refusal, self.json_)
+        ):
+            raise ValueError(
+                "an error answer cannot also have content, tool_calls, refusal or json"
+            )
+        if self.content is not None and self.json_ is not None:
+            raise ValueError("give content or json, not both")
+        return self
+
+
+class Fault(_Model):
+    """What goes wrong with an answer. Stream faults count SSE data events sent (``after_chunks``).
+
+    Attributes:
+        delay_ms: wait before the response starts, milliseconds.
+        reset: send the headers, then close the connection.
+        http_error: replace the answer with this HTTP error.
+        drop_after_chunks: close the connection after this many events.
+        stall_after_chunks: stop sending after this many events, for ``stall_ms``.
+        stall_ms: how long a stall lasts, milliseconds (default: one hour).
+        error_after_chunks: after this many events, send an error event and end.
+        error_event: the error sent by ``error_after_chunks``.
+        malformed_after_chunks: after this many events, send a truncated JSON event and end.
+    """
+
+    delay_ms: Annotated[float, Field(ge=0)] = 0
+    reset: bool = False
+    http_error: ErrorSpec | None = None
+    drop_after_chunks: Annotated[int, Field(ge=0)] | None = None
+    stall_after_chunks: Annotated[int, Field(ge=0)] | None = None
+    stall_ms: Annotated[float, Field(ge=0)] = 3_600_000
+    error_after_chunks: Annotated[int, Field(ge=0)] | None = None
+    error_event: ErrorSpec | None = None
+    malformed_after_chunks: Annotated[int, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _one_break(self) -> Fault:
+        breaks = [
+            k
+            for k in (
+                "http_error",
+                "drop_after_chunks",
+                "stall_after_chunks",
+                "error_after_chunks",
+                "malformed_after_chunks",
+            )
+            if getattr(self, k) is not None
+        ]
+        if self.reset:
+            breaks.append("reset")
+        if len(breaks) > 1:
+            raise ValueError(f"give at most one of {', '.join(breaks)}")
+        return self
+
+
+class Pacing(_Model):
+    """Stream pacing: time to first token (ms) and tokens per second after it."""
+
+    ttft_ms: Annotated[float, Field(ge=0)] | None = None
+    tokens_per_second: Annotated[float, Field(gt=0)] | None = None
+
+
+class Stub(_Model):
+    """A scripted answer and when it applies.
+
+    Give ``respond`` (one answer) or ``sequence`` (successive matching calls get successive
+    answers; after the last, ``on_exhausted``: ``repeat`` the last, ``cycle``, or ``fail``).
+    ``expect`` marks a stub that must be used (``true``: at least once; a number: exactly).
+    """
+
+    id: str | None = None
+    match: Match = Field(default_factory=Match)
+    respond: Respond | None = None
+    sequence: Annotated[list[Respond], Field(min_length=1)] | None = None
+    on_exhausted: Literal["repeat", "cycle", "fail"] = "repeat"
+    fault: Fault | None = None
+    pacing: Pacing | None = None
+    quirks: list[str] = Field(default_factory=list)
+    expect: bool | Annotated[int, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _answer(self) -> Stub:
+        if (self.respond is None) == (self.sequence is None):
+            if self.respond is None and self.fault is not None:
+                return self  # a fault alone replaces the answer
+            raise ValueError("give exactly one of respond, sequence")
+        return self
+
+
+class Chaos(_Model):
+    """Random faults, reproducible: the same ``seed`` and request order give the same faults."""
+
+    rate: Annotated[float, Field(ge=0, le=1)]
+    faults: Annotated[list[Fault], Field(min_length=1)]
+    seed: int = 0
+
+
+class Defaults(_Model):
+    """Settings for every stub of the scenario."""
+
+    model: str | None = Field(default=None, description="the model name answers report")
+    ttft_ms: Annotated[float, Field(ge=0)] | None = None
+    tokens_per_second: Annotated[float, Field(gt=0)] | None = None
+
+
+Fallback = Literal["echo", "lorem", "error"]
+
+
+class Scenario(_Model):
+    """A scenario file: ordered stubs, defaults, quirks, chaos and the fallback."""
+
+    name: str = "scenario"
+    description: str | None = None
+    defaults: Defaults = Field(default_factory=Defaults)
+    quirks: list[str] = Field(default_factory=list)
+    chaos: Chaos | None = None
+    stubs: list[Stub] = Field(default_factory=list)
+    fallback: Fallback = "echo"
+
+    model_config = ConfigDict(extra="forbid", frozen=True, title="mockgpt scenario")
+
+
+AnyAnswer = Union[Respond, Fault]

@@ -12,6 +12,7 @@ import uvicorn
 from mockgpt.app import create_app
 from mockgpt.config import DEFAULT_MODELS, ServerConfig
 from mockgpt.errors import ConfigError, ScenarioError
+from mockgpt.quirks import QUIRKS
 from mockgpt.scenarios import Scenario, builtin_names, load_scenario, validate_files
 
 
@@ -39,6 +40,13 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     "Default: the built-in 'default' scenario.",
 )
 @click.option("--watch", is_flag=True, help="Reload scenario files when they change.")
+@click.option(
+    "--quirk",
+    "quirks",
+    multiple=True,
+    metavar="NAME",
+    help="Depart from the spec in this one way (repeatable; `mockgpt quirks` lists them).",
+)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option(
     "--api-key",
@@ -87,6 +95,7 @@ def serve(
     host: str,
     scenarios: tuple[str, ...],
     watch: bool,
+    quirks: tuple[str, ...],
     port: int,
     api_key: str | None,
     models: tuple[str, ...],
@@ -103,6 +112,7 @@ def serve(
             host=host,
             scenarios=scenarios or ("default",),
             watch=watch,
+            quirks=_split(quirks),
             port=port,
             api_key=api_key or None,
             models=chosen or DEFAULT_MODELS,
@@ -155,3 +165,10 @@ def list_scenarios() -> None:
         except ScenarioError as exc:
             description = f"(invalid: {exc})"
         click.echo(f"{name:32} {description}".rstrip())
+
+
+@main.command(name="quirks")
+def list_quirks() -> None:
+    """List the quirks (deliberate departures from the spec) by name."""
+    for name, description in sorted(QUIRKS.items()):
+        click.echo(f"{name:36} {description}")

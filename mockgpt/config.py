@@ -39,6 +39,7 @@ class ServerConfig:
         host: address to bind; 127.0.0.1 by default (never all interfaces unless asked).
         port: TCP port; 0 picks a free one.
         scenarios: scenario names or file paths, searched in order.
+        quirks: quirk names applied to every answer (``mockgpt.quirks.QUIRKS``).
         api_key: when set, every ``/v1`` request needs ``Authorization: Bearer <api_key>``.
         models: the model list; when ``strict_models``, other models get 404.
         strict_models: True when the list was given explicitly (``--models``).
@@ -54,6 +55,7 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8000
     scenarios: tuple[str, ...] = ()
+    quirks: tuple[str, ...] = ()
     api_key: str | None = None
     models: tuple[str, ...] = DEFAULT_MODELS
     strict_models: bool = False
@@ -73,6 +75,14 @@ class ServerConfig:
             raise ConfigError(f"--tokens-per-second must be > 0, got {self.tokens_per_second}")
         if self.max_body_bytes <= 0:
             raise ConfigError(f"--max-body-bytes must be > 0, got {self.max_body_bytes}")
+        from mockgpt.quirks import QUIRKS
+
+        unknown = [q for q in self.quirks if q not in QUIRKS]
+        if unknown:
+            raise ConfigError(
+                f"--quirk: unknown quirk(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(QUIRKS))}"
+            )
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"--port must be 0..65535, got {self.port}")
 

@@ -19,7 +19,7 @@ from mockgpt.journal import Journal
 from mockgpt.limits import Limiter, limited
 from mockgpt.models import CreateChatCompletionRequest
 from mockgpt.models.chat import content_text
-from mockgpt.scenarios import load_scenario
+from mockgpt.scenarios import Scenario, load_scenario
 from mockgpt.scenarios.matchers import MatchInput
 from mockgpt.scenarios.registry import Selection, StubRegistry
 from mockgpt.sse import dumps
@@ -73,7 +73,10 @@ class Engine:
         self.config = config
         self.journal = Journal(config.journal_size)
         self.fallback: Backend = EchoBackend()
-        self.registry = StubRegistry(load_scenario(s) for s in config.scenarios)
+        scenarios = [load_scenario(s) for s in config.scenarios]
+        if config.quirks:
+            scenarios.append(Scenario(name="quirks", quirks=list(config.quirks)))
+        self.registry = StubRegistry(scenarios)
         self.errors: list[BaseException] = []
         """Exceptions raised while serving (each also answered with a 500 envelope)."""
 

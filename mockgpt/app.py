@@ -30,7 +30,7 @@ from mockgpt.errors import RequestRejected, ScenarioError
 from mockgpt.faults import ConnectionDropped
 from mockgpt.journal import JournalEntry
 from mockgpt.quirks import quirk_error
-from mockgpt.routes import admin
+from mockgpt.routes import admin, assistants, ollama, responses
 from mockgpt.routes.chat import create_chat_completion
 from mockgpt.routes.completions import create_completion
 from mockgpt.routes.embeddings import create_embedding
@@ -53,6 +53,43 @@ def _api_routes() -> list[BaseRoute]:
             Route(f"{prefix}/embeddings", create_embedding, methods=["POST"]),
             Route(f"{prefix}/models", list_models, methods=["GET"]),
             Route(f"{prefix}/models/{{model:path}}", retrieve_model, methods=["GET"]),
+            Route(f"{prefix}/responses", responses.create_response, methods=["POST"]),
+            Route(
+                f"{prefix}/responses/{{response_id}}",
+                responses.retrieve_response,
+                methods=["GET"],
+            ),
+            Route(
+                f"{prefix}/responses/{{response_id}}",
+                responses.delete_response,
+                methods=["DELETE"],
+            ),
+            Route(
+                f"{prefix}/responses/{{response_id}}/cancel",
+                responses.cancel_response,
+                methods=["POST"],
+            ),
+            Route(
+                f"{prefix}/responses/{{response_id}}/input_items",
+                responses.list_input_items,
+                methods=["GET"],
+            ),
+            Route(f"{prefix}/conversations", responses.create_conversation, methods=["POST"]),
+            Route(
+                f"{prefix}/conversations/{{conversation_id}}",
+                responses.conversation_endpoint,
+                methods=["GET", "POST", "DELETE"],
+            ),
+            Route(
+                f"{prefix}/conversations/{{conversation_id}}/items",
+                responses.conversation_items,
+                methods=["GET", "POST"],
+            ),
+            Route(
+                f"{prefix}/conversations/{{conversation_id}}/items/{{item_id}}",
+                responses.conversation_item,
+                methods=["GET", "DELETE"],
+            ),
         ]
     return routes
 
@@ -261,6 +298,8 @@ def create_app(config: ServerConfig | None = None, *, engine: Engine | None = No
         Route("/_mockgpt/journal", admin.journal, methods=["GET"]),
         Route("/_mockgpt/reset", admin.reset, methods=["POST"]),
         *_api_routes(),
+        *ollama.routes(),
+        *assistants.routes(),
     ]
     origins = list(config.cors_origins)
     cors = Middleware(

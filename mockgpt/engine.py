@@ -23,6 +23,7 @@ from mockgpt.scenarios import Scenario, load_scenario
 from mockgpt.scenarios.matchers import MatchInput
 from mockgpt.scenarios.registry import Selection, StubRegistry
 from mockgpt.sse import dumps
+from mockgpt.store import ResponseStore
 from mockgpt.tokens import MESSAGE_OVERHEAD_TOKENS, REPLY_PRIMING_TOKENS, count_tokens
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ class Engine:
         if config.quirks:
             scenarios.append(Scenario(name="quirks", quirks=list(config.quirks)))
         self.registry = StubRegistry(scenarios)
+        self.store = ResponseStore()
         self.errors: list[BaseException] = []
         """Exceptions raised while serving (each also answered with a 500 envelope)."""
 
@@ -118,7 +120,12 @@ class Engine:
         return Answer(limited(backend.respond(ctx), limiter), live=backend.live)
 
     def reset(self) -> None:
-        """Forget run-time stubs, call counts, chaos state, the journal and recorded errors."""
+        """Forget the per-run state.
+
+        That is run-time stubs, call counts, chaos state, stored responses and conversations,
+        the journal and recorded errors.
+        """
         self.registry.reset()
+        self.store.clear()
         self.journal.clear()
         self.errors.clear()

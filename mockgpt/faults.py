@@ -9,7 +9,7 @@ closed after the headers or after N events, a stall, an error event mid-stream (
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from starlette.types import Receive, Scope, Send
 
@@ -96,8 +96,16 @@ def stream_breaks(fault: Fault | None) -> bool:
     )
 
 
+def chat_error_frames(error: RequestRejected) -> list[bytes]:
+    """A chat or legacy stream's error: ``data: {"error": {...}}`` then ``data: [DONE]``."""
+    return [encode_sse(error.envelope()), DONE]
+
+
 async def break_stream(
-    frames: AsyncIterator[bytes], fault: Fault, clock: Clock
+    frames: AsyncIterator[bytes],
+    fault: Fault,
+    clock: Clock,
+    error_frames: Callable[[RequestRejected], list[bytes]] = chat_error_frames,
 ) -> AsyncIterator[bytes]:
     """``frames`` with the fault applied after N data events (``[DONE]`` is not counted).
 
@@ -114,8 +122,8 @@ async def break_stream(
             await clock.sleep(fault.stall_ms / 1000)
         if fault.error_after_chunks == sent:
             error = error_from_spec(fault.error_event or ErrorSpec(status=500))
-            yield encode_sse(error.envelope())
-            yield DONE
+            for error_frame in error_frames(error):
+                yield error_frame
             return
         if fault.malformed_after_chunks == sent:
             yield MALFORMED_EVENT

@@ -59,23 +59,25 @@ class Limiter:
     ) -> tuple[str, FinishReason | None]:
         """Text of this choice that can go out now, and a finish reason if it ended."""
         text = state.text
+        budget = self._budget(state)
+        over_budget = budget is not None and len(state.pieces) > budget
+        if budget is not None and over_budget:
+            # The first `budget` pieces are final: more text follows them. A model stops
+            # after them, so only a stop sequence complete within them counts.
+            text = text[: sum(len(p) for p in state.pieces[:budget])]
         end = len(text)
         reason: FinishReason | None = None
         stop_at = min((i for i in (text.find(s) for s in self.stops) if i >= 0), default=-1)
         if stop_at >= 0:
             end, reason = stop_at, "stop"
+        elif over_budget:
+            reason = "length"
         elif not final:
             for stop in self.stops:
                 for k in range(min(len(stop) - 1, len(text)), 0, -1):
                     if text.endswith(stop[:k]):
                         end = min(end, len(text) - k)
                         break
-        budget = self._budget(state)
-        if budget is not None and len(state.pieces) > budget:
-            # The first `budget` pieces are final: more text follows them.
-            allowed = sum(len(p) for p in state.pieces[:budget])
-            if allowed <= (stop_at if stop_at >= 0 else len(text)):
-                end, reason = allowed, "length"
         piece = text[state.sent : max(end, state.sent)]
         state.sent = max(end, state.sent)
         return piece, reason

@@ -23,7 +23,7 @@ _dumps_ascii = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def dumps(value: JSONValue) -> bytes:
-    """Compact one-line JSON, UTF-8 (a JSON string never contains a raw newline).
+    r"""Compact one-line JSON, UTF-8 (a JSON string never contains a raw newline).
 
     A lone surrogate (a request may send ``"\\ud800"``) has no UTF-8 form; a value holding
     one is written with ``\\u`` escapes instead, so it still round-trips.

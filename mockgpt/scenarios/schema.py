@@ -64,7 +64,9 @@ class ToolResultMatch(_Model):
     content: TextMatch | None = None
 
 
-Endpoint = Literal["chat.completions", "completions", "embeddings", "responses"]
+Endpoint = Literal[
+    "chat.completions", "completions", "embeddings", "responses", "assistants", "ollama"
+]
 
 
 class Match(_Model):

@@ -1,0 +1,186 @@
+"""``CreateResponse``: the body of ``POST /v1/responses``, and its conversion to a chat request.
+
+The Responses API is answered by the same stubs and backends as chat completions: its input
+(instructions, messages, function calls and their outputs, earlier turns) becomes a chat
+conversation, and its events are rendered as Responses API objects.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import Field
+
+from mockgpt.models.common import RequestModel
+
+
+class ResponseFunctionTool(RequestModel):
+    """``FunctionTool``: ``{"type": "function", "name", "parameters", "strict"}``."""
+
+    type: Literal["function"]
+    name: Annotated[str, Field(pattern=r"^[a-zA-Z0-9_-]{1,64}$")]
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+    strict: bool | None = None
+
+
+class TextFormat(RequestModel):
+    """``text.format``: ``text``, ``json_object`` or ``json_schema`` (name, schema, strict)."""
+
+    type: Literal["text", "json_object", "json_schema"]
+    name: str | None = None
+    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
+    strict: bool | None = None
+    description: str | None = None
+
+
+class TextConfig(RequestModel):
+    """``text``: the output format."""
+
+    format: TextFormat | None = None
+    verbosity: str | None = None
+
+
+class ConversationRef(RequestModel):
+    """``conversation`` given as an object."""
+
+    id: str
+
+
+class CreateResponse(RequestModel):
+    """The body of ``POST /v1/responses`` (``CreateResponse``)."""
+
+    model: str
+    input: Union[str, list[dict[str, Any]]] | None = None
+    instructions: str | None = None
+    tools: list[Union[ResponseFunctionTool, dict[str, Any]]] | None = None
+    tool_choice: Union[Literal["none", "auto", "required"], dict[str, Any]] | None = None
+    parallel_tool_calls: bool | None = None
+    text: TextConfig | None = None
+    max_output_tokens: Annotated[int, Field(ge=16)] | None = None
+    previous_response_id: str | None = None
+    conversation: Union[str, ConversationRef] | None = None
+    store: bool | None = None
+    metadata: dict[str, str] | None = None
+    stream: bool | None = None
+    temperature: Annotated[float, Field(ge=0, le=2)] | None = None
+    top_p: Annotated[float, Field(ge=0, le=1)] | None = None
+    top_logprobs: Annotated[int, Field(ge=0, le=20)] | None = None
+    background: bool | None = None
+    user: str | None = None
+
+    @property
+    def conversation_id(self) -> str | None:
+        """The conversation id, whichever way it was given."""
+        if isinstance(self.conversation, ConversationRef):
+            return self.conversation.id
+        return self.conversation
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            str(part.get("text") or part.get("refusal") or "")
+            for part in content
+            if isinstance(part, dict)
+        )
+    return ""
+
+
+def items_to_messages(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Responses input items -> chat messages.
+
+    ``message`` items keep their role and text; ``function_call`` items become an assistant
+    message with ``tool_calls`` (consecutive calls share one message); ``function_call_output``
+    items become ``tool`` messages. Other item types (reasoning, references) are skipped.
+    """
+    messages: list[dict[str, Any]] = []
+    for item in items:
+        kind = item.get("type", "message")
+        if kind == "message" or (kind is None and "role" in item):
+            messages.append(
+                {"role": item.get("role", "user"), "content": _text(item.get("content"))}
+            )
+        elif kind == "function_call":
+            call = {
+                "id": str(item.get("call_id", "")),
+                "type": "function",
+                "function": {
+                    "name": str(item.get("name", "")),
+                    "arguments": str(item.get("arguments", "")),
+                },
+            }
+            last = messages[-1] if messages else None
+            if last is not None and last.get("role") == "assistant" and last.get("tool_calls"):
+                last["tool_calls"].append(call)
+            else:
+                messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
+        elif kind == "function_call_output":
+            messages.append(
+                {
+                    "role": "tool",
+                    "tool_call_id": str(item.get("call_id", "")),
+                    "content": _text(item.get("output")),
+                }
+            )
+    return messages
+
+
+def input_items(request: CreateResponse) -> list[dict[str, Any]]:
+    """The request's input as a list of items (a string becomes one user message)."""
+    if request.input is None:
+        return []
+    if isinstance(request.input, str):
+        return [{"type": "message", "role": "user", "content": request.input}]
+    return [dict(item) for item in request.input]
+
+
+def chat_body(request: CreateResponse, history: list[dict[str, Any]]) -> dict[str, Any]:
+    """The chat completion body that answers ``request`` after the ``history`` messages."""
+    messages: list[dict[str, Any]] = []
+    if request.instructions:
+        messages.append({"role": "developer", "content": request.instructions})
+    messages += history
+    messages += items_to_messages(input_items(request))
+    body: dict[str, Any] = {"model": request.model, "messages": messages}
+    functions = [t for t in request.tools or () if isinstance(t, ResponseFunctionTool)]
+    if functions:
+        body["tools"] = [
+            {
+                "type": "function",
+                "function": {
+                    k: v
+                    for k, v in {
+                        "name": t.name,
+                        "description": t.description,
+                        "parameters": t.parameters,
+                        "strict": t.strict,
+                    }.items()
+                    if v is not None
+                },
+            }
+            for t in functions
+        ]
+        choice = request.tool_choice
+        if isinstance(choice, str):
+            body["tool_choice"] = choice
+        elif isinstance(choice, dict) and choice.get("type") == "function" and "name" in choice:
+            body["tool_choice"] = {"type": "function", "function": {"name": choice["name"]}}
+        if request.parallel_tool_calls is not None:
+            body["parallel_tool_calls"] = request.parallel_tool_calls
+    fmt = request.text.format if request.text else None
+    if fmt is not None and fmt.type == "json_object":
+        body["response_format"] = {"type": "json_object"}
+    elif fmt is not None and fmt.type == "json_schema":
+        spec: dict[str, Any] = {"name": fmt.name or "response"}
+        if fmt.schema_ is not None:
+            spec["schema"] = fmt.schema_
+        if fmt.strict is not None:
+            spec["strict"] = fmt.strict
+        body["response_format"] = {"type": "json_schema", "json_schema": spec}
+    if request.top_logprobs:
+        body["logprobs"] = True
+        body["top_logprobs"] = request.top_logprobs
+    return body

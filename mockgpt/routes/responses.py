@@ -1,0 +1,345 @@
+"""The Responses API: ``/v1/responses`` and ``/v1/conversations``.
+
+A request's input (with the turns of ``previous_response_id`` or ``conversation`` before it)
+becomes a chat conversation that the stubs and backends answer; ``ResponseRenderer`` turns the
+events into a ``Response`` or its event stream (``event: <type>`` + ``data: <json>``).
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mockgpt.backends import RequestContext
+from mockgpt.engine import chat_prompt_tokens
+from mockgpt.errors import RequestRejected
+from mockgpt.faults import DropResponse, break_stream, error_from_spec, stream_breaks
+from mockgpt.limits import Limiter
+from mockgpt.models import CreateChatCompletionRequest, validate_request
+from mockgpt.models.common import RequestModel
+from mockgpt.models.responses import CreateResponse, chat_body, input_items
+from mockgpt.render.responses import ResponseMeta, ResponseRenderer
+from mockgpt.routes.common import (
+    SSE_MEDIA_TYPE,
+    SSEBody,
+    SSEStream,
+    annotate,
+    engine_of,
+    json_response,
+    now,
+    read_json,
+)
+from mockgpt.sse import AsyncioClock, encode_sse, pace
+from mockgpt.store import (
+    Conversation,
+    StoredResponse,
+    output_messages,
+    with_item_ids,
+)
+from mockgpt.types import JSONObject, JSONValue
+
+_ECHOED = (
+    "instructions",
+    "max_output_tokens",
+    "parallel_tool_calls",
+    "previous_response_id",
+    "store",
+    "temperature",
+    "text",
+    "tool_choice",
+    "tools",
+    "top_p",
+    "user",
+    "metadata",
+    "background",
+)
+
+
+def _not_found(kind: str, value: str, param: str | None = None) -> RequestRejected:
+    return RequestRejected(404, f"{kind} with id '{value}' not found.", param=param)
+
+
+def _responses_error_frames(error: RequestRejected) -> list[bytes]:
+    """A Responses stream's error: an ``error`` event (``ResponseErrorEvent``)."""
+    event: JSONObject = {
+        "type": "error",
+        "code": error.code or error.type,
+        "message": error.message,
+        "param": error.param,
+        "sequence_number": 0,
+    }
+    return [encode_sse(event, event="error")]
+
+
+def _conversation(request: Request, conversation_id: str) -> Conversation:
+    conversation = engine_of(request).store.conversations.get(conversation_id)
+    if conversation is None:
+        raise _not_found("Conversation", conversation_id, "conversation")
+    return conversation
+
+
+async def create_response(request: Request) -> Response | SSEBody | SSEStream | DropResponse:
+    """Answer ``POST /v1/responses`` (spec: ``createResponse``), streamed or not.
+
+    Raises:
+        RequestRejected: 400 for an invalid body or both ``previous_response_id`` and
+            ``conversation``; 404 for an unknown previous response or conversation.
+    """
+    engine = engine_of(request)
+    body = await read_json(request, engine.config.max_body_bytes)
+    req = validate_request(CreateResponse, body)
+    engine.check_model(req.model)
+    assert isinstance(body, dict)
+    history: list[dict[str, Any]] = []
+    conversation: Conversation | None = None
+    if req.previous_response_id and req.conversation_id:
+        raise RequestRejected(
+            400,
+            "Mutually exclusive parameters: 'previous_response_id' and 'conversation'.",
+            param="conversation",
+            code="mutually_exclusive_parameters",
+        )
+    if req.previous_response_id:
+        previous = engine.store.responses.get(req.previous_response_id)
+        if previous is None:
+            raise _not_found("Previous response", req.previous_response_id, "previous_response_id")
+        history = previous.messages
+    if req.conversation_id:
+        conversation = _conversation(request, req.conversation_id)
+        history = conversation.messages()
+    chat = chat_body(req, history)
+    chat_request = validate_request(CreateChatCompletionRequest, chat)
+    ctx = RequestContext(
+        endpoint="responses",
+        request=chat_request,
+        body={**body, "messages": chat["messages"]},
+        headers=request.headers,
+        request_id=request.scope.get("mockgpt.request_id", ""),
+        choices=1,
+    )
+    limiter = Limiter(
+        n=1,
+        max_tokens=req.max_output_tokens,
+        stops=(),
+        prompt_tokens=chat_prompt_tokens(chat_request),
+    )
+    selection = engine.select(ctx)
+    annotate(request, selection)
+    fault = selection.fault
+    if fault is not None and fault.delay_ms:
+        await anyio.sleep(fault.delay_ms / 1000)
+    error = selection.error or (fault.http_error if fault is not None else None)
+    if error is not None:
+        raise error_from_spec(error)
+    if fault is not None and fault.reset:
+        return DropResponse(SSE_MEDIA_TYPE.encode() if req.stream else b"application/json")
+    echoed = {k: body[k] for k in _ECHOED if k in body}
+    if conversation is not None:
+        echoed["conversation"] = {"id": conversation.id}
+    meta = ResponseMeta(
+        id=f"resp_{secrets.token_hex(24)}",
+        created_at=now(),
+        model=selection.model or req.model,
+        request=echoed,
+    )
+    renderer = ResponseRenderer(meta)
+    answer = engine.answer(selection, ctx, limiter=limiter)
+    items = with_item_ids(input_items(req))
+
+    def remember() -> None:
+        final = renderer.final
+        assert final is not None
+        if conversation is not None:
+            final["conversation"] = {"id": conversation.id}
+            outputs = [i for i in final.get("output") or [] if isinstance(i, dict)]  # type: ignore[union-attr]
+            conversation.items += items + outputs
+        if req.store is not False:
+            messages = [*chat["messages"], *output_messages(final)]
+            if req.instructions:
+                messages = messages[1:]  # instructions do not carry over to the next turn
+            engine.store.save(StoredResponse(final, items, messages))
+
+    if not req.stream:
+        async for event in answer.events:
+            renderer.feed(event)
+        renderer.close()
+        remember()
+        assert renderer.final is not None
+        return json_response(renderer.final)
+
+    async def frames() -> AsyncIterator[bytes]:
+        async for event in answer.events:
+            for item in renderer.feed(event):
+                yield encode_sse(item, event=str(item["type"]))
+        for item in renderer.close():
+            yield encode_sse(item, event=str(item["type"]))
+        remember()
+
+    ttft_ms = selection.ttft_ms if selection.ttft_ms is not None else engine.config.ttft_ms
+    tps = (
+        selection.tokens_per_second
+        if selection.tokens_per_second is not None
+        else engine.config.tokens_per_second
+    )
+    paced = ttft_ms > 0 or not math.isinf(tps)
+    source = frames()
+    if not answer.live and not paced and not stream_breaks(fault):
+        return SSEBody(b"".join([frame async for frame in source]))
+    clock = AsyncioClock()
+    if fault is not None and stream_breaks(fault):
+        source = break_stream(source, fault, clock, _responses_error_frames)
+    if paced:
+        source = pace(source, ttft_ms=ttft_ms, tokens_per_second=tps, clock=clock)
+    return SSEStream(source)
+
+
+def _stored(request: Request) -> StoredResponse:
+    response_id = request.path_params["response_id"]
+    stored = engine_of(request).store.responses.get(response_id)
+    if stored is None:
+        raise _not_found("Response", response_id)
+    return stored
+
+
+async def retrieve_response(request: Request) -> Response:
+    """``GET /v1/responses/{id}``: a stored response.
+
+    Raises:
+        RequestRejected: 404 when no response has that id (or it was not stored).
+    """
+    return json_response(_stored(request).response)
+
+
+async def delete_response(request: Request) -> Response:
+    """``DELETE /v1/responses/{id}``: ``{"id", "object": "response.deleted", "deleted": true}``."""
+    stored = _stored(request)
+    response_id = str(stored.response["id"])
+    engine_of(request).store.responses.pop(response_id, None)
+    return json_response({"id": response_id, "object": "response.deleted", "deleted": True})
+
+
+async def cancel_response(request: Request) -> Response:
+    """``POST /v1/responses/{id}/cancel``: only background responses can be cancelled.
+
+    mockgpt answers background requests at once, so a cancel returns the finished response.
+
+    Raises:
+        RequestRejected: 400 for a response not created with ``background: true``.
+    """
+    stored = _stored(request)
+    if not stored.response.get("background"):
+        raise RequestRejected(
+            400, "Only responses created with background=true can be cancelled.", code=None
+        )
+    return json_response(stored.response)
+
+
+def _page(request: Request, items: list[dict[str, Any]], default_order: str = "desc") -> Response:
+    """A cursor page: ``{"object": "list", "data", "first_id", "last_id", "has_more"}``."""
+    params = request.query_params
+    order = params.get("order", default_order)
+    ordered = list(reversed(items)) if order == "desc" else list(items)
+    after = params.get("after")
+    if after:
+        ids = [str(i.get("id")) for i in ordered]
+        ordered = ordered[ids.index(after) + 1 :] if after in ids else []
+    try:
+        limit = max(1, min(100, int(params.get("limit", "20"))))
+    except ValueError:
+        raise RequestRejected(400, "Invalid 'limit': expected an integer.", param="limit") from None
+    data: list[JSONValue] = list(ordered[:limit])
+    return json_response(
+        {
+            "object": "list",
+            "data": data,
+            "first_id": ordered[0]["id"] if data else None,
+            "last_id": ordered[: len(data)][-1]["id"] if data else None,
+            "has_more": len(ordered) > limit,
+        }
+    )
+
+
+async def list_input_items(request: Request) -> Response:
+    """``GET /v1/responses/{id}/input_items``: the response's input items, newest first."""
+    return _page(request, _stored(request).input_items)
+
+
+class CreateConversation(RequestModel):
+    """The body of ``POST /v1/conversations``."""
+
+    items: list[dict[str, Any]] | None = None
+    metadata: dict[str, str] | None = None
+
+
+class UpdateConversation(RequestModel):
+    """The body of ``POST /v1/conversations/{id}``."""
+
+    metadata: dict[str, str]
+
+
+class AddItems(RequestModel):
+    """The body of ``POST /v1/conversations/{id}/items``."""
+
+    items: list[dict[str, Any]]
+
+
+async def create_conversation(request: Request) -> Response:
+    """``POST /v1/conversations``: a new conversation, optionally with items."""
+    engine = engine_of(request)
+    body = await read_json(request, engine.config.max_body_bytes)
+    req = validate_request(CreateConversation, body)
+    conversation = engine.store.new_conversation(req.metadata, req.items or [])
+    return json_response(conversation.to_object())
+
+
+async def conversation_endpoint(request: Request) -> Response:
+    """``GET`` / ``POST`` (update metadata) / ``DELETE`` ``/v1/conversations/{id}``."""
+    conversation = _conversation(request, request.path_params["conversation_id"])
+    if request.method == "DELETE":
+        engine_of(request).store.conversations.pop(conversation.id, None)
+        return json_response(
+            {"id": conversation.id, "object": "conversation.deleted", "deleted": True}
+        )
+    if request.method == "POST":
+        body = await read_json(request, engine_of(request).config.max_body_bytes)
+        conversation.metadata = dict(validate_request(UpdateConversation, body).metadata)
+    return json_response(conversation.to_object())
+
+
+async def conversation_items(request: Request) -> Response:
+    """``GET`` (list, newest first) / ``POST`` (add) ``/v1/conversations/{id}/items``."""
+    conversation = _conversation(request, request.path_params["conversation_id"])
+    if request.method == "POST":
+        body = await read_json(request, engine_of(request).config.max_body_bytes)
+        added = with_item_ids(validate_request(AddItems, body).items)
+        conversation.items += added
+        data: list[JSONValue] = list(added)
+        return json_response(
+            {
+                "object": "list",
+                "data": data,
+                "first_id": added[0]["id"] if added else None,
+                "last_id": added[-1]["id"] if added else None,
+                "has_more": False,
+            }
+        )
+    return _page(request, conversation.items)
+
+
+async def conversation_item(request: Request) -> Response:
+    """``GET`` / ``DELETE`` ``/v1/conversations/{id}/items/{item_id}``."""
+    conversation = _conversation(request, request.path_params["conversation_id"])
+    item_id = request.path_params["item_id"]
+    for item in conversation.items:
+        if item.get("id") == item_id:
+            if request.method == "DELETE":
+                conversation.items.remove(item)
+                return json_response(conversation.to_object())
+            return json_response(item)
+    raise _not_found("Item", item_id)

@@ -1,0 +1,111 @@
+"""What the Responses API keeps between requests: responses and conversations, in memory.
+
+Both are per server and forgotten on reset, like the rest of its state.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from mockgpt.models.responses import items_to_messages
+from mockgpt.types import JSONObject
+
+
+def with_item_ids(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Input items as the API lists them: each with an ``id``, messages with typed parts."""
+    out = []
+    for item in items:
+        item = dict(item)
+        kind = item.setdefault("type", "message")
+        prefix = {"message": "msg", "function_call": "fc", "function_call_output": "fco"}.get(
+            str(kind), "item"
+        )
+        item.setdefault("id", f"{prefix}_{secrets.token_hex(20)}")
+        if kind == "message":
+            content = item.get("content")
+            role = item.get("role", "user")
+            part = "output_text" if role == "assistant" else "input_text"
+            if isinstance(content, str):
+                item["content"] = [{"type": part, "text": content}]
+            item.setdefault("status", "completed")
+        out.append(item)
+    return out
+
+
+@dataclass
+class StoredResponse:
+    """A stored ``Response``, its input items and the conversation it ends (chat messages)."""
+
+    response: JSONObject
+    input_items: list[dict[str, Any]]
+    messages: list[dict[str, Any]]
+
+
+@dataclass
+class Conversation:
+    """A conversation object and its items, oldest first."""
+
+    id: str
+    created_at: int
+    metadata: dict[str, str] = field(default_factory=dict)
+    items: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_object(self) -> JSONObject:
+        """``{"id", "object": "conversation", "created_at", "metadata"}``."""
+        return {
+            "id": self.id,
+            "object": "conversation",
+            "created_at": self.created_at,
+            "metadata": dict(self.metadata),
+        }
+
+    def messages(self) -> list[dict[str, Any]]:
+        """The items as chat messages."""
+        return items_to_messages(self.items)
+
+
+def output_messages(response: JSONObject) -> list[dict[str, Any]]:
+    """A response's output items as chat messages (assistant text and tool calls)."""
+    items: list[dict[str, Any]] = []
+    for item in response.get("output") or []:  # type: ignore[union-attr]
+        if isinstance(item, dict):
+            items.append(item)
+    return items_to_messages(items)
+
+
+class ResponseStore:
+    """Responses by id and conversations by id; safe across threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.responses: dict[str, StoredResponse] = {}
+        self.conversations: dict[str, Conversation] = {}
+
+    def save(self, stored: StoredResponse) -> None:
+        """Keep a response (``store`` was not false)."""
+        with self._lock:
+            self.responses[str(stored.response["id"])] = stored
+
+    def new_conversation(
+        self, metadata: dict[str, str] | None, items: list[dict[str, Any]]
+    ) -> Conversation:
+        """Create a conversation with its first items."""
+        conversation = Conversation(
+            id=f"conv_{secrets.token_hex(24)}",
+            created_at=int(time.time()),
+            metadata=dict(metadata or {}),
+            items=with_item_ids(items),
+        )
+        with self._lock:
+            self.conversations[conversation.id] = conversation
+        return conversation
+
+    def clear(self) -> None:
+        """Forget everything."""
+        with self._lock:
+            self.responses.clear()
+            self.conversations.clear()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 
 import click
 import uvicorn
@@ -40,6 +41,32 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     "Default: the built-in 'default' scenario.",
 )
 @click.option("--watch", is_flag=True, help="Reload scenario files when they change.")
+@click.option(
+    "--upstream",
+    default=None,
+    metavar="URL",
+    help="Proxy what no stub matches to this OpenAI-compatible base URL.",
+)
+@click.option(
+    "--upstream-api-key-env",
+    default="OPENAI_API_KEY",
+    show_default=True,
+    metavar="VAR",
+    help="Environment variable holding the upstream's API key.",
+)
+@click.option(
+    "--record",
+    "record",
+    default=None,
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Write each proxied exchange as a stub to this scenario file.",
+)
+@click.option(
+    "--record-sequences",
+    is_flag=True,
+    help="A request recorded again adds to a sequence (default: keep the first).",
+)
 @click.option(
     "--quirk",
     "quirks",
@@ -95,6 +122,10 @@ def serve(
     host: str,
     scenarios: tuple[str, ...],
     watch: bool,
+    upstream: str | None,
+    upstream_api_key_env: str,
+    record: str | None,
+    record_sequences: bool,
     quirks: tuple[str, ...],
     port: int,
     api_key: str | None,
@@ -106,13 +137,20 @@ def serve(
     log_level: str,
 ) -> None:
     """Serve the OpenAI API on HOST:PORT (echo answers by default)."""
+    if record and not upstream:
+        raise click.UsageError("--record needs --upstream URL (what to record from)")
     chosen = _split(models)
     try:
         config = ServerConfig(
             host=host,
-            scenarios=scenarios or ("default",),
+            # a proxy serves the upstream's answers; the demo stubs would only get in the way
+            scenarios=scenarios or (() if upstream else ("default",)),
             watch=watch,
             quirks=_split(quirks),
+            upstream=upstream,
+            upstream_api_key=os.environ.get(upstream_api_key_env) if upstream else None,
+            record=record,
+            record_sequences=record_sequences,
             port=port,
             api_key=api_key or None,
             models=chosen or DEFAULT_MODELS,
@@ -130,6 +168,8 @@ def serve(
         app = create_app(config)
     except ScenarioError as exc:
         raise click.UsageError(f"invalid scenario: {exc}") from exc
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     click.echo(f"mockgpt serving the OpenAI API at http://{shown}:{port}/v1")
     click.echo(f'  OpenAI(base_url="http://{shown}:{port}/v1", api_key="{api_key or "x"}")')
@@ -172,3 +212,56 @@ def list_quirks() -> None:
     """List the quirks (deliberate departures from the spec) by name."""
     for name, description in sorted(QUIRKS.items()):
         click.echo(f"{name:36} {description}")
+
+
+@main.command()
+@click.option(
+    "--upstream",
+    required=True,
+    metavar="URL",
+    help="The OpenAI-compatible base URL to record from.",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The scenario file to write (extended if it exists).",
+)
+@click.option(
+    "--upstream-api-key-env",
+    default="OPENAI_API_KEY",
+    show_default=True,
+    metavar="VAR",
+    help="Environment variable holding the upstream's API key.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--sequences",
+    is_flag=True,
+    help="A request recorded again adds to a sequence (default: keep the first).",
+)
+@click.pass_context
+def record(
+    ctx: click.Context,
+    upstream: str,
+    out: str,
+    upstream_api_key_env: str,
+    host: str,
+    port: int,
+    sequences: bool,
+) -> None:
+    """Proxy to UPSTREAM and write every exchange to OUT as a replayable scenario.
+
+    Replay it later with `mockgpt serve --scenario OUT` (no upstream needed).
+    """
+    ctx.invoke(
+        serve,
+        host=host,
+        port=port,
+        scenarios=(),
+        upstream=upstream,
+        upstream_api_key_env=upstream_api_key_env,
+        record=out,
+        record_sequences=sequences,
+    )

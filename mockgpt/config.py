@@ -41,6 +41,11 @@ class ServerConfig:
         scenarios: scenario names or file paths, searched in order.
         quirks: quirk names applied to every answer (``mockgpt.quirks.QUIRKS``).
         api_key: when set, every ``/v1`` request needs ``Authorization: Bearer <api_key>``.
+        upstream: base URL of an OpenAI-compatible server that answers what no stub matches.
+        upstream_api_key: the key sent upstream (never shown in ``repr``, logs or the journal).
+        record: write each proxied exchange as a stub to this scenario file.
+        record_sequences: recording a request again appends to a ``sequence`` instead of
+            keeping the first answer.
         models: the model list; when ``strict_models``, other models get 404.
         strict_models: True when the list was given explicitly (``--models``).
         ttft_ms: time to first token of streams, milliseconds (0: none).
@@ -57,6 +62,10 @@ class ServerConfig:
     scenarios: tuple[str, ...] = ()
     quirks: tuple[str, ...] = ()
     api_key: str | None = None
+    upstream: str | None = None
+    upstream_api_key: str | None = field(default=None, repr=False)
+    record: str | None = None
+    record_sequences: bool = False
     models: tuple[str, ...] = DEFAULT_MODELS
     strict_models: bool = False
     ttft_ms: float = 0.0

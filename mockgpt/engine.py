@@ -12,13 +12,15 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from mockgpt.backends import Backend, EchoBackend, RequestContext
+from mockgpt.backends.proxy import ProxyBackend
 from mockgpt.config import ServerConfig
-from mockgpt.errors import RequestRejected
+from mockgpt.errors import ConfigError, RequestRejected
 from mockgpt.events import Event
 from mockgpt.journal import Journal
 from mockgpt.limits import Limiter, limited
 from mockgpt.models import CreateChatCompletionRequest
 from mockgpt.models.chat import content_text
+from mockgpt.recorder import Recorder
 from mockgpt.scenarios import Scenario, load_scenario
 from mockgpt.scenarios.matchers import MatchInput
 from mockgpt.scenarios.registry import Selection, StubRegistry
@@ -40,6 +42,26 @@ class Answer:
 
     events: AsyncIterator[Event]
     live: bool
+
+
+async def prime(answer: Answer) -> Answer:
+    """Wait for the first event of a live answer before the response starts.
+
+    An upstream error then surfaces as an HTTP status and envelope, not mid-stream (an error
+    before the stream starts gets a normal status).
+    """
+    events = answer.events
+    try:
+        first = await events.__anext__()
+    except StopAsyncIteration:
+        return answer
+
+    async def chained() -> AsyncIterator[Event]:
+        yield first
+        async for event in events:
+            yield event
+
+    return Answer(chained(), live=True)
 
 
 def chat_prompt_tokens(request: CreateChatCompletionRequest) -> int:
@@ -78,6 +100,19 @@ class Engine:
         if config.quirks:
             scenarios.append(Scenario(name="quirks", quirks=list(config.quirks)))
         self.registry = StubRegistry(scenarios)
+        if config.upstream:
+            self.fallback = ProxyBackend(config.upstream, config.upstream_api_key)
+        elif any(s.fallback == "proxy" for s in scenarios):
+            raise ConfigError(
+                "a scenario has `fallback: proxy` but no upstream is set (use --upstream URL)"
+            )
+        self.recorder = (
+            Recorder(
+                config.record, upstream=config.upstream or "", sequences=config.record_sequences
+            )
+            if config.record
+            else None
+        )
         self.store = ResponseStore()
         self.errors: list[BaseException] = []
         """Exceptions raised while serving (each also answered with a 500 envelope)."""
@@ -117,7 +152,13 @@ class Engine:
     def answer(self, selection: Selection, ctx: RequestContext, *, limiter: Limiter) -> Answer:
         """The events answering ``ctx``, cut by ``limiter`` and ending with ``Usage``."""
         backend = selection.backend
-        return Answer(limited(backend.respond(ctx), limiter), live=backend.live)
+        if getattr(backend, "limits_upstream", False):
+            # the upstream applied max_tokens and stop with its own tokenizer
+            limiter = Limiter(n=ctx.choices, max_tokens=None, stops=(), prompt_tokens=0)
+        events = backend.respond(ctx)
+        if self.recorder is not None and selection.stub_id is None:
+            events = self.recorder.wrap(ctx, events)
+        return Answer(limited(events, limiter), live=backend.live)
 
     def reset(self) -> None:
         """Forget the per-run state.

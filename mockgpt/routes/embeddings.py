@@ -6,6 +6,7 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mockgpt.backends.proxy import ProxyBackend
 from mockgpt.errors import RequestRejected
 from mockgpt.faults import error_from_spec
 from mockgpt.models import CreateEmbeddingRequest, validate_request
@@ -44,6 +45,9 @@ async def create_embedding(request: Request) -> Response:
     error = selection.error or (fault.http_error if fault is not None else None)
     if error is not None:
         raise error_from_spec(error)
+    if selection.stub_id is None and isinstance(engine.fallback, ProxyBackend):
+        status, content = await engine.fallback.forward("POST", "/embeddings", body)
+        return Response(content, status_code=status, media_type="application/json")
     encoding_format = req.encoding_format
     if "embeddings-ignore-encoding-format" in selection.quirks:
         encoding_format = "float"

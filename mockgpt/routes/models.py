@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mockgpt.backends.proxy import ProxyBackend
 from mockgpt.errors import RequestRejected
 from mockgpt.routes.common import engine_of, json_response
 from mockgpt.types import JSONObject, JSONValue
@@ -19,7 +20,14 @@ def model_object(model_id: str) -> JSONObject:
 
 
 async def list_models(request: Request) -> Response:
-    """The configured models, ``{"object": "list", "data": [Model, ...]}``."""
+    """The configured models, ``{"object": "list", "data": [Model, ...]}``.
+
+    With an upstream, the upstream's list (a proxy answers as its upstream does).
+    """
+    engine = engine_of(request)
+    if isinstance(engine.fallback, ProxyBackend):
+        status, content = await engine.fallback.forward("GET", "/models")
+        return Response(content, status_code=status, media_type="application/json")
     data: list[JSONValue] = [model_object(m) for m in engine_of(request).config.models]
     return json_response({"object": "list", "data": data})
 
@@ -31,6 +39,10 @@ async def retrieve_model(request: Request) -> Response:
         RequestRejected: 404 ``model_not_found`` for a model not in the list.
     """
     model_id = request.path_params["model"]
+    engine = engine_of(request)
+    if isinstance(engine.fallback, ProxyBackend):
+        status, content = await engine.fallback.forward("GET", f"/models/{model_id}")
+        return Response(content, status_code=status, media_type="application/json")
     if model_id not in engine_of(request).config.models:
         raise RequestRejected(
             404,

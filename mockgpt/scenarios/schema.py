@@ -7,15 +7,52 @@ Schema for editors.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from jinja2 import TemplateSyntaxError
+from jinja2.sandbox import SandboxedEnvironment
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
+from mockgpt.quirks import QUIRKS
 from mockgpt.types import FinishReason
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _known_quirk(name: str) -> str:
+    if name not in QUIRKS:
+        raise ValueError(f"unknown quirk {name!r}; known: {', '.join(sorted(QUIRKS))}")
+    return name
+
+
+_TEMPLATES = SandboxedEnvironment()
+"""Parses content templates at load time, so a syntax error names its file and line."""
+
+QuirkName = Annotated[
+    str,
+    AfterValidator(_known_quirk),
+    WithJsonSchema({"type": "string", "enum": sorted(QUIRKS)}),
+]
+"""A quirk's name (``mockgpt.quirks.QUIRKS``); ``mockgpt quirks`` lists them."""
+
+
+def _or_plain_string(schema: dict[str, Any]) -> None:
+    """JSON Schema: a ``TextMatch`` may also be written as a plain string (``contains``)."""
+    conditions = dict(schema)
+    schema.clear()
+    schema["description"] = conditions.pop("description", "")
+    schema["anyOf"] = [{"type": "string", "description": "shorthand for contains"}, conditions]
 
 
 class TextMatch(_Model):
@@ -29,20 +66,25 @@ class TextMatch(_Model):
     )
     ignore_case: bool = False
 
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_or_plain_string)
+
     @model_validator(mode="before")
     @classmethod
     def _shorthand(cls, value: Any) -> Any:
         return {"contains": value} if isinstance(value, str) else value
 
-    @model_validator(mode="after")
-    def _check_regex(self) -> TextMatch:
-        if self.regex is not None:
-            import re
-
+    @field_validator("regex")
+    @classmethod
+    def _check_regex(cls, regex: str | None) -> str | None:
+        if regex is not None:
             try:
-                re.compile(self.regex)
+                re.compile(regex)
             except re.error as exc:
-                raise ValueError(f"invalid regex {self.regex!r}: {exc}") from None
+                raise ValueError(f"invalid regex {regex!r}: {exc}") from None
+        return regex
+
+    @model_validator(mode="after")
+    def _one_condition(self) -> TextMatch:
         if not any(v is not None for v in (self.equals, self.contains, self.regex, self.absent)):
             raise ValueError("give at least one of equals, contains, regex, absent")
         return self
@@ -167,6 +209,16 @@ class Respond(_Model):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
+    @field_validator("content")
+    @classmethod
+    def _check_template(cls, content: str | None) -> str | None:
+        if content is not None and "{" in content:
+            try:
+                _TEMPLATES.parse(content)
+            except TemplateSyntaxError as exc:
+                raise ValueError(f"invalid template (line {exc.lineno}): {exc.message}") from None
+        return content
+
     @model_validator(mode="after")
     def _one_kind(self) -> Respond:
         if self.error is not None and any(
@@ -247,7 +299,7 @@ class Stub(_Model):
     on_exhausted: Literal["repeat", "cycle", "fail"] = "repeat"
     fault: Fault | None = None
     pacing: Pacing | None = None
-    quirks: list[str] = Field(default_factory=list)
+    quirks: list[QuirkName] = Field(default_factory=list)
     expect: bool | Annotated[int, Field(ge=0)] | None = None
 
     @model_validator(mode="after")
@@ -275,7 +327,7 @@ class Defaults(_Model):
     tokens_per_second: Annotated[float, Field(gt=0)] | None = None
 
 
-Fallback = Literal["echo", "lorem", "error"]
+Fallback = Literal["echo", "lorem", "error", "proxy"]
 
 
 class Scenario(_Model):
@@ -284,7 +336,7 @@ class Scenario(_Model):
     name: str = "scenario"
     description: str | None = None
     defaults: Defaults = Field(default_factory=Defaults)
-    quirks: list[str] = Field(default_factory=list)
+    quirks: list[QuirkName] = Field(default_factory=list)
     chaos: Chaos | None = None
     stubs: list[Stub] = Field(default_factory=list)
     fallback: Fallback = "echo"

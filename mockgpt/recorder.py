@@ -1,0 +1,162 @@
+"""Record proxied exchanges as stubs of a normal scenario file, for replay without upstream.
+
+Each request that the proxy answers becomes a stub: ``match`` holds the endpoint, the model and
+the conversation (a JSON subset of the body), ``respond`` the text, tool calls, refusal, finish
+reason, usage and, for a stream, its chunking. No header or key is ever written. The same
+request recorded again keeps its first answer, or, with ``sequences``, adds to a ``sequence``.
+Stubs are written longest conversation first, so a longer recorded conversation is tried
+before a shorter one that is a prefix of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mockgpt.backends.base import RequestContext
+from mockgpt.events import Event, Finish, Refusal, TextDelta, ToolCallDelta, Usage
+
+
+def _match_for(ctx: RequestContext) -> dict[str, Any]:
+    body = ctx.body
+    match: dict[str, Any] = {"endpoint": ctx.endpoint, "model": str(body.get("model", ""))}
+    subset: dict[str, Any] = {}
+    if isinstance(body.get("messages"), list):
+        subset["messages"] = body["messages"]
+    for key in ("prompt", "input", "instructions"):
+        if key in body and ctx.endpoint != "chat.completions":
+            subset[key] = body[key]
+    if subset:
+        match["body"] = subset
+    tools: list[str] = []
+    for tool in body.get("tools") or []:  # type: ignore[union-attr]
+        function = tool.get("function", tool) if isinstance(tool, dict) else None
+        if isinstance(function, dict) and isinstance(function.get("name"), str):
+            tools.append(str(function["name"]))
+    if tools:
+        match["tools"] = tools
+    return match
+
+
+def _respond_for(events: list[Event], seconds: list[float], timing: bool) -> dict[str, Any]:
+    texts = [e.text for e in events if isinstance(e, TextDelta) and e.choice == 0]
+    refusal = "".join(e.text for e in events if isinstance(e, Refusal) and e.choice == 0)
+    calls: dict[int, dict[str, Any]] = {}
+    for e in events:
+        if isinstance(e, ToolCallDelta) and e.choice == 0:
+            call = calls.setdefault(e.index, {"id": e.id, "name": e.name, "arguments": ""})
+            call["arguments"] += e.arguments
+    respond: dict[str, Any] = {}
+    if texts:
+        respond["content"] = "".join(texts)
+        if len(texts) > 1:
+            respond["chunking"] = {"chunks": texts}
+    if refusal:
+        respond["refusal"] = refusal
+    if calls:
+        respond["tool_calls"] = [calls[i] for i in sorted(calls)]
+    finish = [e.reason for e in events if isinstance(e, Finish) and e.choice == 0]
+    if finish:
+        respond["finish_reason"] = finish[-1]
+    usage = [e for e in events if isinstance(e, Usage)]
+    if usage:
+        respond["usage"] = {
+            "prompt_tokens": usage[-1].prompt_tokens,
+            "completion_tokens": usage[-1].completion_tokens,
+        }
+    return respond
+
+
+class Recorder:
+    """Writes proxied exchanges to ``path`` as a scenario file (created or extended).
+
+    Args:
+        path: the scenario file.
+        upstream: the upstream's URL, named in the file's description.
+        sequences: a request seen again adds its answer to a ``sequence``.
+        timing: record each stream's time to first token and rate as the stub's ``pacing``.
+    """
+
+    def __init__(
+        self, path: str | Path, *, upstream: str = "", sequences: bool = False, timing: bool = False
+    ) -> None:
+        self.path = Path(path)
+        self.upstream = upstream
+        self.sequences = sequences
+        self.timing = timing
+        self._lock = threading.Lock()
+        self._stubs: list[dict[str, Any]] = []
+        if self.path.exists():
+            loaded = yaml.safe_load(self.path.read_text(encoding="utf-8")) or {}
+            self._stubs = list(loaded.get("stubs") or [])
+
+    def wrap(self, ctx: RequestContext, events: AsyncIterator[Event]) -> AsyncIterator[Event]:
+        """``events`` unchanged; when they end, the exchange is recorded."""
+
+        async def tee() -> AsyncIterator[Event]:
+            seen: list[Event] = []
+            stamps: list[float] = []
+            start = time.monotonic()
+            async for event in events:
+                seen.append(event)
+                stamps.append(time.monotonic() - start)
+                yield event
+            self.add(ctx, seen, stamps)
+
+        return tee()
+
+    def add(self, ctx: RequestContext, events: list[Event], seconds: list[float]) -> None:
+        """Record one exchange and rewrite the file."""
+        match = _match_for(ctx)
+        respond = _respond_for(events, seconds, self.timing)
+        key = json.dumps(match, sort_keys=True)
+        with self._lock:
+            for stub in self._stubs:
+                if json.dumps(stub.get("match"), sort_keys=True) == key:
+                    if self.sequences:
+                        answers = stub.pop("sequence", None) or [stub.pop("respond")]
+                        stub["sequence"] = [*answers, respond]
+                    break
+            else:
+                stub = {"id": f"recorded-{len(self._stubs) + 1}", "match": match}
+                stub["respond"] = respond
+                text_events = [
+                    s for e, s in zip(events, seconds, strict=True) if isinstance(e, TextDelta)
+                ]
+                if self.timing and len(text_events) > 1:
+                    span = text_events[-1] - text_events[0]
+                    stub["pacing"] = {
+                        "ttft_ms": round(text_events[0] * 1000, 1),
+                        "tokens_per_second": round((len(text_events) - 1) / span, 1)
+                        if span > 0
+                        else None,
+                    }
+                self._stubs.append(stub)
+            self._write()
+
+    def _write(self) -> None:
+        def conversation_length(stub: dict[str, Any]) -> int:
+            body = stub.get("match", {}).get("body", {})
+            return len(body.get("messages") or [])
+
+        stubs = sorted(self._stubs, key=conversation_length, reverse=True)
+        document = {
+            "name": self.path.stem,
+            "description": f"Recorded by mockgpt from {self.upstream or 'an upstream'}.",
+            "stubs": stubs,
+            "fallback": "error",
+        }
+        text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".mockgpt-record-")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, self.path)

@@ -63,6 +63,13 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     help="Write each proxied exchange as a stub to this scenario file.",
 )
 @click.option(
+    "--local-model",
+    default=None,
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Answer with a local transformers model (needs mockgpt[local]).",
+)
+@click.option(
     "--record-sequences",
     is_flag=True,
     help="A request recorded again adds to a sequence (default: keep the first).",
@@ -126,6 +133,7 @@ def serve(
     upstream_api_key_env: str,
     record: str | None,
     record_sequences: bool,
+    local_model: str | None,
     quirks: tuple[str, ...],
     port: int,
     api_key: str | None,
@@ -144,13 +152,14 @@ def serve(
         config = ServerConfig(
             host=host,
             # a proxy serves the upstream's answers; the demo stubs would only get in the way
-            scenarios=scenarios or (() if upstream else ("default",)),
+            scenarios=scenarios or (() if upstream or local_model else ("default",)),
             watch=watch,
             quirks=_split(quirks),
             upstream=upstream,
             upstream_api_key=os.environ.get(upstream_api_key_env) if upstream else None,
             record=record,
             record_sequences=record_sequences,
+            local_model=local_model,
             port=port,
             api_key=api_key or None,
             models=chosen or DEFAULT_MODELS,

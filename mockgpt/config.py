@@ -44,6 +44,8 @@ class ServerConfig:
         upstream: base URL of an OpenAI-compatible server that answers what no stub matches.
         upstream_api_key: the key sent upstream (never shown in ``repr``, logs or the journal).
         record: write each proxied exchange as a stub to this scenario file.
+        local_model: a directory with a transformers causal LM that answers what no stub
+            matches (the ``local`` extra).
         record_sequences: recording a request again appends to a ``sequence`` instead of
             keeping the first answer.
         models: the model list; when ``strict_models``, other models get 404.
@@ -65,6 +67,7 @@ class ServerConfig:
     upstream: str | None = None
     upstream_api_key: str | None = field(default=None, repr=False)
     record: str | None = None
+    local_model: str | None = None
     record_sequences: bool = False
     models: tuple[str, ...] = DEFAULT_MODELS
     strict_models: bool = False

@@ -102,6 +102,10 @@ class Engine:
         self.registry = StubRegistry(scenarios)
         if config.upstream:
             self.fallback = ProxyBackend(config.upstream, config.upstream_api_key)
+        elif config.local_model:
+            from mockgpt.backends.local import LocalModelBackend
+
+            self.fallback = LocalModelBackend(config.local_model)
         elif any(s.fallback == "proxy" for s in scenarios):
             raise ConfigError(
                 "a scenario has `fallback: proxy` but no upstream is set (use --upstream URL)"

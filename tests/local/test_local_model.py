@@ -11,7 +11,22 @@ from mockgpt.config import ServerConfig
 from mockgpt.errors import ConfigError
 from mockgpt.server import MockServer
 
-WORDS = "hello world the quick brown fox jumps over lazy dog blue giraffe sunny Paris".split()
+WORDS = [
+    "hello",
+    "world",
+    "the",
+    "quick",
+    "brown",
+    "fox",
+    "jumps",
+    "over",
+    "lazy",
+    "dog",
+    "blue",
+    "giraffe",
+    "sunny",
+    "Paris",
+]
 
 
 def build_model(directory: Path) -> None:
@@ -80,7 +95,8 @@ def test_local_model_streams_generated_tokens(client: OpenAI) -> None:
         c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason
     ]
     assert finish == ["length"]
-    assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 6
+    assert chunks[-1].usage is not None
+    assert chunks[-1].usage.completion_tokens == 6
 
 
 def test_local_model_usage_counts_come_from_its_tokenizer(client: OpenAI, model_dir: Path) -> None:

@@ -238,12 +238,13 @@ def _envelope_response(exc: RequestRejected, quirks: frozenset[str] = frozenset(
     )
 
 
-def _watch_scenarios(engine: Engine) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
-    """A lifespan that reloads the scenario files when they change (``--watch``).
+def _lifespan(engine: Engine) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """Start and stop what a server runs beside its requests.
 
-    An invalid new version is logged and the last good one keeps serving.
+    With ``--watch``, the scenario files are reloaded when they change (an invalid new version
+    is logged and the last good one keeps serving); at shutdown the backends are closed.
     """
-    paths = [resolve_scenario(s) for s in engine.config.scenarios]
+    paths = [resolve_scenario(s) for s in engine.config.scenarios] if engine.config.watch else []
 
     async def reload_on_change() -> None:
         async for _changes in awatch(*{p.parent for p in paths}):
@@ -258,9 +259,14 @@ def _watch_scenarios(engine: Engine) -> Callable[[Starlette], AbstractAsyncConte
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with anyio.create_task_group() as group:
-            group.start_soon(reload_on_change)
-            yield
-            group.cancel_scope.cancel()
+            if paths:
+                group.start_soon(reload_on_change)
+            try:
+                yield
+            finally:
+                group.cancel_scope.cancel()
+                with anyio.CancelScope(shield=True):
+                    await engine.aclose()
 
     return lifespan
 
@@ -312,7 +318,7 @@ def create_app(config: ServerConfig | None = None, *, engine: Engine | None = No
     )
     app = Starlette(
         routes=routes,
-        lifespan=_watch_scenarios(engine) if config.watch and config.scenarios else None,
+        lifespan=_lifespan(engine),
         middleware=[cors, Middleware(OpenAIEnvelopeMiddleware, engine=engine)],
         exception_handlers={
             RequestRejected: rejected,

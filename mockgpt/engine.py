@@ -164,6 +164,12 @@ class Engine:
             events = self.recorder.wrap(ctx, events)
         return Answer(limited(events, limiter), live=backend.live)
 
+    async def aclose(self) -> None:
+        """Release what the backends hold open (the proxy's HTTP connections)."""
+        aclose = getattr(self.fallback, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
     def reset(self) -> None:
         """Forget the per-run state.
 

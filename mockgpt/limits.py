@@ -91,11 +91,18 @@ class Limiter:
         state.done = True
         return [Finish(reason, index)]
 
+    @property
+    def unlimited(self) -> bool:
+        """Whether nothing can cut the answer (no ``max_tokens``, no stop sequences)."""
+        return self.max_tokens is None and not self.stops
+
     def feed(self, event: Event) -> list[Event]:
         """The events to pass on for ``event``."""
         if isinstance(event, Usage):
             self.usage = event
             return []
+        if self.unlimited:
+            return self._pass(event)
         index = event.choice
         state = self.choices[index]
         if state.done:
@@ -137,12 +144,37 @@ class Limiter:
         state.other_tokens += cost
         return [*out, event]
 
+    def _pass(self, event: Event) -> list[Event]:
+        # Nothing to cut: only remember what usage has to count.
+        assert not isinstance(event, Usage)
+        state = self.choices[event.choice]
+        if state.done:
+            return []
+        if isinstance(event, TextDelta):
+            state.pieces.append(event.text)
+        elif isinstance(event, Finish):
+            state.done = True
+            state.text = "".join(state.pieces)
+            state.sent = len(state.text)
+        elif isinstance(event, ToolCallDelta):
+            state.other_tokens += count_tokens(event.arguments)
+        else:
+            state.other_tokens += count_tokens(event.text)
+        return [event]
+
     def close(self) -> list[Event]:
         """Flush choices the backend left open (each gets ``stop``) and give the ``Usage``."""
         out: list[Event] = []
         for index, state in enumerate(self.choices):
             if not state.done:
                 out.extend(self.feed(Finish("stop", index)))
+        if (
+            self.unlimited
+            and self.usage is not None
+            and min(self.usage.prompt_tokens, self.usage.completion_tokens) >= 0
+        ):
+            out.append(self.usage)  # the backend counted everything itself
+            return out
         if self.usage is None:
             completion = sum(count_tokens(s.text[: s.sent]) + s.other_tokens for s in self.choices)
             self.usage = Usage(self.prompt_tokens, completion)

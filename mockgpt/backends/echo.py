@@ -92,7 +92,10 @@ class EchoBackend:
     live = False
 
     async def respond(self, ctx: RequestContext) -> AsyncIterator[Event]:
-        """One ``TextDelta`` per token, then ``Finish("stop")``, for each choice in order."""
+        """``TextDelta`` events (one per token when streamed), then ``Finish("stop")``.
+
+        Choices come in order, each with the same text.
+        """
         calls = forced_tool_calls(ctx)
         if calls:
             for choice in range(ctx.choices):
@@ -105,9 +108,20 @@ class EchoBackend:
                 yield Finish("tool_calls", choice)
             return
         for choice in range(ctx.choices):
-            for piece in split_tokens(shaped_text(ctx, prompt_of(ctx, choice))):
+            for piece in text_deltas(ctx, shaped_text(ctx, prompt_of(ctx, choice))):
                 yield TextDelta(piece, choice)
             yield Finish("stop", choice)
+
+
+def text_deltas(ctx: RequestContext, text: str) -> list[str]:
+    """The deltas of ``text``: one per token for a stream, the whole text otherwise.
+
+    A non-streamed answer is folded into one message anyway; sending it as one delta spares
+    the per-token work (the joined text, and so the answer, is the same).
+    """
+    if ctx.body.get("stream"):
+        return split_tokens(text)
+    return [text] if text else []
 
 
 _LOREM_TEXT = (
@@ -131,6 +145,6 @@ class LoremBackend:
             rng = random.Random(prompt_of(ctx, choice))
             count = rng.randint(8, 40)
             text = " ".join(rng.choice(self.words) for _ in range(count)).capitalize() + "."
-            for piece in split_tokens(shaped_text(ctx, text)):
+            for piece in text_deltas(ctx, shaped_text(ctx, text)):
                 yield TextDelta(piece, choice)
             yield Finish("stop", choice)

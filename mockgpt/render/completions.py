@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from mockgpt.events import Event, Finish, TextDelta, Usage
 from mockgpt.render.logprobs import completion_logprobs
+from mockgpt.sse import encode_sse
 from mockgpt.types import JSONObject, JSONValue
 
 
@@ -169,3 +170,11 @@ class CompletionChunkRenderer:
         chunk["choices"] = []
         chunk["usage"] = completion_usage(self._usage)
         return [chunk]
+
+    def encode(self, event: Event) -> bytes:
+        """The SSE frames of ``feed(event)``."""
+        return b"".join(encode_sse(chunk) for chunk in self.feed(event))
+
+    def encode_close(self) -> bytes:
+        """The SSE frames of ``close()``."""
+        return b"".join(encode_sse(chunk) for chunk in self.close())

@@ -8,6 +8,7 @@ import math
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
+from functools import lru_cache
 from typing import Protocol
 
 import anyio
@@ -28,6 +29,8 @@ from mockgpt.faults import (
 )
 from mockgpt.limits import Limiter
 from mockgpt.quirks import QuirkedChunks, quirk_completion
+from mockgpt.render.chat import ChatChunkRenderer
+from mockgpt.render.completions import CompletionChunkRenderer
 from mockgpt.scenarios.registry import Selection
 from mockgpt.scenarios.schema import ErrorSpec
 from mockgpt.sse import DONE, AsyncioClock, dumps, encode_sse, pace
@@ -48,6 +51,7 @@ def new_id(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(15)}"
 
 
+@lru_cache(maxsize=256)
 def fingerprint(model: str) -> str:
     """A stable ``system_fingerprint`` for ``model``: ``fp_`` and 10 hex digits."""
     return "fp_" + hashlib.sha256(model.encode()).hexdigest()[:10]
@@ -198,12 +202,20 @@ class CompletionBuilderLike(Protocol):
         ...
 
 
+def _encode(renderer: ChunkRenderer, event: Event) -> bytes:
+    if isinstance(renderer, ChatChunkRenderer | CompletionChunkRenderer):
+        return renderer.encode(event)
+    return _frames_of(renderer.feed(event))
+
+
 async def _frames(answer: Answer, renderer: ChunkRenderer) -> AsyncIterator[bytes]:
     async for event in answer.events:
-        for chunk in renderer.feed(event):
-            yield encode_sse(chunk)
-    for chunk in renderer.close():
-        yield encode_sse(chunk)
+        frame = _encode(renderer, event)
+        if frame:
+            yield frame
+    closing = _frames_of(renderer.close())
+    if closing:
+        yield closing
     yield DONE
 
 
@@ -304,11 +316,8 @@ async def serve_generation(
         paced = ttft_ms > 0 or not math.isinf(tps)
         media_type = "application/x-ndjson" if "ndjson-content-type" in quirks else SSE_MEDIA_TYPE
         if not answer.live and not paced and not stream_breaks(fault) and not quirks:
-            parts: list[bytes] = []
-            async for event in answer.events:
-                chunks = renderer.feed(event)
-                if chunks:
-                    parts.append(_frames_of(chunks))
+            # every event is ready: frame them with no await between, send in one write
+            parts = [_encode(renderer, event) async for event in answer.events]
             parts.append(_frames_of(renderer.close()))
             parts.append(DONE)
             return SSEBody(b"".join(parts), media_type)

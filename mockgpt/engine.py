@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from mockgpt.assistants_store import assistants_store
 from mockgpt.backends import Backend, EchoBackend, RequestContext
 from mockgpt.backends.proxy import ProxyBackend
 from mockgpt.config import ServerConfig
@@ -178,5 +179,6 @@ class Engine:
         """
         self.registry.reset()
         self.store.clear()
+        assistants_store(self).clear()
         self.journal.clear()
         self.errors.clear()

@@ -156,13 +156,21 @@ class OpenAIEnvelopeMiddleware:
 
         entry = JournalEntry(request_id, scope["method"], path, scope["headers"], b"")
         scope["mockgpt.entry"] = entry
+        # journalled on arrival, so an entry is complete by the time its client has the answer
+        self.engine.journal.record(entry)
         body_parts: list[bytes] = []
         sent_parts: list[bytes] = []
+
+        def finish_entry() -> None:
+            entry.response_body = b"".join(sent_parts)
+            entry.duration_ms = (time.perf_counter() - started) * 1000
 
         async def receive_logged() -> Message:
             message = await receive()
             if message["type"] == "http.request":
                 body_parts.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    entry.body = b"".join(body_parts)
             elif message["type"] == "http.disconnect" and not entry.complete:
                 entry.disconnected = True
             return message
@@ -184,6 +192,7 @@ class OpenAIEnvelopeMiddleware:
                 sent_parts.append(message.get("body", b""))
                 if not message.get("more_body", False):
                     entry.complete = True
+                    finish_entry()
             await send(message)
 
         try:
@@ -193,9 +202,7 @@ class OpenAIEnvelopeMiddleware:
                 await self._serve(scope, receive_logged, send_logged, lambda: entry.status != 0)
         finally:
             entry.body = b"".join(body_parts)
-            entry.response_body = b"".join(sent_parts)
-            entry.duration_ms = (time.perf_counter() - started) * 1000
-            self.engine.journal.record(entry)
+            finish_entry()
 
     async def _serve(
         self, scope: Scope, receive: Receive, send: Send, response_started: Callable[[], bool]
@@ -313,7 +320,7 @@ def create_app(config: ServerConfig | None = None, *, engine: Engine | None = No
         assert isinstance(exc, HTTPException)
         what = f"({request.method} {request.url.path})"
         if exc.status_code == 405:
-            error = RequestRejected(405, f"Invalid method for URL {what}")
+            error = RequestRejected(405, f"Invalid method for URL {what}", headers=exc.headers)
         elif exc.status_code == 404:
             error = RequestRejected(404, f"Invalid URL {what}")
         else:

@@ -54,7 +54,7 @@ def new_id(prefix: str) -> str:
 @lru_cache(maxsize=256)
 def fingerprint(model: str) -> str:
     """A stable ``system_fingerprint`` for ``model``: ``fp_`` and 10 hex digits."""
-    return "fp_" + hashlib.sha256(model.encode()).hexdigest()[:10]
+    return "fp_" + hashlib.sha256(model.encode("utf-8", "surrogatepass")).hexdigest()[:10]
 
 
 def now() -> int:

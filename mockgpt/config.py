@@ -81,9 +81,9 @@ class ServerConfig:
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.ttft_ms < 0:
+        if not self.ttft_ms >= 0:  # also refuses NaN
             raise ConfigError(f"--ttft-ms must be >= 0, got {self.ttft_ms}")
-        if self.tokens_per_second <= 0:
+        if not self.tokens_per_second > 0:  # also refuses NaN
             raise ConfigError(f"--tokens-per-second must be > 0, got {self.tokens_per_second}")
         if self.max_body_bytes <= 0:
             raise ConfigError(f"--max-body-bytes must be > 0, got {self.max_body_bytes}")

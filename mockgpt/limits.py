@@ -67,7 +67,7 @@ class Limiter:
             text = text[: sum(len(p) for p in state.pieces[:budget])]
         end = len(text)
         reason: FinishReason | None = None
-        stop_at = min((i for i in (text.find(s) for s in self.stops) if i >= 0), default=-1)
+        stop_at = self._first_stop(text, state.pieces)
         if stop_at >= 0:
             end, reason = stop_at, "stop"
         elif over_budget:
@@ -78,9 +78,29 @@ class Limiter:
                     if text.endswith(stop[:k]):
                         end = min(end, len(text) - k)
                         break
+            # Hold back the whole token a possible stop begins in: deltas stay whole tokens,
+            # so streamed logprobs name the same tokens as the unstreamed answer's.
+            end = _token_start(state.pieces, end)
         piece = text[state.sent : max(end, state.sent)]
         state.sent = max(end, state.sent)
         return piece, reason
+
+    def _first_stop(self, text: str, pieces: list[str]) -> int:
+        """Where ``text`` ends at the stop a model checking after each token meets first.
+
+        That is the earliest stop in the text up to the first token that completes one
+        (a stop that starts earlier but completes later is never reached); -1 if none.
+        """
+        ends = [i + len(s) for i, s in ((text.find(s), s) for s in self.stops) if i >= 0]
+        if not ends:
+            return -1
+        boundary = 0
+        for piece in pieces:
+            boundary += len(piece)
+            if boundary >= min(ends):
+                break
+        seen = text[: max(boundary, min(ends))]
+        return min(i for i in (seen.find(s) for s in self.stops) if i >= 0)
 
     def _add_text(self, state: _ChoiceState, text: str) -> None:
         tail = state.pieces.pop() if state.pieces else ""
@@ -180,6 +200,16 @@ class Limiter:
             self.usage = Usage(self.prompt_tokens, completion)
         out.append(self.usage)
         return out
+
+
+def _token_start(pieces: list[str], position: int) -> int:
+    """The start of the token (piece) that holds character ``position``."""
+    start = 0
+    for piece in pieces:
+        if start + len(piece) > position:
+            break
+        start += len(piece)
+    return start
 
 
 async def limited(events: AsyncIterable[Event], limiter: Limiter) -> AsyncIterator[Event]:

@@ -221,7 +221,13 @@ class CustomToolChoice(RequestModel):
 
 
 ToolChoice = Union[
-    Literal["none", "auto", "required"], NamedToolChoice, AllowedToolsChoice, CustomToolChoice
+    Literal["none", "auto", "required"],
+    Annotated[
+        Annotated[NamedToolChoice, Tag("choice:function")]
+        | Annotated[AllowedToolsChoice, Tag("choice:allowed_tools")]
+        | Annotated[CustomToolChoice, Tag("choice:custom")],
+        Discriminator(_tag_of("type", "choice")),
+    ],
 ]
 
 

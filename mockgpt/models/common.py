@@ -29,7 +29,7 @@ MISSING_TAG = "\x00missing"
 """Tag suffix a discriminator returns when the tag field is absent."""
 BAD_TYPE_TAG = "\x00type"
 """Tag suffix a discriminator returns when the tag field is not a string."""
-TAG_FIELDS = {"role": "role", "part": "type", "tool": "type", "format": "type"}
+TAG_FIELDS = {"role": "role", "part": "type", "tool": "type", "format": "type", "choice": "type"}
 """Tag prefix -> the request field that holds the tag."""
 
 # Labels pydantic puts into an error location for union members and tags; they are not fields.
@@ -80,7 +80,11 @@ def param_path(loc: Sequence[int | str]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         elif (
-            ":" in part or "[" in part or "-" in part or part in _TYPE_LABELS or not part.islower()
+            ":" in part
+            or "[" in part
+            or "-" in part
+            or part in _TYPE_LABELS
+            or not (part.islower() or part.isdigit())  # digits: a logit_bias token id
         ):
             continue
         else:
@@ -95,7 +99,10 @@ def _is_type_error(error: Any) -> bool:
 def _specificity(error: Any) -> tuple[int, bool]:
     # The deepest place wins; at one place, a broken constraint (the input had the right type
     # for one union member) says more than "wrong type" from the other members.
-    return (len(param_path(error["loc"])), not _is_type_error(error))
+    depth = len(param_path(error["loc"]))
+    if str(error["type"]).startswith("union_tag_") and isinstance(error.get("input"), dict):
+        depth += 1  # reported one level down, at the tag field (``tool_choice.type``)
+    return (depth, not _is_type_error(error))
 
 
 def _describe(errors: list[Any]) -> RequestRejected:

@@ -314,7 +314,7 @@ def create_app(config: ServerConfig | None = None, *, engine: Engine | None = No
 
     async def rejected(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestRejected)
-        return _envelope_response(exc, engine.quirks, request.url.path)
+        return _envelope_response(exc, engine.quirks | exc.quirks, request.url.path)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

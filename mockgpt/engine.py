@@ -145,8 +145,7 @@ class Engine:
     def select(self, ctx: RequestContext) -> Selection:
         """Choose the stub (or fallback) that answers ``ctx``; sets ``ctx.quirks``.
 
-        Raises:
-            RequestRejected: as ``StubRegistry.select`` does.
+        A scripted error (or the ``error`` fallback) comes back as ``Selection.error``.
         """
         selection = self.registry.select(
             MatchInput(ctx.endpoint, ctx.body, ctx.headers), self.fallback

@@ -81,6 +81,8 @@ class RequestRejected(Exception):
         self.param = param
         self.code = code
         self.headers = dict(headers or {})
+        self.quirks: frozenset[str] = frozenset()
+        """Quirks of the stub that answered with this error (applied to its envelope)."""
 
     def envelope(self) -> JSONObject:
         """The error body: ``{"error": {"message", "type", "param", "code"}}``."""

@@ -195,9 +195,14 @@ class Limiter:
         ):
             out.append(self.usage)  # the backend counted everything itself
             return out
+        completion = sum(count_tokens(s.text[: s.sent]) + s.other_tokens for s in self.choices)
         if self.usage is None:
-            completion = sum(count_tokens(s.text[: s.sent]) + s.other_tokens for s in self.choices)
             self.usage = Usage(self.prompt_tokens, completion)
+        else:  # a backend's own counts; -1 marks a count it leaves to us
+            self.usage = Usage(
+                self.prompt_tokens if self.usage.prompt_tokens < 0 else self.usage.prompt_tokens,
+                completion if self.usage.completion_tokens < 0 else self.usage.completion_tokens,
+            )
         out.append(self.usage)
         return out
 

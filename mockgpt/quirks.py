@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from mockgpt.events import Event
 from mockgpt.types import JSONObject, JSONValue
-
-if TYPE_CHECKING:
-    from mockgpt.scenarios.schema import Scenario
 
 QUIRKS: dict[str, str] = {
     "no-done": "the stream ends without `data: [DONE]`",
@@ -44,22 +40,6 @@ QUIRKS: dict[str, str] = {
     "embeddings-ignore-encoding-format": "embeddings are floats even when base64 is asked",
 }
 """Every quirk by name, with the one way it departs from the spec."""
-
-
-def check_quirk_names(scenario: Scenario) -> list[tuple[tuple[int | str, ...], str]]:
-    """(location, message) for each unknown quirk name in ``scenario``."""
-    problems: list[tuple[tuple[int | str, ...], str]] = []
-    known = ", ".join(sorted(QUIRKS))
-
-    def check(names: Iterable[str], loc: tuple[int | str, ...]) -> None:
-        for index, name in enumerate(names):
-            if name not in QUIRKS:
-                problems.append(((*loc, index), f"unknown quirk {name!r}; known: {known}"))
-
-    check(scenario.quirks, ("quirks",))
-    for index, stub in enumerate(scenario.stubs):
-        check(stub.quirks, ("stubs", index, "quirks"))
-    return problems
 
 
 class ChunkSource(Protocol):

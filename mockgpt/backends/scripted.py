@@ -109,10 +109,17 @@ class ScriptedBackend:
             return None
         return render_template(answer.content, ctx, self.call_count, self.stub_id)
 
-    async def respond(self, ctx: RequestContext) -> AsyncIterator[Event]:
-        """Text, refusal and tool-call events per choice, then ``Finish``; ``Usage`` if set."""
+    def respond(self, ctx: RequestContext) -> AsyncIterator[Event]:
+        """Text, refusal and tool-call events per choice, then ``Finish``; ``Usage`` if set.
+
+        Raises:
+            RequestRejected: the content template failed. It is rendered here, before the
+                first event, so the client gets an error status rather than a broken stream.
+        """
+        return self._events(ctx, self._content(ctx))
+
+    async def _events(self, ctx: RequestContext, content: str | None) -> AsyncIterator[Event]:
         answer = self.answer
-        content = self._content(ctx)
         for choice in range(ctx.choices):
             if content:
                 for piece in split_text(content, answer.chunking):
@@ -126,7 +133,11 @@ class ScriptedBackend:
                     if isinstance(call.arguments, str)
                     else json.dumps(call.arguments, ensure_ascii=False)
                 )
-                pieces = split_text(arguments, answer.chunking) or [""]
+                # recorded `chunks` are the text's deltas; arguments stream by tokens then
+                chunking = answer.chunking
+                if chunking is not None and chunking.chunks is not None:
+                    chunking = None
+                pieces = split_text(arguments, chunking) or [""]
                 call_id = call.id or tool_call_id(ctx, choice, index)
                 yield ToolCallDelta(index, pieces[0], call_id, call.name, choice)
                 for piece in pieces[1:]:

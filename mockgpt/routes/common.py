@@ -219,6 +219,16 @@ async def _frames(answer: Answer, renderer: ChunkRenderer) -> AsyncIterator[byte
     yield DONE
 
 
+async def _one_event_each(frames: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """``frames`` split into single SSE events, so a fault counts events, not frames.
+
+    A frame can hold several events: the role chunk rides with the first delta.
+    """
+    async for frame in frames:
+        for event in frame.split(b"\n\n")[:-1]:
+            yield event + b"\n\n"
+
+
 async def _frame_quirks(
     frames: AsyncIterator[bytes], quirks: frozenset[str]
 ) -> AsyncIterator[bytes]:
@@ -292,7 +302,9 @@ async def serve_generation(
         await _wait_unless_gone(request, fault.delay_ms / 1000)
     error = selection.error or (fault.http_error if fault is not None else None)
     if error is not None:
-        raise error_from_spec(error)
+        rejected = error_from_spec(error)
+        rejected.quirks = selection.quirks
+        raise rejected
     quirks = selection.quirks
     model = selection.model or str(ctx.body.get("model", ""))
     stream = stream and "json-when-stream" not in quirks
@@ -324,7 +336,7 @@ async def serve_generation(
         frames = _frames(answer, renderer)
         clock = AsyncioClock()
         if fault is not None and stream_breaks(fault):
-            frames = break_stream(frames, fault, clock)
+            frames = break_stream(_one_event_each(frames), fault, clock)
         if quirks:
             frames = _frame_quirks(frames, quirks)
         if paced:

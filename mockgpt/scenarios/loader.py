@@ -6,6 +6,7 @@ invalid regex '(': missing ), unterminated subpattern at position 0``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,26 @@ def _field_path(loc: Sequence[int | str]) -> str:
     return out
 
 
+def _data_loc(loc: Sequence[int | str], data: Any) -> Loc:
+    """The part of a pydantic error location that is in the document.
+
+    Pydantic adds labels of its own (the member of a union such as ``str`` or
+    ``constrained-int``, a validator such as ``function-after[...]``); a part is kept only
+    when it is a key (or an index) of the value reached so far.
+    """
+    kept: list[int | str] = []
+    node = data
+    for part in loc:
+        if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif not (isinstance(node, dict) and part in node):
+            continue
+        else:
+            node = node[part]
+        kept.append(part)
+    return tuple(kept)
+
+
 def _lines(node: yaml.Node, loc: Loc, table: dict[Loc, int]) -> None:
     """Map each location in the document to its 1-based line."""
     table[loc] = node.start_mark.line + 1
@@ -47,55 +68,66 @@ def _lines(node: yaml.Node, loc: Loc, table: dict[Loc, int]) -> None:
 
 
 def _line_of(loc: Loc, table: dict[Loc, int]) -> int | None:
-    # Pydantic adds locations of its own (union members, validators); walk up to a known one.
-    parts = [p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))]
-    for end in range(len(parts), -1, -1):
-        found = table.get(tuple(parts[:end]))
+    for end in range(len(loc), -1, -1):
+        found = table.get(loc[:end])
         if found is not None:
             return found
     return None
 
 
+def _compose(text: str) -> tuple[Any, yaml.Node | None]:
+    """The document's value and its node tree (for line numbers).
+
+    JSON is YAML, except that YAML forbids tabs where JSON allows them as whitespace; a
+    text that is valid JSON is read with its tabs as spaces (JSON strings hold no raw tab).
+
+    Raises:
+        yaml.YAMLError: neither valid YAML nor valid JSON.
+    """
+    try:
+        return yaml.safe_load(text), yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        try:
+            json.loads(text)
+        except ValueError:
+            raise exc from None
+        text = text.replace("\t", " ")
+        return yaml.safe_load(text), yaml.compose(text, Loader=yaml.SafeLoader)
+
+
 def scenario_errors(text: str, path: str) -> tuple[Scenario | None, list[ScenarioError]]:
     """Parse and validate a scenario text; return it, or every error found in it."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data, node = _compose(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc)
         return None, [ScenarioError(path, line, "", f"not valid YAML/JSON: {reason}")]
+    table: dict[Loc, int] = {(): 1}
     if node is None:
-        data: Any = {}
-        table: dict[Loc, int] = {(): 1}
+        data = {}
     else:
-        data = yaml.safe_load(text)
-        table = {}
         _lines(node, (), table)
     if not isinstance(data, dict):
         return None, [ScenarioError(path, 1, "", "a scenario must be a mapping with 'stubs'")]
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        errors = []
+        # one error per field: the members of a union each report their own failure
+        found: dict[Loc, list[str]] = {}
         for error in exc.errors(include_url=False):
-            loc = tuple(error["loc"])
-            field = _field_path(
-                [p for p in loc if not (isinstance(p, str) and ("[" in p or "-" in p))]
-            )
             message = str(error["msg"]).removeprefix("Value error, ")
             if error["type"] == "extra_forbidden":
                 message = "unknown field (see `mockgpt schema` for the format)"
-            errors.append(ScenarioError(path, _line_of(loc, table), field, message))
-        return None, errors
-    from mockgpt.quirks import check_quirk_names
-
-    problems = check_quirk_names(scenario)
-    if problems:
-        return None, [
-            ScenarioError(path, _line_of(loc, table), _field_path(loc), message)
-            for loc, message in problems
+            messages = found.setdefault(_data_loc(error["loc"], data), [])
+            if message not in messages:
+                messages.append(message)
+        errors = [
+            ScenarioError(path, _line_of(loc, table), _field_path(loc), "; or ".join(messages))
+            for loc, messages in found.items()
         ]
+        return None, sorted(errors, key=lambda e: e.line or 0)
     return scenario, []
 
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from mockgpt.backends.base import Backend
 from mockgpt.backends.echo import EchoBackend, LoremBackend
 from mockgpt.backends.scripted import ScriptedBackend
-from mockgpt.errors import RequestRejected
 from mockgpt.scenarios.matchers import MatchInput, MatchResult, match_stub
 from mockgpt.scenarios.schema import ErrorSpec, Fault, Respond, Scenario, Stub
 
@@ -77,6 +76,7 @@ class StubRegistry:
         self._extra: list[Scenario] = []
         self._stubs: list[LoadedStub] = []
         self._chaos_rng: dict[int, random.Random] = {}
+        """Each chaos scenario's random source, by ``id(scenario)``."""
         self._rebuild()
 
     # -- loading -----------------------------------------------------------------------
@@ -89,6 +89,8 @@ class StubRegistry:
                 stubs.append(LoadedStub(stub_id, stub, scenario, old.get(stub_id, 0)))
         self._stubs = stubs
         self.quirks: frozenset[str] = frozenset(q for s in self.scenarios for q in s.quirks)
+        live = {id(s) for s in self.scenarios}
+        self._chaos_rng = {k: v for k, v in self._chaos_rng.items() if k in live}
 
     @property
     def scenarios(self) -> list[Scenario]:
@@ -128,11 +130,12 @@ class StubRegistry:
         return "echo"
 
     def _chaos(self, selection: Selection) -> None:
-        for position, scenario in enumerate(self.scenarios):
+        for scenario in self.scenarios:
             chaos = scenario.chaos
             if chaos is None:
                 continue
-            rng = self._chaos_rng.setdefault(position, random.Random(chaos.seed))
+            # by scenario, not position: adding a scenario must not restart or swap sequences
+            rng = self._chaos_rng.setdefault(id(scenario), random.Random(chaos.seed))
             hit = rng.random() < chaos.rate
             if hit and selection.fault is None and selection.error is None:
                 selection.fault = rng.choice(chaos.faults)
@@ -141,9 +144,10 @@ class StubRegistry:
     def select(self, request: MatchInput, fallback: Backend) -> Selection:
         """Choose what answers ``request``.
 
-        Raises:
-            RequestRejected: 404 ``no_stub_matched`` when nothing matched and the fallback
-                is ``error``; 500 when a ``sequence`` with ``on_exhausted: fail`` ran out.
+        A request that must fail gets a selection whose ``error`` is set (and which still
+        names the stub and the misses, for the journal): 404 ``no_stub_matched`` when nothing
+        matched and the fallback is ``error``; 500 ``sequence_exhausted`` when a ``sequence``
+        with ``on_exhausted: fail`` ran out.
         """
         with self._lock:
             misses: dict[str, str] = {}
@@ -174,11 +178,15 @@ class StubRegistry:
         kind = self._fallback()
         if kind == "error":
             detail = f" The closest stub was {near[0]}: {near[1]}." if near else ""
-            raise RequestRejected(
-                404,
-                f"No stub matched this request.{detail}",
+            error = ErrorSpec(
+                status=404,
+                message=f"No stub matched this request.{detail}",
+                type="invalid_request_error",
                 code="no_stub_matched",
-                headers={"x-should-retry": "false"},
+                should_retry=False,
+            )
+            return Selection(
+                backend=fallback, misses=misses, closest=near, quirks=self.quirks, error=error
             )
         backend = LoremBackend() if kind == "lorem" else fallback
         defaults = self.scenarios[0].defaults if self.scenarios else None
@@ -198,13 +206,21 @@ class StubRegistry:
             position = loaded.calls - 1
             if position >= len(stub.sequence):
                 if stub.on_exhausted == "fail":
-                    raise RequestRejected(
-                        500,
-                        f"stub {loaded.id}: its sequence of {len(stub.sequence)} answers is "
-                        f"exhausted (call {loaded.calls}); set on_exhausted to repeat or cycle.",
+                    error = ErrorSpec(
+                        status=500,
+                        message=f"stub {loaded.id}: its sequence of {len(stub.sequence)} "
+                        f"answers is exhausted (call {loaded.calls}); set on_exhausted to "
+                        "repeat or cycle.",
                         type="mockgpt_error",
                         code="sequence_exhausted",
-                        headers={"x-should-retry": "false"},
+                        should_retry=False,
+                    )
+                    return Selection(
+                        backend=EchoBackend(),
+                        stub_id=loaded.id,
+                        misses=misses,
+                        quirks=self.quirks | frozenset(stub.quirks),
+                        error=error,
                     )
                 if stub.on_exhausted == "cycle":
                     position %= len(stub.sequence)

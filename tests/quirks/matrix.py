@@ -1,0 +1,420 @@
+"""The request matrix the quirk tests render with and without quirks, on the raw bytes.
+
+Each quirk is checked against a matrix of requests (text, tool calls, usage, ``max_tokens``,
+structured output, errors, legacy completions, embeddings; streamed and not). Every answer
+is rendered with and without the quirk; the answer without it, changed in the one way the
+quirk names (``EXPECT``), must equal the answer with it. Ids, ``created`` and tool call ids
+differ between two requests anyway, so they are normalised (after checking them where the
+quirk is about them).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+
+from mockgpt.scenarios import Scenario
+from tests.scenarios.helpers import WEATHER_TOOL
+
+Rendered = dict[str, Any]
+Ask = Callable[[str], Rendered]
+"""The plain answer (normalised) to the request with a variant (``VARIANTS``) applied."""
+
+CHAT, LEGACY, EMBEDDINGS = "/v1/chat/completions", "/v1/completions", "/v1/embeddings"
+USER = [{"role": "user", "content": "hello there"}]
+TEXT = {"model": "m", "messages": USER}
+TOOLS = {"model": "m", "messages": USER, "tools": [WEATHER_TOOL]}
+INCLUDE_USAGE = {"stream_options": {"include_usage": True}}
+REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "text": (CHAT, TEXT),
+    "text-stream": (CHAT, {**TEXT, "stream": True}),
+    "usage-stream": (CHAT, {**TEXT, "stream": True, **INCLUDE_USAGE}),
+    "tools": (CHAT, TOOLS),
+    "tools-stream": (CHAT, {**TOOLS, "stream": True, **INCLUDE_USAGE}),
+    "required": (
+        CHAT,
+        {
+            "model": "m",
+            "messages": [{"role": "user", "content": "call it"}],
+            "tools": [WEATHER_TOOL],
+            "tool_choice": "required",
+            "stream": True,
+        },
+    ),
+    "length": (CHAT, {**TEXT, "max_tokens": 1}),
+    "length-stream": (CHAT, {**TEXT, "max_tokens": 1, "stream": True}),
+    "json-object": (CHAT, {**TEXT, "response_format": {"type": "json_object"}}),
+    "json-object-stream": (
+        CHAT,
+        {**TEXT, "response_format": {"type": "json_object"}, "stream": True},
+    ),
+    "scripted-error": (CHAT, {"model": "m", "messages": [{"role": "user", "content": "limit"}]}),
+    "invalid": (CHAT, {"model": "m", "messages": []}),
+    "legacy": (LEGACY, {"model": "m", "prompt": "hello there", "max_tokens": 1}),
+    "legacy-stream": (LEGACY, {"model": "m", "prompt": "hello there", "stream": True}),
+    "embeddings": (EMBEDDINGS, {"model": "m", "input": ["a", "b"], "encoding_format": "base64"}),
+}
+VARIANTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "": lambda body: body,
+    "+usage": lambda body: {**body, **INCLUDE_USAGE},
+    "-stream": lambda body: {
+        k: v for k, v in body.items() if k not in ("stream", "stream_options")
+    },
+    "-format": lambda body: {k: v for k, v in body.items() if k != "response_format"},
+    "-encoding": lambda body: {k: v for k, v in body.items() if k != "encoding_format"},
+}
+"""Changed requests whose plain answers some quirks are compared with."""
+
+
+PARALLEL_CALLS = [
+    {"name": "get_weather", "arguments": {"city": "Paris", "unit": "celsius"}},
+    {"name": "get_weather", "arguments": {"city": "Oslo"}},
+]
+STUBS = (
+    {
+        "id": "tools",
+        "match": {"tools": ["get_weather"], "last_user": {"equals": "hello there"}},
+        "respond": {"tool_calls": PARALLEL_CALLS},
+    },
+    {
+        "id": "limited",
+        "match": {"last_user": {"equals": "limit"}},
+        "respond": {
+            "error": {"status": 429, "retry_after": 1, "ratelimit": {"limit-requests": "6"}}
+        },
+    },
+)
+"""Tool calls for requests with tools (``required`` ones get the echo backend's call), and
+a scripted 429; everything else is echoed."""
+
+
+# -- rendering ------------------------------------------------------------------------------
+
+
+def parse_sse(raw: bytes) -> tuple[list[Any], bool]:
+    r"""The data of each event, and whether the body ends with a blank line.
+
+    Every event must be exactly ``data: <one line>`` followed by a blank line (the last one
+    may lack the blank line: that is what ``no-trailing-blank-line`` is about).
+    """
+    terminated = raw.endswith(b"\n\n")
+    parts = raw.split(b"\n\n")
+    if terminated:
+        assert parts.pop() == b""
+    else:
+        parts[-1] = parts[-1].removesuffix(b"\n")
+    events: list[Any] = []
+    for part in parts:
+        assert part.startswith(b"data: "), part[:80]
+        assert b"\n" not in part, part[:80]
+        payload = part[len(b"data: ") :]
+        events.append("[DONE]" if payload == b"[DONE]" else json.loads(payload))
+    return events, terminated
+
+
+def render(http: httpx.Client, path: str, body: dict[str, Any]) -> Rendered:
+    response = http.post(path, json=body)
+    out: Rendered = {
+        "status": response.status_code,
+        "content_type": response.headers["content-type"],
+        "retry_after": response.headers.get("retry-after"),
+        "ratelimit": response.headers.get("x-ratelimit-limit-requests"),
+    }
+    streamed = out["content_type"].startswith(("text/event-stream", "application/x-ndjson"))
+    if streamed:
+        out["events"], out["terminated"] = parse_sse(response.content)
+    else:
+        out["body"] = response.json()
+    return out
+
+
+def objects(rendered: Rendered) -> list[dict[str, Any]]:
+    """The JSON objects of an answer: each chunk of a stream, or the one body."""
+    if "events" in rendered:
+        return [e for e in rendered["events"] if isinstance(e, dict)]
+    return [rendered["body"]]
+
+
+def choices(rendered: Rendered) -> Iterator[dict[str, Any]]:
+    for obj in objects(rendered):
+        yield from obj.get("choices") or ()
+
+
+def event_fragments(event: Any) -> list[tuple[int, dict[str, Any]]]:
+    """The streamed tool-call fragments of one event, with their choice's index."""
+    if not isinstance(event, dict):
+        return []
+    return [
+        (choice["index"], fragment)
+        for choice in event.get("choices") or ()
+        for fragment in (choice.get("delta") or {}).get("tool_calls") or ()
+    ]
+
+
+def fragments(rendered: Rendered) -> Iterator[dict[str, Any]]:
+    """Every streamed tool-call fragment (``delta.tool_calls[*]``)."""
+    for event in rendered.get("events", ()):
+        yield from (fragment for _, fragment in event_fragments(event))
+
+
+def normalise(rendered: Rendered) -> Rendered:
+    """Ids, ``created`` and tool call ids replaced by placeholders."""
+    out = copy.deepcopy(rendered)
+    for obj in objects(out):
+        if "id" in obj:
+            obj["id"] = "<id>"
+        if "created" in obj:
+            obj["created"] = "<created>"
+        for choice in obj.get("choices") or ():
+            for holder in (choice.get("message"), choice.get("delta")):
+                for call in (holder or {}).get("tool_calls") or ():
+                    if "id" in call:
+                        call["id"] = "<call-id>"
+    return out
+
+
+# -- what each quirk changes ----------------------------------------------------------------
+
+
+def same(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    return plain
+
+
+def no_done(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if "events" in plain:
+        assert plain["events"][-1] == "[DONE]"
+        plain["events"].pop()
+    return plain
+
+
+def no_trailing_blank_line(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if "events" in plain:
+        plain["terminated"] = False
+    return plain
+
+
+def role_every_delta(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    for choice in choices(plain):
+        if "delta" in choice:
+            choice["delta"]["role"] = "assistant"
+    return plain
+
+
+def finish_reason_is(old: str | None, new: str | None) -> Callable[[str, Rendered, Ask], Rendered]:
+    def change(name: str, plain: Rendered, ask: Ask) -> Rendered:
+        for choice in choices(plain):
+            if old is None or choice.get("finish_reason") == old:
+                choice["finish_reason"] = new
+        return plain
+
+    return change
+
+
+def finish_reason_twice(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if "events" in plain:
+        out: list[Any] = []
+        for event in plain["events"]:
+            out.append(event)
+            if isinstance(event, dict) and any(
+                c.get("finish_reason") for c in event.get("choices") or ()
+            ):
+                out.append(copy.deepcopy(event))
+        plain["events"] = out
+    return plain
+
+
+def usage_on_content_chunk(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if "events" in plain and isinstance(plain["events"][-2], dict):
+        last = plain["events"][-2]
+        if last.get("choices") == [] and last.get("usage"):
+            plain["events"].pop(-2)
+            with_choices = [e for e in plain["events"] if isinstance(e, dict) and e["choices"]]
+            with_choices[-1]["usage"] = last["usage"]
+    return plain
+
+
+def usage_always(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    body = REQUESTS[name][1]
+    if "events" in plain and "stream_options" not in body:
+        plain = ask("+usage")
+        for event in plain["events"][:-2]:
+            assert event.pop("usage") is None
+    return plain
+
+
+def usage_never(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if "events" in plain:
+        plain["events"] = [
+            e for e in plain["events"] if not (isinstance(e, dict) and e.get("choices") == [])
+        ]
+    return plain
+
+
+def tool_index_missing(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    for fragment in fragments(plain):
+        del fragment["index"]
+    return plain
+
+
+def tool_id_missing(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    for fragment in fragments(plain):
+        fragment.pop("id", None)
+    return plain
+
+
+def tool_name_missing(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    for fragment in fragments(plain):
+        fragment["function"].pop("name", None)
+    return plain
+
+
+def tool_arguments_object(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if "body" in plain:
+        for choice in choices(plain):
+            for call in (choice.get("message") or {}).get("tool_calls") or ():
+                call["function"]["arguments"] = json.loads(call["function"]["arguments"])
+        return plain
+    if "events" not in plain:
+        return plain
+    joined: dict[tuple[int, int], str] = {}
+    for event in plain["events"]:
+        for choice_index, fragment in event_fragments(event):
+            key = (choice_index, fragment["index"])
+            joined[key] = joined.get(key, "") + fragment["function"]["arguments"]
+    kept: list[Any] = []
+    for event in plain["events"]:
+        calls = event_fragments(event)
+        if calls and not any("id" in fragment for _, fragment in calls):
+            continue  # a later fragment: the quirk sends each call whole, with its first
+        for choice_index, fragment in calls:
+            arguments = joined[choice_index, fragment["index"]]
+            fragment["function"]["arguments"] = json.loads(arguments)
+        kept.append(event)
+    plain["events"] = kept
+    return plain
+
+
+def error_not_wrapped(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    body = plain.get("body")
+    if isinstance(body, dict) and set(body) == {"error"}:
+        plain["body"] = {"object": "error", **body["error"]}
+    return plain
+
+
+def error_code_int(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    body = plain.get("body")
+    if isinstance(body, dict) and set(body) == {"error"}:
+        body["error"]["code"] = plain["status"]
+    return plain
+
+
+def ndjson_content_type(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if "events" in plain:
+        plain["content_type"] = "application/x-ndjson"
+    return plain
+
+
+def json_when_stream(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    return ask("-stream") if "events" in plain else plain
+
+
+def response_format_ignored(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    return ask("-format") if "response_format" in REQUESTS[name][1] else plain
+
+
+def embeddings_floats(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    return ask("-encoding") if REQUESTS[name][0] == EMBEDDINGS else plain
+
+
+EXPECT: dict[str, Callable[[str, Rendered, Ask], Rendered]] = {
+    "no-done": no_done,
+    "no-trailing-blank-line": no_trailing_blank_line,
+    "chunk-id-changes": same,
+    "created-float": same,
+    "role-every-delta": role_every_delta,
+    "missing-finish-reason": finish_reason_is(None, None),
+    "finish-reason-twice": finish_reason_twice,
+    "finish-stop-for-tool-calls": finish_reason_is("tool_calls", "stop"),
+    "finish-stop-for-length": finish_reason_is("length", "stop"),
+    "usage-on-content-chunk": usage_on_content_chunk,
+    "usage-always": usage_always,
+    "usage-never": usage_never,
+    "tool-index-missing": tool_index_missing,
+    "tool-arguments-object": tool_arguments_object,
+    "tool-id-missing-stream": tool_id_missing,
+    "tool-name-missing-stream": tool_name_missing,
+    "error-not-wrapped": error_not_wrapped,
+    "error-code-int": error_code_int,
+    "ndjson-content-type": ndjson_content_type,
+    "json-when-stream": json_when_stream,
+    "response-format-ignored": response_format_ignored,
+    "embeddings-ignore-encoding-format": embeddings_floats,
+}
+"""For each quirk: the plain answer (normalised) changed in the quirk's one way."""
+
+
+def ids_and_created(quirks: set[str], quirked: Rendered) -> set[str]:
+    """Check what normalising hides (``chunk-id-changes``, ``created-float``); the quirks
+    among them that this answer shows.
+    """
+    found = objects(quirked)
+    ids = [o["id"] for o in found if "id" in o]
+    created = [o["created"] for o in found if "created" in o]
+    shown = set()
+    if "chunk-id-changes" in quirks and "events" in quirked:
+        assert len(set(ids)) == len(ids) > 1, ids
+        shown.add("chunk-id-changes")
+    else:
+        assert len(set(ids)) <= 1, ids
+    if "created-float" in quirks:
+        assert all(isinstance(c, float) for c in created), created
+        assert len(set(created)) <= 1, created
+        shown |= {"created-float"} if created else set()
+    else:
+        assert all(type(c) is int for c in created), created
+    return shown
+
+
+def scenario(quirks: list[str]) -> Scenario:
+    """The matrix's stubs (tool calls, a 429), with ``quirks``; everything else is echoed."""
+    return Scenario.model_validate({"name": "quirks", "stubs": list(STUBS), "quirks": quirks})
+
+
+def render_plain(http: httpx.Client) -> dict[tuple[str, str], Rendered]:
+    """Every request of the matrix, and its variants, rendered (by a server without quirks)."""
+    answers = {}
+    for name, (path, body) in REQUESTS.items():
+        for variant, change in VARIANTS.items():
+            if variant == "" or change(body) != body:
+                answers[name, variant] = render(http, path, change(body))
+    return answers
+
+
+def check_matrix(
+    http: httpx.Client, plain_answers: dict[tuple[str, str], Rendered], quirks: list[str]
+) -> dict[str, list[str]]:
+    """Render the matrix (on a server with ``quirks``) and assert each answer is the plain one
+    changed by each quirk in its one way; returns, per quirk, the requests it changed.
+    """
+    # error-not-wrapped moves the error's fields: error-code-int changes the code before
+    ordered = sorted(quirks, key=lambda quirk: quirk == "error-not-wrapped")
+    changed: dict[str, list[str]] = {quirk: [] for quirk in quirks}
+    for name, (path, body) in REQUESTS.items():
+        quirked = render(http, path, body)
+
+        def ask(variant: str, name: str = name) -> Rendered:
+            return normalise(plain_answers[name, variant])
+
+        shown = ids_and_created(set(quirks), quirked)
+        expected = ask("")
+        for quirk in ordered:
+            before = copy.deepcopy(expected)
+            expected = EXPECT[quirk](name, copy.deepcopy(expected), ask)
+            if quirk in shown or expected != before:
+                changed[quirk].append(name)
+        assert normalise(quirked) == expected, f"{quirks} on {name}"
+    return changed

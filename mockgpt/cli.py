@@ -274,3 +274,10 @@ def record(
         record=out,
         record_sequences=sequences,
     )
+
+
+# The conformance suite's command (`mockgpt conformance`); importing it loads no HTTP client
+# and no pytest plugin (the conformance package imports those on first use).
+from conformance.cli import conformance as _conformance  # noqa: E402
+
+main.add_command(_conformance)

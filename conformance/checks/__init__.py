@@ -1,0 +1,1 @@
+"""The built-in checks, one module per feature (imported by ``registry.load_checks``)."""

@@ -1,0 +1,163 @@
+"""``mockgpt conformance``: run the suite against a server through pytest.
+
+The same run as ``pytest --pyargs conformance --base-url URL --model M``; arguments after
+``--`` go to pytest (``-n 2`` with pytest-xdist, ``--junitxml=PATH``, ``-k EXPR``, ``-v``).
+Exit codes: 0 every selected check passed (unsupported ones included), 1 a check failed,
+2 a usage error (bad option, server unreachable, no check selected).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+import click
+
+from conformance.registry import FEATURES
+
+PYTEST_INI = Path(__file__).resolve().parent / "pytest.ini"
+AUTOLOAD = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
+
+
+def _plugins() -> list[str]:
+    # Only the plugins the suite needs: the environment's other pytest plugins (and their
+    # warnings and options) stay out of the run. xdist is loaded when installed, for -n.
+    plugins = ["-p", "conformance.plugin"]
+    if importlib.util.find_spec("xdist") is not None:
+        plugins += ["-p", "xdist.plugin"]
+    return plugins
+
+
+def pytest_arguments(
+    *,
+    base_url: str,
+    model: str,
+    api_key: str | None,
+    embedding_model: str | None,
+    features: tuple[str, ...],
+    report: str | None,
+    request_timeout: float,
+    stream_timeout: float,
+    property_examples: int,
+    rate_limit_model: str | None,
+    stream_error_model: str | None,
+    extra: tuple[str, ...] = (),
+) -> list[str]:
+    """The pytest command line for these options (without the ``pytest`` itself)."""
+    args = ["-c", str(PYTEST_INI), "--rootdir", os.getcwd(), *_plugins()]
+    args += ["--pyargs", "conformance", "--base-url", base_url, "--model", model]
+    optional = {
+        "--api-key": api_key,
+        "--embedding-model": embedding_model,
+        "--conformance-report": report,
+        "--rate-limit-model": rate_limit_model,
+        "--stream-error-model": stream_error_model,
+    }
+    for flag, value in optional.items():
+        if value:
+            args += [flag, value]
+    for feature in features:
+        args += ["--features", feature]
+    args += ["--request-timeout", str(request_timeout), "--stream-timeout", str(stream_timeout)]
+    args += ["--property-examples", str(property_examples)]
+    return [*args, *extra]
+
+
+@click.command(context_settings={"ignore_unknown_options": True})
+@click.option(
+    "--base-url", required=True, help="API root of the server, e.g. http://127.0.0.1:8000/v1."
+)
+@click.option("--model", required=True, help="The chat model to test.")
+@click.option(
+    "--api-key", envvar="CONFORMANCE_API_KEY", help="API key to send (env CONFORMANCE_API_KEY)."
+)
+@click.option(
+    "--embedding-model", help="An embedding model (without one, embeddings are unsupported)."
+)
+@click.option(
+    "--features",
+    multiple=True,
+    help=f"Features to check, comma-separated or repeated (default: all): {', '.join(FEATURES)}.",
+)
+@click.option("--report", type=click.Path(dir_okay=False), help="Write REPORT.json and REPORT.md.")
+@click.option(
+    "--timeout",
+    "request_timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=30.0,
+    show_default=True,
+    help="Seconds per request.",
+)
+@click.option(
+    "--stream-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="Longest a stream may stay open, seconds.",
+)
+@click.option(
+    "--property-examples",
+    type=click.IntRange(min=0),
+    default=25,
+    show_default=True,
+    help="Generated requests per property check.",
+)
+@click.option(
+    "--rate-limit-model", help="A model the server answers with 429 (checks Retry-After)."
+)
+@click.option("--stream-error-model", help="A model whose streams fail with an error event.")
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+def conformance(
+    base_url: str,
+    model: str,
+    api_key: str | None,
+    embedding_model: str | None,
+    features: tuple[str, ...],
+    report: str | None,
+    request_timeout: float,
+    stream_timeout: float,
+    property_examples: int,
+    rate_limit_model: str | None,
+    stream_error_model: str | None,
+    pytest_args: tuple[str, ...],
+) -> None:
+    """Check an OpenAI-compatible server against the OpenAI API spec.
+
+    Prints a feature matrix (passed / failed / unsupported / blocked); each failure names the
+    check, the field, what was expected, what came, the spec and a curl command. Arguments
+    after -- go to pytest (-n 2, --junitxml=PATH, -k EXPR, -v).
+    """
+    try:
+        import pytest
+    except ImportError:
+        raise click.UsageError(
+            "the conformance suite runs on pytest: pip install 'mockgpt[test]'"
+        ) from None
+    args = pytest_arguments(
+        base_url=base_url,
+        model=model,
+        api_key=api_key,
+        embedding_model=embedding_model,
+        features=features,
+        report=report,
+        request_timeout=request_timeout,
+        stream_timeout=stream_timeout,
+        property_examples=property_examples,
+        rate_limit_model=rate_limit_model,
+        stream_error_model=stream_error_model,
+        extra=pytest_args,
+    )
+    # Set for the run (and inherited by xdist workers): no plugin but those in `args`.
+    saved = os.environ.get(AUTOLOAD)
+    os.environ[AUTOLOAD] = "1"
+    try:
+        code = int(pytest.main(args))
+    finally:
+        if saved is None:
+            del os.environ[AUTOLOAD]
+        else:
+            os.environ[AUTOLOAD] = saved
+    if code in (int(pytest.ExitCode.USAGE_ERROR), int(pytest.ExitCode.NO_TESTS_COLLECTED)):
+        code = 2
+    raise SystemExit(code)

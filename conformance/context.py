@@ -1,0 +1,559 @@
+"""``CheckContext``: what a check works with.
+
+The settings (base URL, model, key), the raw-bytes client, the official ``openai`` clients
+(default and strict), and accessors that send the common requests once per run and hand
+back answers whose basic shape is already checked. When that basic shape is broken, the
+accessor raises a ``Violation`` owned by the check whose rule it is (``chat.stream.sse`` for
+a stream request answered with JSON, ``errors.envelope`` for an error body without
+``error``), so the other checks report *blocked by* it instead of failing for the same cause.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.failures import Level, Unsupported, Violation
+from conformance.http import Auth, Exchange, HttpResult, RawClient, StreamResult
+from conformance.sse import SSEEvent
+
+CHAT_SCHEMA = "chat.response.schema"
+STREAM_SSE = "chat.stream.sse"
+STREAM_DATA = "chat.stream.data-lines"
+CHUNK_SCHEMA = "chat.stream.chunk-schema"
+ERROR_ENVELOPE = "errors.envelope"
+ERROR_FIELDS = "errors.field-types"
+OWNER_IDS = (CHAT_SCHEMA, STREAM_SSE, STREAM_DATA, CHUNK_SCHEMA, ERROR_ENVELOPE, ERROR_FIELDS)
+"""Checks that own the basic-shape rules the accessors enforce."""
+
+DEFAULT_PROMPT = "Say hello in one short sentence."
+DEFAULT_MAX_TOKENS = 64
+REFUSAL_STATUSES = frozenset({400, 404, 405, 415, 422, 501})
+"""Statuses that refuse an optional feature cleanly (the feature is reported unsupported)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to reach the server under test, and the run's budgets.
+
+    Attributes:
+        base_url: the API root, e.g. ``http://127.0.0.1:8000/v1``.
+        model: a chat model the server serves.
+        api_key: the key to send, None for none.
+        embedding_model: an embedding model; None reports embeddings as unsupported.
+        timeout_s: connect and read timeout of every request, seconds.
+        stream_timeout_s: the longest a stream may stay open, seconds.
+        property_examples: generated requests per property check (the hypothesis budget).
+        rate_limit_model: a model the server answers with 429 (to check the retry contract).
+        stream_error_model: a model whose streams fail with an error event mid-stream.
+    """
+
+    base_url: str
+    model: str
+    api_key: str | None = None
+    embedding_model: str | None = None
+    timeout_s: float = 30.0
+    stream_timeout_s: float = 60.0
+    property_examples: int = 25
+    rate_limit_model: str | None = None
+    stream_error_model: str | None = None
+
+
+@dataclass
+class ChatAnswer:
+    """A non-streamed chat completion whose outline holds (a JSON object with choices).
+
+    Attributes:
+        result: the HTTP answer.
+        body: the decoded JSON object.
+        choices: ``body["choices"]``, each a JSON object with an int ``index`` and a
+            ``message`` object.
+    """
+
+    result: HttpResult
+    body: dict[str, Any]
+    choices: list[dict[str, Any]]
+
+    @property
+    def exchange(self) -> Exchange:
+        """The request."""
+        return self.result.exchange
+
+    def message(self, position: int = 0) -> dict[str, Any]:
+        """``choices[position].message``."""
+        message: dict[str, Any] = self.choices[position]["message"]
+        return message
+
+
+@dataclass
+class ChatStream:
+    """A chat completion stream whose framing holds: SSE events whose data is JSON.
+
+    Attributes:
+        result: the HTTP answer.
+        chunks: the JSON objects of the data events, ``[DONE]`` excluded, in order; each
+            has a ``choices`` list of objects with an int ``index`` and a ``delta`` object.
+        done: whether a ``[DONE]`` data event came (terminated or not).
+    """
+
+    result: StreamResult
+    chunks: list[dict[str, Any]]
+    done: bool
+    deltas: dict[int, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
+
+    @property
+    def exchange(self) -> Exchange:
+        """The request."""
+        return self.result.exchange
+
+    @property
+    def events(self) -> list[SSEEvent]:
+        """Every SSE event."""
+        return self.result.sse.events
+
+    def choice_chunks(self) -> dict[int, list[tuple[int, dict[str, Any]]]]:
+        """Choice index -> ``(chunk position, choice object)`` in stream order."""
+        if not self.deltas:
+            for position, chunk in enumerate(self.chunks):
+                for choice in chunk["choices"]:
+                    self.deltas.setdefault(choice["index"], []).append((position, choice))
+        return self.deltas
+
+
+def _key(exchange: Exchange) -> str:
+    return json.dumps(
+        [
+            exchange.method,
+            exchange.url,
+            exchange.body,
+            exchange.auth,
+            exchange.key,
+            exchange.stream,
+        ],
+        sort_keys=True,
+    )
+
+
+def _copy(violation: Violation) -> Violation:
+    return Violation(
+        violation.path,
+        violation.expected,
+        violation.actual,
+        level=violation.level,
+        owner=violation.owner,
+        exchange=violation.exchange,
+        note=violation.note,
+    )
+
+
+def error_message(result: HttpResult) -> str:
+    """The error message of an error answer, read leniently (any shape)."""
+    body = result.json_or_none()
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message") is not None:
+            return str(inner["message"])
+        if isinstance(inner, str):
+            return inner
+        if "detail" in body:
+            return json.dumps(body["detail"])[:200]
+    return result.text(200)
+
+
+class CheckContext:
+    """Everything a check needs; one per run (per xdist worker).
+
+    Args:
+        settings: where the server is, and the budgets.
+        raw: the raw-bytes client (built from ``settings`` when None).
+    """
+
+    def __init__(self, settings: Settings, raw: RawClient | None = None) -> None:
+        self.settings = settings
+        self.raw = raw or RawClient(
+            settings.base_url,
+            settings.api_key,
+            timeout_s=settings.timeout_s,
+            stream_timeout_s=settings.stream_timeout_s,
+        )
+        self._cache: dict[str, HttpResult | Violation] = {}
+        self._clients: dict[bool, Any] = {}
+
+    def close(self) -> None:
+        """Close the HTTP clients."""
+        self.raw.close()
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
+
+    # -- requests ----------------------------------------------------------------------
+    @property
+    def model(self) -> str:
+        """The chat model under test."""
+        return self.settings.model
+
+    def chat_body(self, **overrides: Any) -> dict[str, Any]:
+        """The default chat request (one short user message), with ``overrides`` applied.
+
+        An override of None removes the key.
+        """
+        body: dict[str, Any] = {
+            "model": self.settings.model,
+            "messages": [{"role": "user", "content": DEFAULT_PROMPT}],
+            "max_tokens": DEFAULT_MAX_TOKENS,
+        }
+        for key, value in overrides.items():
+            if value is None:
+                body.pop(key, None)
+            else:
+                body[key] = copy.deepcopy(value)
+        return body
+
+    def _cached(self, exchange: Exchange, send: Any, cache: bool) -> Any:
+        key = _key(exchange)
+        if cache and key in self._cache:
+            hit = self._cache[key]
+            if isinstance(hit, Violation):
+                raise _copy(hit)
+            return hit
+        try:
+            result = send()
+        except Violation as violation:
+            if cache:
+                self._cache[key] = violation
+            raise
+        if cache:
+            self._cache[key] = result
+        return result
+
+    def get(self, path: str, *, auth: Auth = "configured", key: str = "") -> HttpResult:
+        """``GET path`` (cached for the run)."""
+        exchange = self.raw.exchange("GET", path, auth=auth, key=key)
+        result: HttpResult = self._cached(exchange, lambda: self.raw.send(exchange), True)
+        return result
+
+    def post(
+        self,
+        path: str,
+        body: Any,
+        *,
+        auth: Auth = "configured",
+        key: str = "",
+        cache: bool = True,
+    ) -> HttpResult:
+        """``POST path`` with a JSON body, read whole (cached for the run unless told)."""
+        exchange = self.raw.exchange("POST", path, body, auth=auth, key=key)
+        result: HttpResult = self._cached(exchange, lambda: self.raw.send(exchange), cache)
+        return result
+
+    def post_stream(
+        self, path: str, body: Any, *, owner: str | None = STREAM_SSE, cache: bool = True
+    ) -> StreamResult:
+        """``POST path`` and read the answer as a stream, with the stream deadline."""
+        exchange = self.raw.exchange("POST", path, body, stream=True)
+        result: StreamResult = self._cached(
+            exchange, lambda: self.raw.send_stream(exchange, owner=owner), cache
+        )
+        return result
+
+    def exchange(self, method: str, path: str, body: Any = None, stream: bool = False) -> Exchange:
+        """The ``Exchange`` for a request the official client sends (for ``curl`` lines)."""
+        return self.raw.exchange(method, path, body, stream=stream)
+
+    # -- answers with their outline checked --------------------------------------------
+    def refusal(self, result: HttpResult) -> str | None:
+        """Why the server refused a request cleanly (a 4xx refusal), None otherwise."""
+        if result.status in REFUSAL_STATUSES:
+            return f"HTTP {result.status}: {error_message(result)}"
+        return None
+
+    def expect_ok(self, result: HttpResult, *, optional: str | None, owner: str | None) -> None:
+        """Raise unless ``result`` is a 2xx answer.
+
+        Args:
+            result: the answer.
+            optional: the optional feature the request uses; a clean refusal of it raises
+                ``Unsupported``. None: the request uses nothing optional.
+            owner: the check that owns "this request succeeds".
+
+        Raises:
+            Unsupported: ``optional`` was refused with a 4xx.
+            Violation: any other non-2xx answer.
+        """
+        if 200 <= result.status < 300:
+            return
+        reason = self.refusal(result)
+        if optional is not None and reason is not None:
+            raise Unsupported(f"{optional}: refused with {reason}", exchange=result.exchange)
+        raise Violation(
+            "<status>",
+            "200",
+            f"{result.status} {result.text(200)}",
+            owner=owner,
+            exchange=result.exchange,
+        )
+
+    def chat(
+        self, *, optional: str | None = None, cache: bool = True, **overrides: Any
+    ) -> ChatAnswer:
+        """A non-streamed chat completion for ``chat_body(**overrides)``.
+
+        Raises:
+            Unsupported: ``optional`` was refused.
+            Violation: a non-2xx answer, or a body without the chat completion outline
+                (owned by ``chat.response.schema``).
+        """
+        body = self.chat_body(**overrides)
+        result = self.post("/chat/completions", body, cache=cache)
+        self.expect_ok(result, optional=optional, owner=CHAT_SCHEMA)
+        data = result.json_or_none()
+        if not isinstance(data, dict):
+            raise Violation(
+                "<body>",
+                "a JSON object",
+                result.text(),
+                owner=CHAT_SCHEMA,
+                exchange=result.exchange,
+            )
+        choices = data.get("choices")
+        if not isinstance(choices, list) or not choices:
+            raise Violation(
+                "choices",
+                "a non-empty array",
+                json.dumps(choices),
+                owner=CHAT_SCHEMA,
+                exchange=result.exchange,
+            )
+        for position, choice in enumerate(choices):
+            if (
+                not isinstance(choice, dict)
+                or not isinstance(choice.get("message"), dict)
+                or not isinstance(choice.get("index"), int)
+            ):
+                raise Violation(
+                    f"choices[{position}]",
+                    "an object with an integer index and a message object",
+                    json.dumps(choice)[:200],
+                    owner=CHAT_SCHEMA,
+                    exchange=result.exchange,
+                )
+        return ChatAnswer(result, data, choices)
+
+    def stream(
+        self, path: str, body: dict[str, Any], *, optional: str | None = None, cache: bool = True
+    ) -> tuple[StreamResult, list[dict[str, Any]], bool]:
+        """A stream whose framing holds: ``(result, JSON objects of the data events, done)``.
+
+        Raises:
+            Unsupported: ``optional`` was refused.
+            Violation: a non-2xx answer or no SSE events (owned by ``chat.stream.sse``);
+                an event without JSON data (``chat.stream.data-lines``); an error event.
+        """
+        result = self.post_stream(path, body, cache=cache)
+        self.expect_ok(result, optional=optional, owner=STREAM_SSE)
+        events = result.sse.events
+        if not result.sse.data_events:
+            raise Violation(
+                "<body>",
+                "server-sent events (`data: <json>` lines) for `stream: true`",
+                f"{result.headers.get('content-type', 'no content-type')}: {result.text(200)}",
+                owner=STREAM_SSE,
+                exchange=result.exchange,
+            )
+        chunks: list[dict[str, Any]] = []
+        done = False
+        for event in events:
+            data = event.data
+            where = f"events[{event.offset}]"
+            if data is None or data.strip() == "":
+                raise Violation(
+                    where,
+                    "a `data:` field with JSON (keep-alives must be `:` comments)",
+                    event.raw(),
+                    owner=STREAM_DATA,
+                    exchange=result.exchange,
+                )
+            if data.startswith("[DONE]"):
+                done = True
+                continue
+            try:
+                value = json.loads(data)
+            except ValueError:
+                raise Violation(
+                    where, "JSON data", data, owner=STREAM_DATA, exchange=result.exchange
+                ) from None
+            if not isinstance(value, dict):
+                raise Violation(
+                    where, "a JSON object", data, owner=STREAM_DATA, exchange=result.exchange
+                )
+            if value.get("error"):
+                raise Violation(
+                    where,
+                    "chunks of the answer",
+                    f"an error event: {data}",
+                    exchange=result.exchange,
+                )
+            chunks.append(value)
+        return result, chunks, done
+
+    def chat_stream(
+        self, *, optional: str | None = None, cache: bool = True, **overrides: Any
+    ) -> ChatStream:
+        """A chat completion stream for ``chat_body(stream=True, **overrides)``.
+
+        Raises:
+            Unsupported: ``optional`` was refused.
+            Violation: as ``stream``; or a chunk without a ``choices`` array of objects with
+                an integer ``index`` and a ``delta`` object (owned by
+                ``chat.stream.chunk-schema``).
+        """
+        body = self.chat_body(stream=True, **overrides)
+        result, chunks, done = self.stream(
+            "/chat/completions", body, optional=optional, cache=cache
+        )
+        for position, chunk in enumerate(chunks):
+            choices = chunk.get("choices")
+            if not isinstance(choices, list):
+                raise Violation(
+                    f"chunks[{position}].choices",
+                    "an array (always present; [] on the usage chunk)",
+                    "no such key" if "choices" not in chunk else json.dumps(choices),
+                    owner=CHUNK_SCHEMA,
+                    exchange=result.exchange,
+                )
+            for i, choice in enumerate(choices):
+                if (
+                    not isinstance(choice, dict)
+                    or not isinstance(choice.get("index"), int)
+                    or not isinstance(choice.get("delta"), dict)
+                ):
+                    raise Violation(
+                        f"chunks[{position}].choices[{i}]",
+                        "an object with an integer index and a delta object",
+                        json.dumps(choice)[:200],
+                        owner=CHUNK_SCHEMA,
+                        exchange=result.exchange,
+                    )
+        if not chunks:
+            raise Violation(
+                "<stream>",
+                "at least one chunk",
+                "no chunk before the end of the stream",
+                owner=STREAM_SSE,
+                exchange=result.exchange,
+            )
+        return ChatStream(result, chunks, done)
+
+    # -- errors ------------------------------------------------------------------------
+    def error_of(self, result: HttpResult, *, types: bool = True) -> dict[str, Any]:
+        """The ``error`` object of an error answer, its envelope checked.
+
+        Args:
+            result: an error answer.
+            types: also check the types of the four fields.
+
+        Raises:
+            Violation: not ``{"error": {message, type, param, code}}`` JSON (owned by
+                ``errors.envelope``), or a field of the wrong type (``errors.field-types``).
+        """
+        body = result.json_or_none()
+        error = body.get("error") if isinstance(body, dict) else None
+        if not isinstance(error, dict):
+            raise Violation(
+                "<body>",
+                '{"error": {"message", "type", "param", "code"}}',
+                result.text(200),
+                owner=ERROR_ENVELOPE,
+                exchange=result.exchange,
+            )
+        missing = [k for k in ("message", "type", "param", "code") if k not in error]
+        if missing:
+            raise Violation(
+                f"error.{missing[0]}",
+                "the key to be present (message, type, param and code are required)",
+                "no such key",
+                owner=ERROR_ENVELOPE,
+                exchange=result.exchange,
+            )
+        for key, nullable in (("message", False), ("type", False), ("param", True), ("code", True)):
+            value = error[key]
+            if not types:
+                break
+            if not isinstance(value, str) and not (nullable and value is None):
+                raise Violation(
+                    f"error.{key}",
+                    "a string or null" if nullable else "a string",
+                    json.dumps(value),
+                    owner=ERROR_FIELDS,
+                    exchange=result.exchange,
+                )
+        return error
+
+    # -- the official client -----------------------------------------------------------
+    def client(self, *, strict: bool = False) -> Any:
+        """The official ``openai.OpenAI`` client (no retries), strict or default.
+
+        Typed ``Any`` so the checks run with any major version of ``openai``.
+        """
+        if strict not in self._clients:
+            import openai
+
+            self._clients[strict] = openai.OpenAI(
+                base_url=self.settings.base_url,
+                api_key=self.settings.api_key or "sk-no-key",
+                max_retries=0,
+                timeout=self.settings.timeout_s,
+                _strict_response_validation=strict,
+            )
+        return self._clients[strict]
+
+    def helpers(self) -> Any:
+        """``client.chat.completions`` with ``.stream()`` / ``.parse()`` (``beta`` in 1.x)."""
+        completions = self.client().chat.completions
+        if hasattr(completions, "stream") and hasattr(completions, "parse"):
+            return completions
+        return self.client().beta.chat.completions
+
+    @contextmanager
+    def client_step(self, level: Level, exchange: Exchange, what: str) -> Iterator[None]:
+        """Turn an exception of the official client into a ``Violation`` at ``level``."""
+        try:
+            yield
+        except (Violation, Unsupported):
+            raise
+        except Exception as exc:
+            raise Violation(
+                "<client>",
+                f"{what} without an error",
+                f"{type(exc).__name__}: {exc}",
+                level=level,
+                exchange=exchange,
+            ) from exc
+
+    def drain(self, items: Iterable[Any], exchange: Exchange, level: Level) -> list[Any]:
+        """Every item of a client stream, within the stream deadline.
+
+        Raises:
+            Violation: the stream was still open at the deadline.
+        """
+        deadline = time.monotonic() + self.settings.stream_timeout_s
+        out: list[Any] = []
+        for item in items:
+            out.append(item)
+            if time.monotonic() > deadline:
+                close = getattr(items, "close", None)
+                if close is not None:
+                    close()
+                raise Violation(
+                    "<stream>",
+                    f"the stream ends within {self.settings.stream_timeout_s:g} s",
+                    f"still open after {len(out)} items",
+                    level=level,
+                    exchange=exchange,
+                )
+        return out

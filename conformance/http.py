@@ -1,0 +1,304 @@
+"""The raw-bytes client: every request with a timeout, every answer kept byte for byte.
+
+This is plain ``httpx``, whichever HTTP library the installed ``openai`` package uses (httpx2
+for openai 3.x), so the suite reads exactly what the server sent. Each request is an
+``Exchange``, which renders the ``curl`` command that sends it again.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import ssl
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+from typing import Any, Literal
+
+import certifi
+import httpx
+
+from conformance.failures import Violation, shorten
+from conformance.sse import SSEStreamParse, parse_sse
+
+USER_AGENT = "mockgpt-conformance/0.1"
+
+Auth = Literal["configured", "none", "literal"]
+"""Which ``Authorization`` header a request carries: the configured key, none, or a given one."""
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request, as sent.
+
+    Attributes:
+        method: ``GET`` or ``POST``.
+        url: the full URL.
+        body: the JSON body, None for none.
+        auth: which key was sent (``configured``: shown as ``$OPENAI_API_KEY`` in ``curl``).
+        key: the literal key when ``auth == "literal"``.
+        stream: whether the answer is read as a stream (``curl -N``).
+    """
+
+    method: str
+    url: str
+    body: Any = None
+    auth: Auth = "configured"
+    key: str = ""
+    stream: bool = False
+
+    def curl(self) -> str:
+        """A one-line ``curl`` command that sends this request again."""
+        parts = ["curl", "-sS"]
+        if self.stream:
+            parts.append("-N")
+        if self.method != "GET" or self.body is not None:
+            parts += ["-X", self.method]
+        parts.append(shlex.quote(self.url))
+        if self.auth == "configured":
+            parts += ["-H", '"Authorization: Bearer $OPENAI_API_KEY"']
+        elif self.auth == "literal":
+            parts += ["-H", shlex.quote(f"Authorization: Bearer {self.key}")]
+        if self.body is not None:
+            parts += ["-H", shlex.quote("Content-Type: application/json")]
+            parts += ["-d", shlex.quote(json.dumps(self.body, ensure_ascii=False))]
+        return " ".join(parts)
+
+
+@dataclass
+class HttpResult:
+    """An answer read whole.
+
+    Attributes:
+        exchange: the request.
+        status: the HTTP status.
+        headers: response headers, lower-case names.
+        body: the body bytes.
+        elapsed_s: seconds from sending to the last byte.
+    """
+
+    exchange: Exchange
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    elapsed_s: float = 0.0
+
+    @property
+    def content_type(self) -> str:
+        """The media type, lower case, without parameters (``""`` when absent)."""
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    @cached_property
+    def json(self) -> Any:
+        """The body decoded as JSON.
+
+        Raises:
+            ValueError: the body is not JSON.
+        """
+        return json.loads(self.body)
+
+    def json_or_none(self) -> Any:
+        """The body as JSON, or None when it is not JSON."""
+        try:
+            return self.json
+        except ValueError:
+            return None
+
+    def text(self, limit: int = 300) -> str:
+        """The body as text, shortened for messages."""
+        return shorten(self.body.decode("utf-8", errors="replace"), limit)
+
+
+@dataclass
+class StreamResult(HttpResult):
+    """An answer to ``stream: true``, read to its end (or to the stream deadline)."""
+
+    chunks_received: int = field(default=0)
+
+    @cached_property
+    def sse(self) -> SSEStreamParse:
+        """The body parsed as server-sent events."""
+        return parse_sse(self.body)
+
+
+@cache
+def _ssl_context() -> ssl.SSLContext:
+    # One verifying context per process: loading the CA bundle costs ~0.2 s each time.
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+class RawClient:
+    """Sends requests with plain ``httpx``; never retries, always times out.
+
+    Args:
+        base_url: the API root, e.g. ``http://127.0.0.1:8000/v1``.
+        api_key: the configured key, None to send none.
+        timeout_s: connect and read timeout of every request, seconds.
+        stream_timeout_s: the longest a stream may stay open, seconds.
+    """
+
+    def __init__(
+        self, base_url: str, api_key: str | None, *, timeout_s: float, stream_timeout_s: float
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        self.timeout_s = timeout_s
+        self.stream_timeout_s = stream_timeout_s
+        self._http = httpx.Client(
+            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)),
+            headers={"user-agent": USER_AGENT},
+            verify=_ssl_context(),
+        )
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def exchange(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        auth: Auth = "configured",
+        key: str = "",
+        stream: bool = False,
+    ) -> Exchange:
+        """The ``Exchange`` for a request to ``path`` (relative to the base URL)."""
+        if auth == "configured" and self.api_key is None:
+            auth = "none"
+        return Exchange(method, self.base_url + path, body, auth, key, stream)
+
+    def _headers(self, exchange: Exchange) -> dict[str, str]:
+        # As the official client does: JSON accepted even for streams (decided by the body).
+        headers = {"accept": "application/json"}
+        if exchange.body is not None:
+            headers["content-type"] = "application/json"
+        if exchange.auth == "configured" and self.api_key is not None:
+            headers["authorization"] = f"Bearer {self.api_key}"
+        elif exchange.auth == "literal":
+            headers["authorization"] = f"Bearer {exchange.key}"
+        return headers
+
+    def _content(self, exchange: Exchange) -> bytes | None:
+        if exchange.body is None:
+            return None
+        return json.dumps(exchange.body, ensure_ascii=False).encode()
+
+    def send(self, exchange: Exchange) -> HttpResult:
+        """Send a request and read the whole answer.
+
+        Raises:
+            Violation: on a timeout or a connection failure (path ``<connection>``).
+        """
+        started = time.monotonic()
+        try:
+            response = self._http.request(
+                exchange.method,
+                exchange.url,
+                content=self._content(exchange),
+                headers=self._headers(exchange),
+            )
+        except httpx.TimeoutException as exc:
+            raise self._timeout(exchange, exc) from exc
+        except httpx.TransportError as exc:
+            raise self._broken(exchange, exc) from exc
+        return HttpResult(
+            exchange,
+            response.status_code,
+            {k.lower(): v for k, v in response.headers.items()},
+            response.content,
+            time.monotonic() - started,
+        )
+
+    def send_stream(self, exchange: Exchange, *, owner: str | None = None) -> StreamResult:
+        """Send a request and read its answer as it arrives, up to ``stream_timeout_s``.
+
+        Args:
+            exchange: the request.
+            owner: the check that owns "a stream ends" for this request.
+
+        Raises:
+            Violation: the stream was still open at the deadline, no byte came for
+                ``timeout_s``, or the connection failed.
+        """
+        started = time.monotonic()
+        deadline = started + self.stream_timeout_s
+        parts: list[bytes] = []
+        pieces = 0
+        try:
+            with self._http.stream(
+                exchange.method,
+                exchange.url,
+                content=self._content(exchange),
+                headers=self._headers(exchange),
+            ) as response:
+                for piece in response.iter_bytes():
+                    parts.append(piece)
+                    pieces += 1
+                    if time.monotonic() > deadline:
+                        received = b"".join(parts)
+                        raise Violation(
+                            "<stream>",
+                            f"the stream ends within {self.stream_timeout_s:g} s",
+                            f"still open after {self.stream_timeout_s:g} s "
+                            f"({len(received)} bytes received; last: "
+                            f"{received[-120:].decode('utf-8', 'replace')!r})",
+                            owner=owner,
+                            exchange=exchange,
+                            note="a stream that never ends hangs every client that waits "
+                            "for [DONE] or for the connection to close",
+                        )
+                status = response.status_code
+                headers = {k.lower(): v for k, v in response.headers.items()}
+        except httpx.TimeoutException as exc:
+            raise self._timeout(exchange, exc, received=b"".join(parts), owner=owner) from exc
+        except httpx.TransportError as exc:
+            raise self._broken(exchange, exc, received=b"".join(parts), owner=owner) from exc
+        return StreamResult(
+            exchange,
+            status,
+            headers,
+            b"".join(parts),
+            time.monotonic() - started,
+            chunks_received=pieces,
+        )
+
+    def _timeout(
+        self,
+        exchange: Exchange,
+        exc: Exception,
+        *,
+        received: bytes = b"",
+        owner: str | None = None,
+    ) -> Violation:
+        got = f"no byte for {self.timeout_s:g} s ({type(exc).__name__})"
+        if received:
+            got += f" after {len(received)} bytes; last: {received[-120:]!r}"
+        return Violation(
+            "<timeout>",
+            f"an answer, each byte within {self.timeout_s:g} s",
+            got,
+            owner=owner,
+            exchange=exchange,
+        )
+
+    def _broken(
+        self,
+        exchange: Exchange,
+        exc: Exception,
+        *,
+        received: bytes = b"",
+        owner: str | None = None,
+    ) -> Violation:
+        got = f"{type(exc).__name__}: {exc}"
+        if received:
+            got += f" after {len(received)} bytes; last: {received[-120:]!r}"
+        return Violation(
+            "<connection>",
+            "a complete HTTP answer",
+            got,
+            owner=owner,
+            exchange=exchange,
+        )

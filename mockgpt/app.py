@@ -29,7 +29,7 @@ from mockgpt.engine import Engine
 from mockgpt.errors import RequestRejected, ScenarioError
 from mockgpt.faults import ConnectionDropped
 from mockgpt.journal import JournalEntry
-from mockgpt.quirks import quirk_error
+from mockgpt.quirks import quirk_error, quirk_headers, quirk_status
 from mockgpt.routes import admin, assistants, ollama, responses
 from mockgpt.routes.chat import create_chat_completion
 from mockgpt.routes.completions import create_completion
@@ -256,14 +256,12 @@ def _envelope_response(
             media_type="application/json",
         )
     body = exc.envelope()
+    status, headers = exc.status, exc.headers or None
     if quirks:
-        body = quirk_error(body, exc.status, quirks)
-    return Response(
-        dumps(body),
-        status_code=exc.status,
-        headers=exc.headers or None,
-        media_type="application/json",
-    )
+        status = quirk_status(status, quirks)
+        headers = quirk_headers(status, headers, quirks)
+        body = quirk_error(body, status, quirks)
+    return Response(dumps(body), status_code=status, headers=headers, media_type="application/json")
 
 
 def _lifespan(engine: Engine) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:

@@ -137,7 +137,7 @@ class Engine:
         """
         if self.config.strict_models and model not in self.config.models:
             raise RequestRejected(
-                404,
+                400 if "unknown-model-400" in self.quirks else 404,
                 f"The model `{model}` does not exist or you do not have access to it.",
                 code="model_not_found",
             )

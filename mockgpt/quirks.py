@@ -12,6 +12,7 @@ import copy
 import json
 from typing import Protocol
 
+from mockgpt.errors import RequestRejected
 from mockgpt.events import Event
 from mockgpt.types import JSONObject, JSONValue
 
@@ -38,6 +39,34 @@ QUIRKS: dict[str, str] = {
     "json-when-stream": "`stream: true` is answered with one JSON object, not SSE",
     "response-format-ignored": "`response_format` is ignored: the answer is plain text",
     "embeddings-ignore-encoding-format": "embeddings are floats even when base64 is asked",
+    "models-owned-by-missing": "Model objects in `GET /v1/models` have no `owned_by`",
+    "model-retrieve-404": "`GET /v1/models/{model}` answers 404 `model_not_found` for every id",
+    "model-retrieve-any": "`GET /v1/models/{model}` answers 200 with a Model for an unknown id",
+    "usage-total-wrong": "chat `usage.total_tokens` is prompt + completion + 1",
+    "stop-ignored": "a valid `stop` is not applied",
+    "n-ignored": "a valid `n` is answered with one choice",
+    "ping-event": "chat streams start with `event: ping` and a blank line (no data)",
+    "usage-chunk-no-choices": "the `include_usage` chunk has no `choices` key",
+    "created-changes": "in a chat stream, chunk k has `created` + k",
+    "tool-id-missing": "non-streamed tool calls have no `id`",
+    "tool-choice-required-ignored": "`tool_choice: required` is treated as `auto`",
+    "tool-choice-named-ignored": "a named `tool_choice` calls the first other function",
+    "tool-choice-none-ignored": "`tool_choice: none` is treated as `required`",
+    "tool-parallel-same-index": "every streamed tool-call fragment has `index: 0`",
+    "logprobs-ignored": "`logprobs` is accepted, but `choices[].logprobs` is null",
+    "top-logprobs-unbounded": "`top_logprobs` above 20 is answered as if 20",
+    "completions-object-wrong": 'legacy completions say `object: "completion"`',
+    "completions-stream-finish-empty": 'streamed legacy chunks carry `finish_reason: ""`',
+    "embeddings-usage-missing": "embeddings answers have no `usage`",
+    "embeddings-index-zero": "every embedding has `index: 0`",
+    "embeddings-dimensions-ignored": "a valid `dimensions` is ignored",
+    "validation-422": "request validation errors are sent with status 422, not 400",
+    "unknown-model-400": "an unknown model (strict model list) gets 400, not 404",
+    "auth-403": "a wrong or missing API key gets 403, not 401",
+    "retry-after-missing": "429 answers carry no `retry-after` or `retry-after-ms`",
+    "stream-error-dropped": "a mid-stream error ends the stream without the error and `[DONE]`",
+    "content-parts-500": "a message whose content is an array of parts gets a 500",
+    "invalid-temperature-accepted": "a `temperature` outside 0..2 is answered as if 1",
 }
 """Every quirk by name, with the one way it departs from the spec."""
 
@@ -57,6 +86,10 @@ class ChunkSource(Protocol):
 def _choices(chunk: JSONObject) -> list[JSONObject]:
     choices = chunk.get("choices")
     return [c for c in choices if isinstance(c, dict)] if isinstance(choices, list) else []
+
+
+def _objects(value: JSONValue) -> list[JSONObject]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def _tool_fragments(choice: JSONObject) -> list[JSONObject]:
@@ -116,6 +149,7 @@ class QuirkedChunks:
 
     def _common(self, chunk: JSONObject) -> JSONObject:
         self._count += 1
+        _chunk_quirks(chunk, self._count - 1, self.quirks)
         if "chunk-id-changes" in self.quirks:
             chunk["id"] = f"{chunk['id']}-{self._count}"
         if "created-float" in self.quirks and isinstance(chunk.get("created"), int):
@@ -197,8 +231,50 @@ class QuirkedChunks:
         return False
 
 
+def _total_wrong(usage: JSONValue, quirks: frozenset[str]) -> None:
+    if "usage-total-wrong" in quirks and isinstance(usage, dict):
+        usage["total_tokens"] = int(str(usage.get("total_tokens", 0))) + 1
+
+
+def _chunk_quirks(chunk: JSONObject, position: int, quirks: frozenset[str]) -> None:
+    """The quirks that change one chunk of a chat or legacy stream (``position`` from 0)."""
+    if chunk.get("object") == "chat.completion.chunk":
+        _total_wrong(chunk.get("usage"), quirks)
+        if "usage-chunk-no-choices" in quirks and chunk.get("usage") and chunk["choices"] == []:
+            del chunk["choices"]
+        created = chunk.get("created")
+        if "created-changes" in quirks and isinstance(created, int):
+            chunk["created"] = created + position
+        for choice in _choices(chunk):
+            if "logprobs-ignored" in quirks:
+                choice["logprobs"] = None
+            if "tool-parallel-same-index" in quirks:
+                for fragment in _tool_fragments(choice):
+                    fragment["index"] = 0
+    elif chunk.get("object") == "text_completion":
+        if "completions-stream-finish-empty" in quirks:
+            for choice in _choices(chunk):
+                if choice.get("finish_reason") is None:
+                    choice["finish_reason"] = ""
+        if "completions-object-wrong" in quirks:
+            chunk["object"] = "completion"
+
+
 def quirk_completion(body: JSONObject, quirks: frozenset[str]) -> JSONObject:
     """Applies the quirks that concern a non-streamed ``chat.completion`` / ``text_completion``."""
+    if body.get("object") == "chat.completion":
+        _total_wrong(body.get("usage"), quirks)
+        for choice in _choices(body):
+            message = choice.get("message")
+            if "logprobs-ignored" in quirks:
+                choice["logprobs"] = None
+            calls = message.get("tool_calls") if isinstance(message, dict) else None
+            if "tool-id-missing" in quirks and isinstance(calls, list):
+                for call in calls:
+                    if isinstance(call, dict):
+                        call.pop("id", None)
+    if body.get("object") == "text_completion" and "completions-object-wrong" in quirks:
+        body["object"] = "completion"
     if "created-float" in quirks and isinstance(body.get("created"), int):
         body["created"] = float(body["created"]) + 0.5  # type: ignore[arg-type]
     for choice in _choices(body):
@@ -229,3 +305,85 @@ def quirk_error(envelope: JSONObject, status: int, quirks: frozenset[str]) -> JS
     if "error-not-wrapped" in quirks:
         return {"object": "error", **error}
     return envelope
+
+
+def quirk_status(status: int, quirks: frozenset[str]) -> int:
+    """``validation-422`` and ``auth-403``: the status an error is sent with."""
+    if status == 400 and "validation-422" in quirks:
+        return 422
+    if status == 401 and "auth-403" in quirks:
+        return 403
+    return status
+
+
+def quirk_headers(
+    status: int, headers: dict[str, str] | None, quirks: frozenset[str]
+) -> dict[str, str] | None:
+    """``retry-after-missing``: a 429's headers without ``retry-after`` / ``retry-after-ms``."""
+    if status == 429 and headers and "retry-after-missing" in quirks:
+        return {k: v for k, v in headers.items() if not k.lower().startswith("retry-after")}
+    return headers
+
+
+def quirk_chat_request(body: JSONValue, quirks: frozenset[str]) -> None:
+    """The chat quirks that change a request before it is validated (accepting bad values).
+
+    Raises:
+        RequestRejected: 500 for ``content-parts-500`` and a message given as parts.
+    """
+    if not isinstance(body, dict):
+        return
+    messages = body.get("messages")
+    parts = isinstance(messages, list) and any(
+        isinstance(m, dict) and isinstance(m.get("content"), list) for m in messages
+    )
+    if "content-parts-500" in quirks and parts:
+        raise RequestRejected(
+            500, "The server had an error processing your request.", type="server_error"
+        )
+    top = body.get("top_logprobs")
+    if "top-logprobs-unbounded" in quirks and isinstance(top, int) and top > 20:
+        body["top_logprobs"] = 20
+    temperature = body.get("temperature")
+    if (
+        "invalid-temperature-accepted" in quirks
+        and isinstance(temperature, int | float)
+        and not isinstance(temperature, bool)
+        and not 0 <= temperature <= 2
+    ):
+        body["temperature"] = 1
+
+
+def quirk_valid_chat_request(body: JSONObject, quirks: frozenset[str]) -> bool:
+    """The chat quirks that ignore valid parameters; True when ``body`` was changed."""
+    before = copy.deepcopy(body)
+    if "stop-ignored" in quirks:
+        body.pop("stop", None)
+    if "n-ignored" in quirks:
+        body.pop("n", None)
+    choice = body.get("tool_choice")
+    if "tool-choice-required-ignored" in quirks and choice == "required":
+        del body["tool_choice"]
+    if "tool-choice-none-ignored" in quirks and choice == "none":
+        body["tool_choice"] = "required"
+    if "tool-choice-named-ignored" in quirks and isinstance(choice, dict):
+        function = choice.get("function")
+        named = function.get("name") if isinstance(function, dict) else None
+        tools = body.get("tools")
+        functions = [t.get("function") for t in _objects(tools)]
+        names = [f.get("name") for f in functions if isinstance(f, dict)]
+        others = [n for n in names if n != named]
+        if others:
+            body["tool_choice"] = {"type": "function", "function": {"name": others[0]}}
+    return body != before
+
+
+def quirk_embeddings(body: JSONObject, quirks: frozenset[str]) -> None:
+    """``embeddings-usage-missing`` and ``embeddings-index-zero`` on an embeddings answer."""
+    if "embeddings-usage-missing" in quirks:
+        body.pop("usage", None)
+    data = body.get("data")
+    if "embeddings-index-zero" in quirks and isinstance(data, list):
+        for item in data:
+            if isinstance(item, dict):
+                item["index"] = 0

@@ -10,6 +10,7 @@ from mockgpt.engine import chat_prompt_tokens
 from mockgpt.faults import DropResponse
 from mockgpt.limits import Limiter
 from mockgpt.models import CreateChatCompletionRequest, validate_request
+from mockgpt.quirks import quirk_chat_request, quirk_valid_chat_request
 from mockgpt.render.chat import ChatChunkRenderer, ChatCompletionBuilder, ChatMeta
 from mockgpt.routes.common import (
     SSEBody,
@@ -32,9 +33,14 @@ async def create_chat_completion(request: Request) -> Response | SSEBody | SSESt
     """
     engine = engine_of(request)
     body = await read_json(request, engine.config.max_body_bytes)
+    quirks = engine.quirks
+    if quirks:
+        quirk_chat_request(body, quirks)
     chat = validate_request(CreateChatCompletionRequest, body)
     engine.check_model(chat.model)
     assert isinstance(body, dict)
+    if quirks and quirk_valid_chat_request(body, quirks):
+        chat = validate_request(CreateChatCompletionRequest, body)
     n = chat.choice_count
     ctx = RequestContext(
         endpoint="chat.completions",

@@ -230,10 +230,14 @@ async def _one_event_each(frames: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
 
 
 async def _frame_quirks(
-    frames: AsyncIterator[bytes], quirks: frozenset[str]
+    frames: AsyncIterator[bytes], quirks: frozenset[str], *, chat: bool
 ) -> AsyncIterator[bytes]:
+    if chat and "ping-event" in quirks:
+        yield b"event: ping\n\n"
     last: bytes | None = None
     async for frame in frames:
+        if chat and "stream-error-dropped" in quirks and frame.startswith(b'data: {"error"'):
+            break
         if frame == DONE and "no-done" in quirks:
             continue
         if last is not None:
@@ -338,7 +342,7 @@ async def serve_generation(
         if fault is not None and stream_breaks(fault):
             frames = break_stream(_one_event_each(frames), fault, clock)
         if quirks:
-            frames = _frame_quirks(frames, quirks)
+            frames = _frame_quirks(frames, quirks, chat=ctx.endpoint == "chat.completions")
         if paced:
             frames = pace(frames, ttft_ms=ttft_ms, tokens_per_second=tps, clock=clock)
         return SSEStream(frames, media_type)

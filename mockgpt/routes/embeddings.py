@@ -10,6 +10,7 @@ from mockgpt.backends.proxy import ProxyBackend
 from mockgpt.errors import RequestRejected
 from mockgpt.faults import error_from_spec
 from mockgpt.models import CreateEmbeddingRequest, validate_request
+from mockgpt.quirks import quirk_embeddings
 from mockgpt.render.embeddings import (
     DEFAULT_DIMENSIONS,
     MODEL_DIMENSIONS,
@@ -52,7 +53,8 @@ async def create_embedding(request: Request) -> Response:
     if "embeddings-ignore-encoding-format" in selection.quirks:
         encoding_format = "float"
     native = MODEL_DIMENSIONS.get(req.model, DEFAULT_DIMENSIONS)
-    dimensions = req.dimensions or native
+    quirks = selection.quirks
+    dimensions = native if "embeddings-dimensions-ignored" in quirks else req.dimensions or native
     if dimensions > native:
         raise RequestRejected(
             400,
@@ -64,11 +66,12 @@ async def create_embedding(request: Request) -> Response:
     texts = req.texts
     tokens = _input_tokens(req, texts)
     vectors = [embed(text, dimensions) for text in texts]
-    return json_response(
-        embedding_response(
-            vectors, model=req.model, encoding_format=encoding_format, prompt_tokens=tokens
-        )
+    answer = embedding_response(
+        vectors, model=req.model, encoding_format=encoding_format, prompt_tokens=tokens
     )
+    if quirks:
+        quirk_embeddings(answer, quirks)
+    return json_response(answer)
 
 
 def _input_tokens(req: CreateEmbeddingRequest, texts: list[str]) -> int:

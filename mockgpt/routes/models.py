@@ -28,7 +28,11 @@ async def list_models(request: Request) -> Response:
     if isinstance(engine.fallback, ProxyBackend):
         status, content = await engine.fallback.forward("GET", "/models")
         return Response(content, status_code=status, media_type="application/json")
-    data: list[JSONValue] = [model_object(m) for m in engine_of(request).config.models]
+    models = [model_object(m) for m in engine.config.models]
+    if "models-owned-by-missing" in engine.quirks:
+        for model in models:
+            del model["owned_by"]
+    data: list[JSONValue] = list(models)
     return json_response({"object": "list", "data": data})
 
 
@@ -43,7 +47,9 @@ async def retrieve_model(request: Request) -> Response:
     if isinstance(engine.fallback, ProxyBackend):
         status, content = await engine.fallback.forward("GET", f"/models/{model_id}")
         return Response(content, status_code=status, media_type="application/json")
-    if model_id not in engine_of(request).config.models:
+    quirks = engine.quirks
+    known = model_id in engine.config.models
+    if "model-retrieve-404" in quirks or (not known and "model-retrieve-any" not in quirks):
         raise RequestRejected(
             404,
             f"The model '{model_id}' does not exist",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import anyio
@@ -17,8 +17,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mockgpt.backends import RequestContext
-from mockgpt.engine import chat_prompt_tokens
+from mockgpt.engine import chat_prompt_tokens, prime
 from mockgpt.errors import RequestRejected
+from mockgpt.events import Event
 from mockgpt.faults import DropResponse, break_stream, error_from_spec, stream_breaks
 from mockgpt.limits import Limiter
 from mockgpt.models import CreateChatCompletionRequest, validate_request
@@ -35,7 +36,8 @@ from mockgpt.routes.common import (
     now,
     read_json,
 )
-from mockgpt.sse import AsyncioClock, encode_sse, pace
+from mockgpt.scenarios.schema import ErrorSpec, Fault
+from mockgpt.sse import AsyncioClock, dumps, encode_sse, pace
 from mockgpt.store import (
     Conversation,
     StoredResponse,
@@ -65,16 +67,95 @@ def _not_found(kind: str, value: str, param: str | None = None) -> RequestReject
     return RequestRejected(404, f"{kind} with id '{value}' not found.", param=param)
 
 
-def _responses_error_frames(error: RequestRejected) -> list[bytes]:
+def _responses_error_frames(error: RequestRejected, sequence_number: int) -> list[bytes]:
     """A Responses stream's error: an ``error`` event (``ResponseErrorEvent``)."""
     event: JSONObject = {
         "type": "error",
         "code": error.code or error.type,
         "message": error.message,
         "param": error.param,
-        "sequence_number": 0,
+        "sequence_number": sequence_number,
     }
     return [encode_sse(event, event="error")]
+
+
+class _EventFrames:
+    """The SSE frames (``event: <type>`` + ``data:``) of one streamed response.
+
+    The response is remembered (stored, added to its conversation) as its terminal event goes
+    out, so a client that has read ``response.completed`` can retrieve it at once, and a stream
+    a fault cut short is not remembered. A fault's ``error`` event takes the sequence number of
+    the event it replaces, so sequence numbers keep increasing (spec: ``sequence_number``).
+
+    Args:
+        renderer: renders the events.
+        events: the answer's events.
+        remember: called once, as the terminal event is sent.
+    """
+
+    def __init__(
+        self,
+        renderer: ResponseRenderer,
+        events: AsyncIterator[Event],
+        remember: Callable[[], None],
+    ) -> None:
+        self.renderer = renderer
+        self.events = events
+        self.remember = remember
+        self._pulled = 0
+        self._terminal: bytes | None = None
+
+    @staticmethod
+    def _encode(items: list[JSONObject]) -> list[tuple[int, bytes]]:
+        return [
+            (int(str(item["sequence_number"])), encode_sse(item, event=str(item["type"])))
+            for item in items
+        ]
+
+    async def frames(self) -> AsyncIterator[bytes]:
+        """Every event's frame, in order."""
+        async for event in self.events:
+            for number, frame in self._encode(self.renderer.feed(event)):
+                self._pulled = number
+                yield frame
+        closing = self._encode(self.renderer.close())
+        self._terminal = closing[-1][1]
+        for number, frame in closing:
+            self._pulled = number
+            yield frame
+
+    def error_frames(self, error: RequestRejected) -> list[bytes]:
+        """The ``error`` event replacing the frame ``break_stream`` took last."""
+        return _responses_error_frames(error, self._pulled)
+
+    async def sent(self, frames: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        """``frames`` as they go out; the terminal one first remembers the response."""
+        async for frame in frames:
+            if frame is self._terminal:
+                self.remember()
+            yield frame
+
+
+async def _json_answer(
+    final: JSONObject, fault: Fault | None, remember: Callable[[], None]
+) -> Response | DropResponse:
+    """The non-streamed ``Response``, broken as a stream fault says (as chat completions are).
+
+    Raises:
+        RequestRejected: the fault's error, for ``error_after_chunks``.
+    """
+    encoded = dumps(final)
+    if fault is not None and stream_breaks(fault):
+        if fault.error_after_chunks is not None:
+            raise error_from_spec(fault.error_event or ErrorSpec(status=500))
+        if fault.drop_after_chunks is not None:
+            return DropResponse(b"application/json", encoded[: len(encoded) // 2], len(encoded))
+        if fault.malformed_after_chunks is not None:
+            return Response(encoded[: len(encoded) // 2], media_type="application/json")
+        if fault.stall_after_chunks is not None:
+            await anyio.sleep(fault.stall_ms / 1000)
+    remember()
+    return Response(encoded, media_type="application/json")
 
 
 def _conversation(request: Request, conversation_id: str) -> Conversation:
@@ -150,13 +231,14 @@ async def create_response(request: Request) -> Response | SSEBody | SSEStream | 
     )
     renderer = ResponseRenderer(meta)
     answer = engine.answer(selection, ctx, limiter=limiter)
+    if answer.live:
+        answer = await prime(answer)
     items = with_item_ids(input_items(req))
 
     def remember() -> None:
         final = renderer.final
         assert final is not None
         if conversation is not None:
-            final["conversation"] = {"id": conversation.id}
             outputs = [i for i in final.get("output") or [] if isinstance(i, dict)]  # type: ignore[union-attr]
             conversation.items += items + outputs
         if req.store is not False:
@@ -169,17 +251,10 @@ async def create_response(request: Request) -> Response | SSEBody | SSEStream | 
         async for event in answer.events:
             renderer.feed(event)
         renderer.close()
-        remember()
         assert renderer.final is not None
-        return json_response(renderer.final)
+        return await _json_answer(renderer.final, fault, remember)
 
-    async def frames() -> AsyncIterator[bytes]:
-        async for event in answer.events:
-            for item in renderer.feed(event):
-                yield encode_sse(item, event=str(item["type"]))
-        for item in renderer.close():
-            yield encode_sse(item, event=str(item["type"]))
-        remember()
+    stream = _EventFrames(renderer, answer.events, remember)
 
     ttft_ms = selection.ttft_ms if selection.ttft_ms is not None else engine.config.ttft_ms
     tps = (
@@ -188,15 +263,15 @@ async def create_response(request: Request) -> Response | SSEBody | SSEStream | 
         else engine.config.tokens_per_second
     )
     paced = ttft_ms > 0 or not math.isinf(tps)
-    source = frames()
+    source = stream.frames()
     if not answer.live and not paced and not stream_breaks(fault):
-        return SSEBody(b"".join([frame async for frame in source]))
+        return SSEBody(b"".join([frame async for frame in stream.sent(source)]))
     clock = AsyncioClock()
     if fault is not None and stream_breaks(fault):
-        source = break_stream(source, fault, clock, _responses_error_frames)
+        source = break_stream(source, fault, clock, stream.error_frames)
     if paced:
         source = pace(source, ttft_ms=ttft_ms, tokens_per_second=tps, clock=clock)
-    return SSEStream(source)
+    return SSEStream(stream.sent(source))
 
 
 def _stored(request: Request) -> StoredResponse:
@@ -244,15 +319,29 @@ def _page(request: Request, items: list[dict[str, Any]], default_order: str = "d
     """A cursor page: ``{"object": "list", "data", "first_id", "last_id", "has_more"}``."""
     params = request.query_params
     order = params.get("order", default_order)
+    if order not in ("asc", "desc"):
+        raise RequestRejected(
+            400,
+            f"Invalid value for 'order': expected one of 'asc' or 'desc', got {order!r}.",
+            param="order",
+            code="invalid_value",
+        )
+    try:
+        limit = int(params.get("limit", "20"))
+    except ValueError:
+        raise RequestRejected(400, "Invalid 'limit': expected an integer.", param="limit") from None
+    if not 1 <= limit <= 100:
+        raise RequestRejected(
+            400,
+            f"Invalid 'limit': expected an integer from 1 to 100, got {limit}.",
+            param="limit",
+            code="invalid_value",
+        )
     ordered = list(reversed(items)) if order == "desc" else list(items)
     after = params.get("after")
     if after:
         ids = [str(i.get("id")) for i in ordered]
         ordered = ordered[ids.index(after) + 1 :] if after in ids else []
-    try:
-        limit = max(1, min(100, int(params.get("limit", "20"))))
-    except ValueError:
-        raise RequestRejected(400, "Invalid 'limit': expected an integer.", param="limit") from None
     data: list[JSONValue] = list(ordered[:limit])
     return json_response(
         {

@@ -17,14 +17,16 @@ from tests.scenarios.helpers import Mock
 
 @pytest.fixture(scope="session")
 def quirk_server() -> Iterator[MockServer]:
-    with MockServer(ServerConfig(port=0)) as server:
+    config = ServerConfig(port=0, api_key="x", models=("m",), strict_models=True)
+    with MockServer(config) as server:
         yield server
 
 
 @pytest.fixture(scope="session")
 def http(quirk_server: MockServer) -> Iterator[httpx.Client]:
     """Raw HTTP to the server: the quirks are about bytes the official client forgives."""
-    with httpx.Client(base_url=quirk_server.url, timeout=10) as client:
+    headers = {"authorization": "Bearer x"}
+    with httpx.Client(base_url=quirk_server.url, headers=headers, timeout=10) as client:
         yield client
 
 

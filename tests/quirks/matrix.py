@@ -29,6 +29,12 @@ USER = [{"role": "user", "content": "hello there"}]
 TEXT = {"model": "m", "messages": USER}
 TOOLS = {"model": "m", "messages": USER, "tools": [WEATHER_TOOL]}
 INCLUDE_USAGE = {"stream_options": {"include_usage": True}}
+OTHER_TOOL = {"type": "function", "function": {"name": "get_time", "parameters": {}}}
+CALL_IT = [{"role": "user", "content": "call it"}]
+NAMED = {"type": "function", "function": {"name": "get_weather"}}
+LOGPROBS = {**TEXT, "logprobs": True, "top_logprobs": 2}
+GET, NO_KEY = "GET ", "NO-KEY "
+"""Prefixes of a path in ``REQUESTS``: a GET (the body is not sent), a POST without API key."""
 REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
     "text": (CHAT, TEXT),
     "text-stream": (CHAT, {**TEXT, "stream": True}),
@@ -57,6 +63,40 @@ REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
     "legacy": (LEGACY, {"model": "m", "prompt": "hello there", "max_tokens": 1}),
     "legacy-stream": (LEGACY, {"model": "m", "prompt": "hello there", "stream": True}),
     "embeddings": (EMBEDDINGS, {"model": "m", "input": ["a", "b"], "encoding_format": "base64"}),
+    "models": (GET + "/v1/models", {}),
+    "model": (GET + "/v1/models/m", {}),
+    "model-unknown": (GET + "/v1/models/nope", {}),
+    "stop": (CHAT, {**TEXT, "stop": ["there"]}),
+    "n": (CHAT, {**TEXT, "n": 2}),
+    "n-stream": (CHAT, {**TEXT, "n": 2, "stream": True}),
+    "named": (
+        CHAT,
+        {
+            "model": "m",
+            "messages": CALL_IT,
+            "tools": [WEATHER_TOOL, OTHER_TOOL],
+            "tool_choice": NAMED,
+        },
+    ),
+    "none": (
+        CHAT,
+        {"model": "m", "messages": CALL_IT, "tools": [WEATHER_TOOL], "tool_choice": "none"},
+    ),
+    "logprobs": (CHAT, LOGPROBS),
+    "logprobs-stream": (CHAT, {**LOGPROBS, "stream": True}),
+    "top-logprobs-25": (CHAT, {**LOGPROBS, "top_logprobs": 25}),
+    "temperature-3": (CHAT, {**TEXT, "temperature": 3}),
+    "parts": (
+        CHAT,
+        {"model": "m", "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]},
+    ),
+    "stream-error": (
+        CHAT,
+        {"model": "m", "messages": [{"role": "user", "content": "break"}], "stream": True},
+    ),
+    "unknown-model": (CHAT, {**TEXT, "model": "nope"}),
+    "no-key": (NO_KEY + CHAT, TEXT),
+    "dimensions": (EMBEDDINGS, {"model": "m", "input": ["a", "b"], "dimensions": 8}),
 }
 VARIANTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "": lambda body: body,
@@ -66,6 +106,26 @@ VARIANTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     },
     "-format": lambda body: {k: v for k, v in body.items() if k != "response_format"},
     "-encoding": lambda body: {k: v for k, v in body.items() if k != "encoding_format"},
+    "-stop": lambda body: {k: v for k, v in body.items() if k != "stop"},
+    "-n": lambda body: {k: v for k, v in body.items() if k != "n"},
+    "-choice": lambda body: {
+        k: v for k, v in body.items() if k != "tool_choice" or v != "required"
+    },
+    "none-required": lambda body: (
+        {**body, "tool_choice": "required"} if body.get("tool_choice") == "none" else body
+    ),
+    "named-other": lambda body: (
+        {**body, "tool_choice": {"type": "function", "function": {"name": "get_time"}}}
+        if body.get("tool_choice") == NAMED
+        else body
+    ),
+    "top-20": lambda body: (
+        {**body, "top_logprobs": 20} if body.get("top_logprobs", 0) > 20 else body
+    ),
+    "temperature-1": lambda body: (
+        {**body, "temperature": 1} if body.get("temperature", 1) > 2 else body
+    ),
+    "-dimensions": lambda body: {k: v for k, v in body.items() if k != "dimensions"},
 }
 """Changed requests whose plain answers some quirks are compared with."""
 
@@ -87,9 +147,15 @@ STUBS = (
             "error": {"status": 429, "retry_after": 1, "ratelimit": {"limit-requests": "6"}}
         },
     },
+    {
+        "id": "break",
+        "match": {"last_user": {"equals": "break"}},
+        "respond": {"content": "one two three"},
+        "fault": {"error_after_chunks": 2},
+    },
 )
 """Tool calls for requests with tools (``required`` ones get the echo backend's call), and
-a scripted 429; everything else is echoed."""
+a scripted 429, an error in the middle of a stream; everything else is echoed."""
 
 
 # -- rendering ------------------------------------------------------------------------------
@@ -109,6 +175,9 @@ def parse_sse(raw: bytes) -> tuple[list[Any], bool]:
         parts[-1] = parts[-1].removesuffix(b"\n")
     events: list[Any] = []
     for part in parts:
+        if part == b"event: ping":
+            events.append("ping")
+            continue
         assert part.startswith(b"data: "), part[:80]
         assert b"\n" not in part, part[:80]
         payload = part[len(b"data: ") :]
@@ -117,7 +186,12 @@ def parse_sse(raw: bytes) -> tuple[list[Any], bool]:
 
 
 def render(http: httpx.Client, path: str, body: dict[str, Any]) -> Rendered:
-    response = http.post(path, json=body)
+    if path.startswith(GET):
+        response = http.get(path.removeprefix(GET))
+    elif path.startswith(NO_KEY):
+        response = http.post(path.removeprefix(NO_KEY), json=body, headers={"authorization": ""})
+    else:
+        response = http.post(path, json=body)
     out: Rendered = {
         "status": response.status_code,
         "content_type": response.headers["content-type"],
@@ -327,7 +401,158 @@ def response_format_ignored(name: str, plain: Rendered, ask: Ask) -> Rendered:
 
 
 def embeddings_floats(name: str, plain: Rendered, ask: Ask) -> Rendered:
-    return ask("-encoding") if REQUESTS[name][0] == EMBEDDINGS else plain
+    return variant_of("-encoding")(name, plain, ask)
+
+
+def variant_of(variant: str) -> Callable[[str, Rendered, Ask], Rendered]:
+    """The plain answer to the request changed by ``variant``, where it changes it."""
+
+    def change(name: str, plain: Rendered, ask: Ask) -> Rendered:
+        body = REQUESTS[name][1]
+        return ask(variant) if VARIANTS[variant](body) != body else plain
+
+    return change
+
+
+def error(status: int, message: str, type_: str, param: str | None, code: str | None) -> Rendered:
+    envelope = {"message": message, "type": type_, "param": param, "code": code}
+    return {
+        "status": status,
+        "content_type": "application/json",
+        "retry_after": None,
+        "ratelimit": None,
+        "body": {"error": envelope},
+    }
+
+
+def status_is(old: int, new: int) -> Callable[[str, Rendered, Ask], Rendered]:
+    def change(name: str, plain: Rendered, ask: Ask) -> Rendered:
+        if plain["status"] == old:
+            plain["status"] = new
+        return plain
+
+    return change
+
+
+def models_owned_by_missing(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if name == "models":
+        for model in plain["body"]["data"]:
+            del model["owned_by"]
+    return plain
+
+
+def model_retrieve_404(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if name == "model":
+        message = "The model 'm' does not exist"
+        return error(404, message, "invalid_request_error", "model", "model_not_found")
+    return plain
+
+
+def model_retrieve_any(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if name == "model-unknown":
+        plain["status"] = 200
+        plain["body"] = {"id": "<id>", "object": "model", "created": "<created>"}
+        plain["body"]["owned_by"] = "mockgpt"
+    return plain
+
+
+def usage_total_wrong(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if REQUESTS[name][0] == CHAT:
+        for obj in objects(plain):
+            if obj.get("usage"):
+                obj["usage"]["total_tokens"] += 1
+    return plain
+
+
+def ping_event(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if "events" in plain and REQUESTS[name][0] == CHAT:
+        plain["events"].insert(0, "ping")
+    return plain
+
+
+def usage_chunk_no_choices(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if "events" in plain and REQUESTS[name][0] == CHAT:
+        for obj in objects(plain):
+            if obj.get("usage") and obj.get("choices") == []:
+                del obj["choices"]
+    return plain
+
+
+def tool_id_missing_body(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if "body" in plain:
+        for choice in choices(plain):
+            for call in (choice.get("message") or {}).get("tool_calls") or ():
+                del call["id"]
+    return plain
+
+
+def tool_parallel_same_index(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    for fragment in fragments(plain):
+        fragment["index"] = 0
+    return plain
+
+
+def logprobs_ignored(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if REQUESTS[name][0] == CHAT:
+        for choice in choices(plain):
+            choice["logprobs"] = None
+    return plain
+
+
+def completions_object_wrong(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if REQUESTS[name][0] == LEGACY:
+        for obj in objects(plain):
+            obj["object"] = "completion"
+    return plain
+
+
+def completions_stream_finish_empty(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if "events" in plain and REQUESTS[name][0] == LEGACY:
+        for choice in choices(plain):
+            if choice["finish_reason"] is None:
+                choice["finish_reason"] = ""
+    return plain
+
+
+def embeddings_usage_missing(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if REQUESTS[name][0] == EMBEDDINGS:
+        del plain["body"]["usage"]
+    return plain
+
+
+def embeddings_index_zero(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if REQUESTS[name][0] == EMBEDDINGS:
+        for item in plain["body"]["data"]:
+            item["index"] = 0
+    return plain
+
+
+def unknown_model_400(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if name == "unknown-model":
+        plain["status"] = 400
+    return plain
+
+
+def retry_after_missing(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if plain["status"] == 429:
+        plain["retry_after"] = None
+    return plain
+
+
+def stream_error_dropped(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if "events" in plain and REQUESTS[name][0] == CHAT:
+        events = plain["events"]
+        cut = [i for i, e in enumerate(events) if isinstance(e, dict) and "error" in e]
+        if cut:
+            plain["events"] = events[: cut[0]]
+    return plain
+
+
+def content_parts_500(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if name == "parts":
+        message = "The server had an error processing your request."
+        return error(500, message, "server_error", None, None)
+    return plain
 
 
 EXPECT: dict[str, Callable[[str, Rendered, Ask], Rendered]] = {
@@ -353,15 +578,43 @@ EXPECT: dict[str, Callable[[str, Rendered, Ask], Rendered]] = {
     "json-when-stream": json_when_stream,
     "response-format-ignored": response_format_ignored,
     "embeddings-ignore-encoding-format": embeddings_floats,
+    "models-owned-by-missing": models_owned_by_missing,
+    "model-retrieve-404": model_retrieve_404,
+    "model-retrieve-any": model_retrieve_any,
+    "usage-total-wrong": usage_total_wrong,
+    "stop-ignored": variant_of("-stop"),
+    "n-ignored": variant_of("-n"),
+    "ping-event": ping_event,
+    "usage-chunk-no-choices": usage_chunk_no_choices,
+    "created-changes": same,
+    "tool-id-missing": tool_id_missing_body,
+    "tool-choice-required-ignored": variant_of("-choice"),
+    "tool-choice-named-ignored": variant_of("named-other"),
+    "tool-choice-none-ignored": variant_of("none-required"),
+    "tool-parallel-same-index": tool_parallel_same_index,
+    "logprobs-ignored": logprobs_ignored,
+    "top-logprobs-unbounded": variant_of("top-20"),
+    "completions-object-wrong": completions_object_wrong,
+    "completions-stream-finish-empty": completions_stream_finish_empty,
+    "embeddings-usage-missing": embeddings_usage_missing,
+    "embeddings-index-zero": embeddings_index_zero,
+    "embeddings-dimensions-ignored": variant_of("-dimensions"),
+    "validation-422": status_is(400, 422),
+    "unknown-model-400": unknown_model_400,
+    "auth-403": status_is(401, 403),
+    "retry-after-missing": retry_after_missing,
+    "stream-error-dropped": stream_error_dropped,
+    "content-parts-500": content_parts_500,
+    "invalid-temperature-accepted": variant_of("temperature-1"),
 }
 """For each quirk: the plain answer (normalised) changed in the quirk's one way."""
 
 
-def ids_and_created(quirks: set[str], quirked: Rendered) -> set[str]:
-    """Check what normalising hides (``chunk-id-changes``, ``created-float``); the quirks
-    among them that this answer shows.
+def ids_and_created(quirks: set[str], quirked: Rendered, *, chat: bool) -> set[str]:
+    """Check what normalising hides (``chunk-id-changes``, ``created-float``,
+    ``created-changes``); the quirks among them that this answer shows.
     """
-    found = objects(quirked)
+    found = [o for o in objects(quirked) if o.get("object") != "model"]  # models: no quirk
     ids = [o["id"] for o in found if "id" in o]
     created = [o["created"] for o in found if "created" in o]
     shown = set()
@@ -370,6 +623,12 @@ def ids_and_created(quirks: set[str], quirked: Rendered) -> set[str]:
         shown.add("chunk-id-changes")
     else:
         assert len(set(ids)) <= 1, ids
+    if "created-changes" in quirks and chat and "events" in quirked:
+        assert created == [created[0] + k for k in range(len(created))], created
+        shown.add("created-changes")
+        created = [created[0]]
+    elif "events" in quirked:
+        assert len(set(created)) <= 1, created
     if "created-float" in quirks:
         assert all(isinstance(c, float) for c in created), created
         assert len(set(created)) <= 1, created
@@ -409,7 +668,7 @@ def check_matrix(
         def ask(variant: str, name: str = name) -> Rendered:
             return normalise(plain_answers[name, variant])
 
-        shown = ids_and_created(set(quirks), quirked)
+        shown = ids_and_created(set(quirks), quirked, chat=path == CHAT)
         expected = ask("")
         for quirk in ordered:
             before = copy.deepcopy(expected)

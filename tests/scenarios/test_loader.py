@@ -89,7 +89,7 @@ def load_error(path: Path) -> ScenarioError:
             "      - no-done\n      - no-such-quirk\n",
             5,
             "stubs[0].quirks[1]",
-            "unknown quirk 'no-such-quirk'; known: chunk-id-changes,",
+            "unknown quirk 'no-such-quirk'; known: auth-403, chunk-id-changes,",
         ),
         (
             "name: w\nquirks: [nodone]\n",

@@ -11,6 +11,8 @@ from mockgpt.errors import (
     ServerStartError,
 )
 from mockgpt.journal import Journal, JournalEntry
+from mockgpt.server import MockServer
+from mockgpt.testing import MockGPT, UnmatchedRequest, UnusedStub
 
 __version__ = "0.1.0"
 
@@ -19,11 +21,15 @@ __all__ = [
     "Engine",
     "Journal",
     "JournalEntry",
+    "MockGPT",
+    "MockServer",
     "MockgptError",
     "RequestRejected",
     "ScenarioError",
     "ServerConfig",
     "ServerStartError",
+    "UnmatchedRequest",
+    "UnusedStub",
     "__version__",
     "create_app",
 ]

@@ -5,10 +5,11 @@ an HTTP client gets a transport that calls the ASGI app directly, with no socket
 is the only one that knows which HTTP library the installed ``openai`` client sends with
 (``httpx2`` since openai 3.0, ``httpx`` before); everything else asks it for clients.
 
-What in-process serving cannot show: the ASGI transport buffers the whole response, so a
-stream arrives in one piece (pacing, ``ttft_ms`` and ``tokens_per_second`` only add to the
-wall time), and a stall or a dropped connection surfaces at once instead of after the chunks
-that came before it. Test those over the socket.
+What in-process serving cannot show: the transport buffers the whole response, so a stream
+arrives in one piece when it ends (pacing, ``ttft_ms`` and ``tokens_per_second`` only add to
+the wall time), and the chunks sent before a dropped connection or a stall arrive together
+with the error (for a stall, when the client's read timeout runs out), not one by one. Test
+those over the socket.
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ IN_PROCESS_HOST = "mockgpt.test"
 
 IN_PROCESS_URL = f"http://{IN_PROCESS_HOST}"
 """Base URL of the app served in process; ``/v1`` is the OpenAI base URL."""
+
+STOP_GRACE_S = 1
+"""How long ``MockServer.stop`` lets open requests finish before cancelling them, seconds."""
 
 HTTP_LIBRARIES = ("httpx2", "httpx")
 """The HTTP libraries whose default transports ``interceptions`` reroutes, when installed."""
@@ -131,14 +135,13 @@ def _read_timeout_s(request: Any) -> float | None:
     return float(value) if value is not None else None
 
 
-async def _exchange(app: ASGIApp, scope: Scope, body: bytes, timeout_s: float | None) -> _Exchange:
-    """Call ``app`` for one request and collect the response (buffered).
+async def _call_app(app: ASGIApp, scope: Scope, body: bytes, exchange: _Exchange) -> None:
+    """Call ``app`` for one request, collecting the response in ``exchange`` (buffered).
 
-    A ``ConnectionDropped`` fault and a response slower than the client's read timeout are
-    noted in ``failure`` rather than raised, so the transport can fail the way a socket does.
+    A ``ConnectionDropped`` fault is noted in ``exchange.failure`` rather than raised, so the
+    transport can fail the way a socket does.
     """
-    exchange = _Exchange()
-    done = anyio.Event()
+    ended: list[anyio.Event] = []  # made on demand: most requests never wait for it
     body_sent = False
 
     async def receive() -> Message:
@@ -146,7 +149,10 @@ async def _exchange(app: ASGIApp, scope: Scope, body: bytes, timeout_s: float | 
         if not body_sent:
             body_sent = True
             return {"type": "http.request", "body": body, "more_body": False}
-        await done.wait()
+        if not exchange.complete:  # the client is there until the response ends
+            if not ended:
+                ended.append(anyio.Event())
+            await ended[0].wait()
         return {"type": "http.disconnect"}
 
     async def send(message: Message) -> None:
@@ -159,18 +165,22 @@ async def _exchange(app: ASGIApp, scope: Scope, body: bytes, timeout_s: float | 
                 exchange.parts.append(chunk)
             if not message.get("more_body", False):
                 exchange.complete = True
-                done.set()
+                if ended:
+                    ended[0].set()
 
     try:
-        with anyio.fail_after(timeout_s):
-            await app(scope, receive, send)
-    except TimeoutError:
-        exchange.failure = "timeout"
+        await app(scope, receive, send)
     except ConnectionDropped:
         exchange.failure = "dropped"
     finally:
-        done.set()
-    return exchange
+        if ended:
+            ended[0].set()
+
+
+async def _timed(fn: Callable[[], Coroutine[Any, Any, T]], timeout_s: float | None) -> T:
+    """``await fn()``; TimeoutError after ``timeout_s`` seconds."""
+    with anyio.fail_after(timeout_s):
+        return await fn()
 
 
 class _LoopRunner:
@@ -188,17 +198,40 @@ class _LoopRunner:
         self._portal_cm: AbstractContextManager[anyio.from_thread.BlockingPortal] | None = None
         self._portal: anyio.from_thread.BlockingPortal | None = None
 
-    def run(self, fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
-        """Run ``fn()`` to completion and return its result."""
+    def run(self, fn: Callable[[], Coroutine[Any, Any, T]], timeout_s: float | None = None) -> T:
+        """Run ``fn()`` to completion and return its result.
+
+        Raises:
+            TimeoutError: it took longer than ``timeout_s`` seconds (it is cancelled).
+        """
         if _in_event_loop():
-            return self._portal_for_thread().call(fn)
+            result: T = self._portal_for_thread().call(_timed, fn, timeout_s)
+            return result
         loop: asyncio.AbstractEventLoop | None = getattr(self._local, "loop", None)
         if loop is None or loop.is_closed():
             loop = asyncio.new_event_loop()
             self._local.loop = loop
             with self._lock:
                 self._loops.append(loop)
-        return loop.run_until_complete(fn())
+        if timeout_s is None:
+            return loop.run_until_complete(fn())
+        # a timer on the task: cheaper than a cancel scope, and this loop runs nothing else
+        task = loop.create_task(fn())
+        expired: list[bool] = []
+
+        def expire() -> None:
+            expired.append(True)
+            task.cancel()
+
+        timer = loop.call_later(timeout_s, expire)
+        try:
+            return loop.run_until_complete(task)
+        except asyncio.CancelledError:
+            if expired:
+                raise TimeoutError(f"no answer within {timeout_s} s") from None
+            raise
+        finally:
+            timer.cancel()
 
     def _portal_for_thread(self) -> anyio.from_thread.BlockingPortal:
         with self._lock:
@@ -249,18 +282,21 @@ def _classes(lib: Any) -> _Classes:
     """Build the in-process transports for ``lib`` (``httpx2`` or ``httpx``: the same API)."""
 
     def failure_error(failure: str | None, request: Any, started: bool) -> Exception:
+        error: Exception
         if failure == "timeout":
-            return lib.ReadTimeout("mockgpt (in process): the read timed out", request=request)
-        if started:
-            return lib.RemoteProtocolError(
+            error = lib.ReadTimeout("mockgpt (in process): the read timed out", request=request)
+        elif started:
+            error = lib.RemoteProtocolError(
                 "peer closed connection without sending complete message body "
                 "(mockgpt in process: the response was cut off)",
                 request=request,
             )
-        return lib.RemoteProtocolError(
-            "Server disconnected without sending a response (mockgpt in process).",
-            request=request,
-        )
+        else:
+            error = lib.RemoteProtocolError(
+                "Server disconnected without sending a response (mockgpt in process).",
+                request=request,
+            )
+        return error
 
     class CutBody(lib.SyncByteStream, lib.AsyncByteStream):  # type: ignore[misc]
         """The body parts sent before a fault, then the error a socket would give."""
@@ -295,9 +331,13 @@ def _classes(lib: Any) -> _Classes:
             self.runner = runner
 
         def handle_request(self, request: Any) -> Any:
-            body = request.read()
-            scope, timeout_s = _scope(request), _read_timeout_s(request)
-            exchange = self.runner.run(lambda: _exchange(self.app, scope, body, timeout_s))
+            body, scope, exchange = request.read(), _scope(request), _Exchange()
+            try:
+                self.runner.run(
+                    lambda: _call_app(self.app, scope, body, exchange), _read_timeout_s(request)
+                )
+            except TimeoutError:
+                exchange.failure = "timeout"
             return response(exchange, request)
 
     class AsyncInProcess(lib.AsyncBaseTransport):  # type: ignore[misc]
@@ -307,8 +347,12 @@ def _classes(lib: Any) -> _Classes:
             self.app = app
 
         async def handle_async_request(self, request: Any) -> Any:
-            body = await request.aread()
-            exchange = await _exchange(self.app, _scope(request), body, _read_timeout_s(request))
+            body, exchange = await request.aread(), _Exchange()
+            try:
+                with anyio.fail_after(_read_timeout_s(request)):
+                    await _call_app(self.app, _scope(request), body, exchange)
+            except TimeoutError:
+                exchange.failure = "timeout"
             return response(exchange, request)
 
     class Shared(lib.BaseTransport):  # type: ignore[misc]
@@ -329,13 +373,16 @@ def _classes(lib: Any) -> _Classes:
 class _InFlight:
     """Counts the socket requests being served, so a reader can wait until each is journalled.
 
-    The journal records a request when its response has ended, a moment after the client
-    has read the last byte; ``wait_idle`` closes that gap.
+    The journal records a request when its handler returns, a moment after the client has
+    read the last byte. ``finishing`` counts the responses whose last byte has been sent but
+    whose handler has not returned yet: waiting for it to be 0 closes that gap without
+    waiting for streams still under way.
     """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.count = 0
+        self.finishing = 0
         self.idle = threading.Condition()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -343,18 +390,31 @@ class _InFlight:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        finishing = False
+
+        async def send_counted(message: Message) -> None:
+            nonlocal finishing
+            last = message["type"] == "http.response.body" and not message.get("more_body")
+            if last and not finishing:
+                finishing = True
+                with self.idle:
+                    self.finishing += 1
+            await send(message)
+
         with self.idle:
             self.count += 1
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, send_counted)
         finally:
             with self.idle:
                 self.count -= 1
-                if not self.count:
-                    self.idle.notify_all()
+                self.finishing -= finishing
+                self.idle.notify_all()
 
-    def wait_idle(self, timeout_s: float) -> bool:
+    def wait(self, timeout_s: float, *, finishing_only: bool) -> bool:
         with self.idle:
+            if finishing_only:
+                return self.idle.wait_for(lambda: self.finishing == 0, timeout_s)
             return self.idle.wait_for(lambda: self.count == 0, timeout_s)
 
 
@@ -451,6 +511,7 @@ class MockServer:
             log_level="warning",
             lifespan="on",
             access_log=False,
+            timeout_graceful_shutdown=STOP_GRACE_S,
         )
         server = uvicorn.Server(uv_config)
         self._server = server
@@ -471,22 +532,41 @@ class MockServer:
         return self
 
     def stop(self) -> None:
-        """Close the shared HTTP clients, stop serving and wait for the thread to end."""
+        """Close the shared HTTP clients, stop serving and wait for the thread to end.
+
+        Open requests get up to ``STOP_GRACE_S`` to finish; then the app's lifespan shuts
+        down (closing what the backends hold open).
+        """
         for pool in self._pools.values():
             pool.close()
         self._pools.clear()
         self._runner.close()
         if self._server is not None:
             self._server.should_exit = True
-            self._server.force_exit = True
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=STOP_GRACE_S + 5)
+            if self._thread.is_alive() and self._server is not None:
+                self._server.force_exit = True
+                self._thread.join(timeout=5)
         if self._socket is not None:
             self._socket.close()
         self._server = self._thread = self._socket = None
 
+    def wait_journalled(self, timeout_s: float = 5.0) -> bool:
+        """Wait until every socket response already sent in full is in the journal.
+
+        Streams still under way are not waited for.
+
+        Args:
+            timeout_s: the longest wait, seconds.
+
+        Returns:
+            False if a response was still being journalled after ``timeout_s``.
+        """
+        return self._served.wait(timeout_s, finishing_only=True)
+
     def wait_idle(self, timeout_s: float = 5.0) -> bool:
-        """Wait until no socket request is being served (so every one is in the journal).
+        """Wait until no socket request is being served at all.
 
         Args:
             timeout_s: the longest wait, seconds.
@@ -494,7 +574,7 @@ class MockServer:
         Returns:
             False if requests were still being served after ``timeout_s``.
         """
-        return self._served.wait_idle(timeout_s)
+        return self._served.wait(timeout_s, finishing_only=False)
 
     # -- clients ---------------------------------------------------------------------------
 

@@ -31,7 +31,8 @@ def with_item_ids(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             part = "output_text" if role == "assistant" else "input_text"
             if isinstance(content, str):
                 item["content"] = [{"type": part, "text": content}]
-            item.setdefault("status", "completed")
+        if kind in ("message", "function_call", "function_call_output"):
+            item.setdefault("status", "completed")  # required of listed calls and outputs
         out.append(item)
     return out
 

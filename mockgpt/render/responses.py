@@ -74,6 +74,7 @@ def response_object(meta: ResponseMeta, status: str, output: list[JSONValue]) ->
         "usage": None,
         "user": req.get("user"),
         "metadata": req.get("metadata") or {},
+        "conversation": req.get("conversation"),
     }
 
 
@@ -258,6 +259,8 @@ class ResponseRenderer:
     def close(self) -> list[JSONObject]:
         """The closing events: open items done, then ``response.completed`` / ``.incomplete``."""
         out: list[JSONObject] = [] if self._started else self.start()
+        if not self.output:
+            self._open_part("output_text", out)  # an empty answer is an empty message
         truncated = self._finish in ("length", "content_filter")
         self._close_item(out, "incomplete" if truncated else "completed")
         status = "incomplete" if truncated else "completed"
@@ -268,7 +271,7 @@ class ResponseRenderer:
         usage = self._usage or Usage(0, 0)
         final["usage"] = {
             "input_tokens": usage.prompt_tokens,
-            "input_tokens_details": {"cached_tokens": 0},
+            "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
             "output_tokens": usage.completion_tokens,
             "output_tokens_details": {"reasoning_tokens": 0},
             "total_tokens": usage.total_tokens,

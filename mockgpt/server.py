@@ -52,6 +52,8 @@ IN_PROCESS_HOST = "mockgpt.test"
 IN_PROCESS_URL = f"http://{IN_PROCESS_HOST}"
 """Base URL of the app served in process; ``/v1`` is the OpenAI base URL."""
 
+KEEP_ALIVE_S = 120
+"""Seconds an idle keep-alive connection stays open."""
 STOP_GRACE_S = 1
 """How long ``MockServer.stop`` lets open requests finish before cancelling them, seconds."""
 
@@ -512,6 +514,9 @@ class MockServer:
             lifespan="on",
             access_log=False,
             timeout_graceful_shutdown=STOP_GRACE_S,
+            # a test session's clients keep connections idle between tests; uvicorn's 5 s
+            # default closes them under the client's feet on a busy machine
+            timeout_keep_alive=KEEP_ALIVE_S,
         )
         server = uvicorn.Server(uv_config)
         self._server = server

@@ -7,7 +7,13 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import Discriminator, Field, Tag, model_validator
 
 from mockgpt.errors import RequestRejected
-from mockgpt.models.common import BAD_TYPE_TAG, MISSING_TAG, RequestModel, StreamOptions
+from mockgpt.models.common import (
+    BAD_TYPE_TAG,
+    MISSING_TAG,
+    GenerationMixin,
+    RequestModel,
+    StreamOptions,
+)
 
 
 def _tag_of(key: str, prefix: str) -> Any:
@@ -269,7 +275,7 @@ ResponseFormat = Annotated[
 Stop = Union[str, Annotated[list[str], Field(max_length=4)], None]
 
 
-class CreateChatCompletionRequest(RequestModel):
+class CreateChatCompletionRequest(GenerationMixin, RequestModel):
     """The body of ``POST /v1/chat/completions`` (``CreateChatCompletionRequest``).
 
     Fields the mock does not act on (``temperature``, ``seed``, ``user`` ...) are still
@@ -303,13 +309,7 @@ class CreateChatCompletionRequest(RequestModel):
 
     @model_validator(mode="after")
     def _check_combinations(self) -> CreateChatCompletionRequest:
-        if self.stream_options is not None and not self.stream:
-            raise RequestRejected(
-                400,
-                "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
-                param="stream_options",
-                code="invalid_value",
-            )
+        self.check_stream_options()
         if self.top_logprobs is not None and not self.logprobs:
             raise RequestRejected(
                 400,
@@ -329,19 +329,6 @@ class CreateChatCompletionRequest(RequestModel):
     def token_limit(self) -> int | None:
         """``max_completion_tokens``, else the deprecated ``max_tokens``, else None."""
         return self.max_completion_tokens or self.max_tokens
-
-    @property
-    def stop_sequences(self) -> tuple[str, ...]:
-        """``stop`` as a tuple of non-empty strings."""
-        if self.stop is None:
-            return ()
-        stops = [self.stop] if isinstance(self.stop, str) else self.stop
-        return tuple(s for s in stops if s)
-
-    @property
-    def include_usage(self) -> bool:
-        """Whether a stream ends with a usage chunk (``stream_options.include_usage``)."""
-        return bool(self.stream_options and self.stream_options.include_usage)
 
 
 def content_text(content: object) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -16,6 +16,45 @@ class RequestModel(BaseModel):
     """Base of request models: strict JSON types, unknown fields kept (the API ignores them)."""
 
     model_config = ConfigDict(strict=True, extra="allow", frozen=True)
+
+
+class GenerationMixin:
+    """What chat and legacy completion requests share: ``stop``, ``stream`` and its options.
+
+    Mixed into their models, which declare the fields themselves.
+    """
+
+    if TYPE_CHECKING:  # declared by the models; kept from pydantic, which would reorder them
+        stop: str | list[str] | None
+        stream: bool | None
+        stream_options: StreamOptions | None
+
+    @property
+    def stop_sequences(self) -> tuple[str, ...]:
+        """``stop`` as a tuple of non-empty strings."""
+        if self.stop is None:
+            return ()
+        stops = [self.stop] if isinstance(self.stop, str) else self.stop
+        return tuple(s for s in stops if s)
+
+    @property
+    def include_usage(self) -> bool:
+        """Whether a stream ends with a usage chunk (``stream_options.include_usage``)."""
+        return bool(self.stream_options and self.stream_options.include_usage)
+
+    def check_stream_options(self) -> None:
+        """Refuse ``stream_options`` without ``stream: true`` (as the API does).
+
+        Raises:
+            RequestRejected: 400 with ``param`` ``stream_options``.
+        """
+        if self.stream_options is not None and not self.stream:
+            raise RequestRejected(
+                400,
+                "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+                param="stream_options",
+                code="invalid_value",
+            )
 
 
 class StreamOptions(RequestModel):

@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 
 from mockgpt.errors import RequestRejected
 from mockgpt.models.chat import Stop
-from mockgpt.models.common import RequestModel, StreamOptions
+from mockgpt.models.common import GenerationMixin, RequestModel, StreamOptions
 
 Prompt = Union[
     str,
@@ -21,7 +21,7 @@ DEFAULT_MAX_TOKENS = 16
 """``max_tokens`` when the request gives none (spec default)."""
 
 
-class CreateCompletionRequest(RequestModel):
+class CreateCompletionRequest(GenerationMixin, RequestModel):
     """The body of ``POST /v1/completions`` (``CreateCompletionRequest``)."""
 
     model: str
@@ -45,13 +45,7 @@ class CreateCompletionRequest(RequestModel):
 
     @model_validator(mode="after")
     def _check_combinations(self) -> CreateCompletionRequest:
-        if self.stream_options is not None and not self.stream:
-            raise RequestRejected(
-                400,
-                "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
-                param="stream_options",
-                code="invalid_value",
-            )
+        self.check_stream_options()
         if self.best_of is not None and self.best_of < self.choice_count:
             raise RequestRejected(
                 400,
@@ -86,16 +80,3 @@ class CreateCompletionRequest(RequestModel):
         if all(isinstance(p, int) for p in prompt):
             return [" ".join(str(t) for t in prompt)]
         return [" ".join(str(t) for t in p) for p in prompt if isinstance(p, list)]
-
-    @property
-    def stop_sequences(self) -> tuple[str, ...]:
-        """``stop`` as a tuple of non-empty strings."""
-        if self.stop is None:
-            return ()
-        stops = [self.stop] if isinstance(self.stop, str) else self.stop
-        return tuple(s for s in stops if s)
-
-    @property
-    def include_usage(self) -> bool:
-        """Whether a stream ends with a usage chunk (``stream_options.include_usage``)."""
-        return bool(self.stream_options and self.stream_options.include_usage)

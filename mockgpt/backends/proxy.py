@@ -1,12 +1,22 @@
 """The proxy backend: answers from a real OpenAI-compatible server, streamed through as events.
 
-Every request goes upstream as a stream (``stream: true``, with ``include_usage``), whatever
-the client asked, and each chunk becomes events as it arrives, so the first token reaches the
-client as soon as the upstream sends it; renderers, faults, quirks, pacing and the journal then
-work as for any backend. The upstream applies ``max_tokens`` and ``stop`` itself.
+Every request goes upstream as a stream, whatever the client asked, and each upstream SSE
+event becomes events as it arrives, so the first token reaches the client as soon as the
+upstream sends it; renderers, faults, quirks, pacing and the journal then work as for any
+backend. The upstream applies ``max_tokens`` and ``stop`` itself.
 
-Upstream errors keep their status and envelope; an unreachable upstream is a 502 envelope
-naming it. The upstream key is sent only upstream: never logged, journalled or recorded.
+- Chat completions, and the Assistants and Ollama APIs (whose requests mockgpt turns into a
+  chat conversation), go to ``/chat/completions`` with ``include_usage``; legacy completions
+  go to ``/completions``.
+- Responses API requests go to ``/responses``. A chained request (``previous_response_id`` or
+  ``conversation``) is answered from mockgpt's own store: the ids are mockgpt's, so the
+  upstream gets the whole conversation as ``input`` instead.
+
+An upstream HTTP error keeps its status and envelope; an unreachable upstream is a 502
+envelope naming it. Once the upstream has answered 200, so has the proxy: an error event
+from the upstream (or its connection closing mid-answer) raises ``RequestRejected`` after
+the first event, which a stream sends as its error event. The upstream key is sent only
+upstream: never logged, journalled or recorded.
 """
 
 from __future__ import annotations
@@ -14,7 +24,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from httpx_sse import aconnect_sse
@@ -22,11 +32,17 @@ from httpx_sse import aconnect_sse
 from mockgpt.backends.base import RequestContext
 from mockgpt.errors import RequestRejected
 from mockgpt.events import Event, Finish, Refusal, TextDelta, ToolCallDelta, Usage
+from mockgpt.models.responses import items_to_messages
 from mockgpt.types import FINISH_REASONS, FinishReason
 
 logger = logging.getLogger(__name__)
 
 _PASSED_HEADERS = ("retry-after", "retry-after-ms", "x-should-retry")
+
+_ANSWERED_HERE = ("messages", "previous_response_id", "conversation", "background")
+"""Fields of a Responses request that the proxy's mockgpt answers itself, never sent upstream:
+``messages`` is mockgpt's own chat form of the input, the ids are in mockgpt's store, and a
+background request is answered at once."""
 
 
 def _finish_reason(value: object) -> FinishReason:
@@ -34,6 +50,10 @@ def _finish_reason(value: object) -> FinishReason:
         if value == reason:
             return reason
     return "stop"
+
+
+def _text_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def chunk_events(chunk: dict[str, Any], endpoint: str) -> list[Event]:
@@ -95,14 +115,191 @@ def upstream_error(response: httpx.Response, body: bytes) -> RequestRejected:
         response.status_code,
         message,
         type=kind,
-        param=str(param) if param is not None else None,
-        code=str(code) if code is not None else None,
+        param=_text_or_none(param),
+        code=_text_or_none(code),
         headers=headers,
     )
 
 
+def _event_error(error: object, default_type: str = "upstream_error") -> RequestRejected:
+    """An error the upstream sent inside its 200 stream: its envelope fields, status 502.
+
+    The status only reaches a client that did not ask for a stream.
+    """
+    if not isinstance(error, dict):
+        return RequestRejected(502, str(error), type=default_type)
+    return RequestRejected(
+        502,
+        str(error.get("message") or "the upstream failed while answering"),
+        type=str(error.get("type") or default_type),
+        param=_text_or_none(error.get("param")),
+        code=_text_or_none(error.get("code")),
+    )
+
+
+class _Reader(Protocol):
+    """Turns the upstream's SSE data objects into events; ``done`` once its answer is whole."""
+
+    done: bool
+
+    def feed(self, data: dict[str, Any]) -> list[Event]:
+        """The events of one data object.
+
+        Raises:
+            RequestRejected: the object is the upstream's error.
+        """
+        ...
+
+
+class _ChunkReader:
+    """Chat completion chunks, or legacy ``text_completion`` chunks for ``completions``."""
+
+    done = False
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+
+    def feed(self, data: dict[str, Any]) -> list[Event]:
+        if data.get("error"):
+            raise _event_error(data["error"])
+        return chunk_events(data, self.endpoint)
+
+
+class _ResponseEventReader:
+    """Responses API stream events (``ResponseStreamEvent``).
+
+    Text, refusal and function-call deltas, then usage and the finish from
+    ``response.completed`` / ``response.incomplete``. A function call's ``call_id`` and
+    ``name`` come with its ``response.output_item.added``, its arguments with
+    ``response.function_call_arguments.delta`` (or whole in ``response.output_item.done``,
+    from an upstream that sends no deltas).
+    """
+
+    def __init__(self) -> None:
+        self.done = False
+        self._calls: dict[object, int] = {}  # output_index -> tool call index
+        self._argued: set[object] = set()  # output indexes whose arguments came as deltas
+
+    def feed(self, data: dict[str, Any]) -> list[Event]:
+        kind = data.get("type")
+        delta = data.get("delta")
+        item = data.get("item")
+        item = item if isinstance(item, dict) else {}
+        where = data.get("output_index")
+        call = self._calls.get(where)
+        if kind == "response.output_text.delta" and delta:
+            return [TextDelta(str(delta))]
+        if kind == "response.refusal.delta" and delta:
+            return [Refusal(str(delta))]
+        if kind == "response.output_item.added" and item.get("type") == "function_call":
+            call = self._calls[where] = len(self._calls)
+            name = _text_or_none(item.get("name"))
+            return [ToolCallDelta(call, "", _text_or_none(item.get("call_id")), name)]
+        if kind == "response.function_call_arguments.delta" and call is not None and delta:
+            self._argued.add(where)
+            return [ToolCallDelta(call, str(delta))]
+        if (
+            kind == "response.output_item.done"
+            and call is not None
+            and where not in self._argued
+            and item.get("arguments")
+        ):
+            return [ToolCallDelta(call, str(item["arguments"]))]
+        if kind in ("response.completed", "response.incomplete"):
+            self.done = True
+            return self._ending(data.get("response"))
+        if kind == "response.failed":
+            response = data.get("response")
+            error = response.get("error") if isinstance(response, dict) else None
+            raise _event_error(error or "the upstream response failed", "server_error")
+        if kind == "error":
+            raise _event_error(data, "server_error")
+        return []
+
+    def _ending(self, response: object) -> list[Event]:
+        """The finish reason and usage of the upstream's final ``Response``."""
+        if not isinstance(response, dict):
+            return []
+        reason: FinishReason = "tool_calls" if self._calls else "stop"
+        if response.get("status") == "incomplete":
+            details = response.get("incomplete_details")
+            why = details.get("reason") if isinstance(details, dict) else None
+            reason = "content_filter" if why == "content_filter" else "length"
+        events: list[Event] = [Finish(reason)]
+        usage = response.get("usage")
+        if isinstance(usage, dict):
+            events.append(
+                Usage(int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0))
+            )
+        return events
+
+
+def _message_items(messages: list[Any]) -> list[dict[str, Any]]:
+    """Chat messages -> Responses input items (the inverse of ``items_to_messages``)."""
+    items: list[dict[str, Any]] = []
+    for message in messages:
+        if not isinstance(message, dict):
+            continue
+        if message.get("role") == "tool":
+            items.append(
+                {
+                    "type": "function_call_output",
+                    "call_id": message.get("tool_call_id", ""),
+                    "output": message.get("content") or "",
+                }
+            )
+            continue
+        calls = [c for c in message.get("tool_calls") or () if isinstance(c, dict)]
+        content = message.get("content")
+        if content or not calls:
+            items.append({"type": "message", "role": message.get("role"), "content": content or ""})
+        for call in calls:
+            function = call.get("function") or {}
+            items.append(
+                {
+                    "type": "function_call",
+                    "call_id": call.get("id", ""),
+                    "name": function.get("name", ""),
+                    "arguments": function.get("arguments", ""),
+                }
+            )
+    return items
+
+
+def responses_body(ctx: RequestContext) -> dict[str, Any]:
+    """The ``/responses`` body sent upstream for a Responses API request.
+
+    The client's fields as sent, as a stream. A chained request (``previous_response_id``
+    or ``conversation``) refers to mockgpt's store, which the upstream does not share: its
+    ``input`` becomes the earlier turns (from ``ctx.body["messages"]``, mockgpt's chat form of
+    the whole conversation) followed by the request's own input items.
+    """
+    body = {k: v for k, v in ctx.body.items() if k not in _ANSWERED_HERE}
+    body["stream"] = True
+    if not (ctx.body.get("previous_response_id") or ctx.body.get("conversation")):
+        return body
+    raw = ctx.body.get("input")
+    own: list[Any] = (
+        [{"type": "message", "role": "user", "content": raw}]
+        if isinstance(raw, str)
+        else list(raw)
+        if isinstance(raw, list)
+        else []
+    )
+    messages = ctx.body.get("messages")
+    messages = list(messages) if isinstance(messages, list) else []
+    # mockgpt's chat form: [instructions as a developer message] + earlier turns + own input
+    first = 1 if ctx.body.get("instructions") else 0
+    last = len(messages) - len(items_to_messages([i for i in own if isinstance(i, dict)]))
+    body["input"] = [*_message_items(messages[first:last]), *own]
+    return body
+
+
 class ProxyBackend:
-    """Answers chat and legacy completions from ``base_url`` (an OpenAI-compatible ``/v1``).
+    """Answers generation requests from ``base_url`` (an OpenAI-compatible ``/v1``).
+
+    Chat and legacy completions, Responses, and the Assistants and Ollama APIs as chat
+    completions; ``forward`` sends embeddings and models requests as they are.
 
     Args:
         base_url: the upstream's base URL, e.g. ``http://127.0.0.1:9000/v1``.
@@ -148,35 +345,74 @@ class ProxyBackend:
 
         Raises:
             RequestRejected: the upstream's own error status and envelope, or 502 when it
-                cannot be reached.
+                cannot be reached; after the first event, the upstream's error event (or a
+                502 when its connection closes mid-answer).
         """
-        endpoint = "completions" if ctx.endpoint == "completions" else "chat.completions"
-        path = "/completions" if endpoint == "completions" else "/chat/completions"
-        body: dict[str, Any] = {
-            k: v for k, v in ctx.request.model_dump(by_alias=True, exclude_none=True).items()
-        }
-        body["stream"] = True
-        body["stream_options"] = {"include_usage": True}
+        reader: _Reader
+        if ctx.endpoint == "responses":
+            path, body, reader = "/responses", responses_body(ctx), _ResponseEventReader()
+        else:
+            endpoint = "completions" if ctx.endpoint == "completions" else "chat.completions"
+            path = "/completions" if endpoint == "completions" else "/chat/completions"
+            # Assistants runs and Ollama requests reach here as chat requests already
+            body = ctx.request.model_dump(by_alias=True, exclude_none=True)
+            body["stream"] = True
+            body["stream_options"] = {"include_usage": True}
+            reader = _ChunkReader(endpoint)
+        async for event in self._stream(path, body, reader):
+            yield event
+
+    async def _stream(
+        self, path: str, body: dict[str, Any], reader: _Reader
+    ) -> AsyncIterator[Event]:
+        started = False
         try:
             async with aconnect_sse(self.client, "POST", path, json=body) as source:
                 response = source.response
                 if response.status_code >= 400:
                     raise upstream_error(response, await response.aread())
-                async for sse in source.aiter_sse():
-                    if sse.data.startswith("[DONE]"):
-                        break
-                    data = json.loads(sse.data)
-                    if isinstance(data, dict) and data.get("error"):
-                        error = data["error"]
-                        raise RequestRejected(
-                            502,
-                            str(error.get("message") if isinstance(error, dict) else error),
-                            type="upstream_error",
-                        )
-                    for event in chunk_events(data, endpoint):
-                        yield event
+                try:
+                    async for sse in source.aiter_sse():
+                        if sse.data.startswith("[DONE]"):
+                            break
+                        events = reader.feed(self._decode(sse.data))
+                        for event in events:
+                            started = True
+                            yield event
+                        if reader.done:
+                            break
+                except RequestRejected:
+                    if not started:
+                        # the upstream said 200, so the proxy does: the error goes in the stream
+                        yield TextDelta("")
+                    raise
+                except httpx.TransportError as exc:  # also httpx_sse.SSEError: not an SSE answer
+                    if not started:
+                        yield TextDelta("")
+                    raise RequestRejected(
+                        502,
+                        f"the upstream {self.base_url} broke off its answer: "
+                        f"{type(exc).__name__}: {exc}",
+                        type="upstream_error",
+                        code="upstream_broken_stream",
+                    ) from exc
         except httpx.TransportError as exc:
             raise self.unreachable(exc) from exc
+
+    def _decode(self, data: str) -> dict[str, Any]:
+        try:
+            value = json.loads(data)
+        except ValueError:
+            value = None
+        if not isinstance(value, dict):
+            raise RequestRejected(
+                502,
+                f"the upstream {self.base_url} sent an SSE event that is not a JSON object: "
+                f"{data[:80]!r}",
+                type="upstream_error",
+                code="upstream_malformed",
+            )
+        return value
 
     async def forward(self, method: str, path: str, body: Any = None) -> tuple[int, bytes]:
         """Send a request upstream as it is (embeddings, models) and return status and body.

@@ -24,6 +24,7 @@ from mockgpt.faults import (
     ConnectionDropped,
     DropResponse,
     break_stream,
+    chat_error_frames,
     error_from_spec,
     stream_breaks,
 )
@@ -209,10 +210,15 @@ def _encode(renderer: ChunkRenderer, event: Event) -> bytes:
 
 
 async def _frames(answer: Answer, renderer: ChunkRenderer) -> AsyncIterator[bytes]:
-    async for event in answer.events:
-        frame = _encode(renderer, event)
-        if frame:
+    try:
+        async for event in answer.events:
+            frame = _encode(renderer, event)
+            if frame:
+                yield frame
+    except RequestRejected as error:  # a live backend (a proxy) failed after the 200 went out
+        for frame in chat_error_frames(error):
             yield frame
+        return
     closing = _frames_of(renderer.close())
     if closing:
         yield closing

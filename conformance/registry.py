@@ -40,6 +40,8 @@ FEATURES: tuple[str, ...] = (
     "embeddings",
     "errors",
     "properties",
+    "responses",
+    "responses-streaming",
 )
 """Every feature, in report order."""
 
@@ -58,6 +60,8 @@ CHECK_MODULES: tuple[str, ...] = (
     "conformance.checks.embeddings",
     "conformance.checks.errors",
     "conformance.checks.properties",
+    "conformance.checks.responses",
+    "conformance.checks.responses_streaming",
 )
 """The modules that register the built-in checks, in report order."""
 

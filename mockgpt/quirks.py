@@ -14,6 +14,7 @@ from typing import Protocol
 
 from mockgpt.errors import RequestRejected
 from mockgpt.events import Event
+from mockgpt.responses_quirks import RESPONSES_QUIRKS
 from mockgpt.types import JSONObject, JSONValue
 
 QUIRKS: dict[str, str] = {
@@ -67,6 +68,7 @@ QUIRKS: dict[str, str] = {
     "stream-error-dropped": "a mid-stream error ends the stream without the error and `[DONE]`",
     "content-parts-500": "a message whose content is an array of parts gets a 500",
     "invalid-temperature-accepted": "a `temperature` outside 0..2 is answered as if 1",
+    **RESPONSES_QUIRKS,
 }
 """Every quirk by name, with the one way it departs from the spec."""
 

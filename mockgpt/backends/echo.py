@@ -42,9 +42,10 @@ def shaped_text(ctx: RequestContext, text: str) -> str:
 
     ``json_object`` gets ``{"text": text}``; ``json_schema`` gets a value generated from the
     schema (deterministic for the request's ``seed``); plain text stays as it is. The quirk
-    ``response-format-ignored`` keeps the plain text.
+    ``response-format-ignored`` keeps the plain text when the request has ``response_format``
+    (chat); the Responses API's ``text.format`` has its own quirk.
     """
-    if "response-format-ignored" in ctx.quirks:
+    if "response-format-ignored" in ctx.quirks and "response_format" in ctx.body:
         return text
     kind, schema = ctx.response_schema()
     if kind == "json_schema":

@@ -26,6 +26,14 @@ from mockgpt.models import CreateChatCompletionRequest, validate_request
 from mockgpt.models.common import RequestModel
 from mockgpt.models.responses import CreateResponse, chat_body, input_items
 from mockgpt.render.responses import ResponseMeta, ResponseRenderer
+from mockgpt.responses_quirks import (
+    ResponseEventQuirks,
+    error_frame,
+    quirk_request,
+    quirk_response,
+    reject_request,
+    stale_response,
+)
 from mockgpt.routes.common import (
     SSE_MEDIA_TYPE,
     SSEBody,
@@ -67,7 +75,9 @@ def _not_found(kind: str, value: str, param: str | None = None) -> RequestReject
     return RequestRejected(404, f"{kind} with id '{value}' not found.", param=param)
 
 
-def _responses_error_frames(error: RequestRejected, sequence_number: int) -> list[bytes]:
+def _responses_error_frames(
+    error: RequestRejected, sequence_number: int, quirks: frozenset[str] = frozenset()
+) -> list[bytes]:
     """A Responses stream's error: an ``error`` event (``ResponseErrorEvent``)."""
     event: JSONObject = {
         "type": "error",
@@ -76,7 +86,13 @@ def _responses_error_frames(error: RequestRejected, sequence_number: int) -> lis
         "param": error.param,
         "sequence_number": sequence_number,
     }
-    return [encode_sse(event, event="error")]
+    chat_style = error_frame(event, quirks)
+    if chat_style is not None:
+        return [encode_sse(chat_style)]
+    if "responses-sequence-number-missing" in quirks:
+        del event["sequence_number"]
+    named = "responses-no-event-field" not in quirks
+    return [encode_sse(event, event="error" if named else None)]
 
 
 class _EventFrames:
@@ -91,6 +107,7 @@ class _EventFrames:
         renderer: renders the events.
         events: the answer's events.
         remember: called once, as the terminal event is sent.
+        quirks: the active quirks (``mockgpt.responses_quirks``).
     """
 
     def __init__(
@@ -98,26 +115,41 @@ class _EventFrames:
         renderer: ResponseRenderer,
         events: AsyncIterator[Event],
         remember: Callable[[], None],
+        quirks: frozenset[str] = frozenset(),
     ) -> None:
         self.renderer = renderer
         self.events = events
         self.remember = remember
+        self.quirks = quirks
+        self._quirked = ResponseEventQuirks(quirks) if quirks else None
+        self._numbered = 0
         self._pulled = 0
         self._terminal: bytes | None = None
 
-    @staticmethod
-    def _encode(items: list[JSONObject]) -> list[tuple[int, bytes]]:
-        return [
-            (int(str(item["sequence_number"])), encode_sse(item, event=str(item["type"])))
-            for item in items
-        ]
+    def _encode(self, items: list[JSONObject]) -> list[tuple[int, bytes]]:
+        named = True
+        if self._quirked is not None:
+            items = self._quirked.apply(items)
+            named = "responses-no-event-field" not in self.quirks
+        out = []
+        for item in items:
+            out.append(
+                (self._numbered, encode_sse(item, event=str(item["type"]) if named else None))
+            )
+            self._numbered += 1
+        return out
 
     async def frames(self) -> AsyncIterator[bytes]:
         """Every event's frame, in order."""
-        async for event in self.events:
-            for number, frame in self._encode(self.renderer.feed(event)):
-                self._pulled = number
+        try:
+            async for event in self.events:
+                for number, frame in self._encode(self.renderer.feed(event)):
+                    self._pulled = number
+                    yield frame
+        except RequestRejected as error:  # a live backend (a proxy) failed after the 200
+            for frame in _responses_error_frames(error, self._numbered, self.quirks):
                 yield frame
+            return
         closing = self._encode(self.renderer.close())
         self._terminal = closing[-1][1]
         for number, frame in closing:
@@ -126,7 +158,7 @@ class _EventFrames:
 
     def error_frames(self, error: RequestRejected) -> list[bytes]:
         """The ``error`` event replacing the frame ``break_stream`` took last."""
-        return _responses_error_frames(error, self._pulled)
+        return _responses_error_frames(error, self._pulled, self.quirks)
 
     async def sent(self, frames: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
         """``frames`` as they go out; the terminal one first remembers the response."""
@@ -174,6 +206,10 @@ async def create_response(request: Request) -> Response | SSEBody | SSEStream | 
     """
     engine = engine_of(request)
     body = await read_json(request, engine.config.max_body_bytes)
+    if engine.quirks:
+        reject_request(body, engine.quirks)
+        if isinstance(body, dict):
+            body = quirk_request(body, engine.quirks)
     req = validate_request(CreateResponse, body)
     engine.check_model(req.model)
     assert isinstance(body, dict)
@@ -247,14 +283,15 @@ async def create_response(request: Request) -> Response | SSEBody | SSEStream | 
                 messages = messages[1:]  # instructions do not carry over to the next turn
             engine.store.save(StoredResponse(final, items, messages))
 
-    if not req.stream:
+    quirks = selection.quirks
+    if not req.stream or "responses-json-when-stream" in quirks:
         async for event in answer.events:
             renderer.feed(event)
         renderer.close()
         assert renderer.final is not None
-        return await _json_answer(renderer.final, fault, remember)
+        return await _json_answer(quirk_response(renderer.final, quirks), fault, remember)
 
-    stream = _EventFrames(renderer, answer.events, remember)
+    stream = _EventFrames(renderer, answer.events, remember, quirks)
 
     ttft_ms = selection.ttft_ms if selection.ttft_ms is not None else engine.config.ttft_ms
     tps = (
@@ -288,7 +325,7 @@ async def retrieve_response(request: Request) -> Response:
     Raises:
         RequestRejected: 404 when no response has that id (or it was not stored).
     """
-    return json_response(_stored(request).response)
+    return json_response(stale_response(_stored(request).response, engine_of(request).quirks))
 
 
 async def delete_response(request: Request) -> Response:

@@ -99,6 +99,9 @@ def test_suite_feature_refused_with_a_clean_4xx_is_unsupported_not_failed() -> N
         c for c in REGISTRY.ids() if c.startswith(("tools.", "embeddings."))
     }
     assert {"structured.response-format", "logprobs.shape"} <= by_outcome["unsupported"]
+    assert {"responses.function-call", "responses.function-call-output"} <= by_outcome[
+        "unsupported"
+    ]
     assert report.ok, by_outcome
 
 

@@ -115,16 +115,6 @@ def differences(upstream: Report, proxy: Report) -> str:
     )
 
 
-KNOWN_GAPS = {
-    "responses.stream.error-event": (
-        "routes/responses.py cuts a Responses stream when the backend raises after the 200, "
-        "so the upstream's error event does not reach the client (routes/common.py sends it, "
-        "for chat and completions)"
-    ),
-}
-"""Checks whose parity needs a fix outside the proxy: their difference makes the test xfail."""
-
-
 @pytest.mark.parametrize(
     "refuse",
     [answers_everything, without_endpoints, without_request_fields],
@@ -142,8 +132,5 @@ def test_proxy_conformance_outcomes_equal_the_upstream_ones(refuse: Refuse) -> N
     else:
         assert unsupported, f"{refuse.__name__} should make some checks unsupported"
     got = outcomes(proxy_report)
-    differing = {c for c in expected.keys() | got.keys() if expected.get(c) != got.get(c)}
-    assert not differing - KNOWN_GAPS.keys(), differences(upstream_report, proxy_report)
-    if differing:
-        pytest.xfail("; ".join(f"{c}: {KNOWN_GAPS[c]}" for c in sorted(differing)))
+    assert got == expected, differences(upstream_report, proxy_report)
     assert not proxy.engine.errors

@@ -192,11 +192,6 @@ def test_proxy_responses_keep_the_upstream_error_status_and_envelope(
     assert caught.value.response.headers["retry-after"] == "7"
 
 
-@pytest.mark.xfail(
-    reason="routes/responses.py does not yet send a backend error raised after the 200 as an "
-    "`error` event: the stream is cut (routes/common.py does, for chat and completions)",
-    raises=(AssertionError, httpx.RemoteProtocolError),
-)
 def test_proxy_responses_upstream_error_event_mid_stream_is_an_error_event(
     proxy_server: MockServer,
 ) -> None:

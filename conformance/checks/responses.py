@@ -1,0 +1,523 @@
+"""The Responses API, not streamed: the ``Response`` object and what it carries.
+
+Usage, input items, function calls and their outputs, truncation, chaining by
+``previous_response_id``, retrieval, and structured output through ``text.format``.
+
+A server without ``/v1/responses`` reports every check here as unsupported.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+
+from conformance.checks import _responses as rs
+from conformance.checks._shared import dumps
+from conformance.checks.structured import WEATHER_SCHEMA, WeatherReport
+from conformance.context import CheckContext
+from conformance.failures import Unsupported, Violation
+from conformance.registry import check
+from conformance.responses_wire import ResponseUsage, validate_item, validate_response
+from conformance.wire import validate
+
+STRUCTURED_PROMPT = (
+    "Report the weather in Paris as JSON with the keys city, temperature_c and conditions "
+    "(one of sunny, cloudy, rain, snow)."
+)
+STRUCTURED_INSTRUCTIONS = "You reply with JSON only."
+WEATHER_OUTPUT = '{"city": "Paris", "temperature_c": 18, "conditions": "sunny"}'
+
+
+def _usage_valid(response: dict[str, Any]) -> bool:
+    try:
+        ResponseUsage.model_validate(response.get("usage"))
+    except ValidationError:
+        return False
+    return True
+
+
+def output_text(answer: rs.ResponseAnswer) -> str:
+    """The ``output_text`` parts of every message item, joined (the SDK's ``output_text``)."""
+    return "".join(
+        str(part.get("text", ""))
+        for item in answer.items("message")
+        for part in item.get("content") or []
+        if isinstance(part, dict) and part.get("type") == "output_text"
+    )
+
+
+@check(
+    id="responses.response.schema",
+    feature="responses",
+    spec="Response (required: id, object `response`, created_at, error, incomplete_details, "
+    "instructions, model, tools, output, parallel_tool_calls, metadata, tool_choice, "
+    "temperature, top_p); OutputMessage; OutputTextContent",
+)
+def response_schema(ctx: CheckContext) -> None:
+    """A ``POST /responses`` answer is a ``Response``, field by field, as are a stream's.
+
+    The output message and its ``output_text`` parts have their required keys
+    (``annotations``, ``logprobs``). The strict official client accepts it.
+    """
+    answer = rs.create(ctx, rs.body(ctx))
+    validate_response(answer.response, exchange=answer.exchange, owners=rs.RESPONSE_OWNERS)
+    if not answer.items("message"):
+        raise Violation(
+            "output",
+            'a message item (type "message") for a text answer',
+            dumps(answer.response["output"])[:200],
+            exchange=answer.exchange,
+        )
+    stream = rs.stream(ctx, rs.body(ctx))
+    for event in stream.lifecycle():
+        validate_response(
+            event.data["response"],
+            exchange=stream.exchange,
+            prefix=f"events[{event.position}].response",
+            owners=rs.RESPONSE_OWNERS,
+        )
+    exchange = answer.exchange
+    try:
+        ctx.client(strict=True).responses.create(**rs.body(ctx))
+    except Exception as exc:
+        if not _usage_valid(answer.response):
+            raise Violation(
+                "usage",
+                "a ResponseUsage",
+                dumps(answer.response.get("usage")),
+                owner=rs.USAGE,
+                exchange=exchange,
+            ) from exc
+        raise Violation(
+            "<client>",
+            "responses.create() with strict validation without an error",
+            f"{type(exc).__name__}: {exc}",
+            level="strict",
+            exchange=exchange,
+        ) from exc
+
+
+@check(
+    id="responses.usage",
+    feature="responses",
+    spec="ResponseUsage (required: input_tokens, input_tokens_details{cached_tokens, "
+    "cache_write_tokens}, output_tokens, output_tokens_details{reasoning_tokens}, total_tokens)",
+)
+def response_usage(ctx: CheckContext) -> None:
+    """A ``Response`` reports ``usage`` with the Responses API's names, streamed or not.
+
+    ``input_tokens`` / ``output_tokens``, not chat's ``prompt_tokens`` /
+    ``completion_tokens``; ``total_tokens`` is their sum; an answer with text has output
+    tokens. The terminal event of a stream carries the same kind of ``usage``.
+    """
+    answer = rs.create(ctx, rs.body(ctx))
+    stream = rs.stream(ctx, rs.body(ctx))
+    final = stream.terminal_response()
+    for where, response, exchange in (
+        ("usage", answer.response, answer.exchange),
+        (f"events[{stream.terminal().position}].response.usage", final, stream.exchange),
+    ):
+        usage = response.get("usage")
+        if not isinstance(usage, dict):
+            raise Violation(where, "a ResponseUsage object", dumps(usage), exchange=exchange)
+        validate(ResponseUsage, usage, exchange=exchange, prefix=where)
+        total = usage["input_tokens"] + usage["output_tokens"]
+        if usage["total_tokens"] != total:
+            raise Violation(
+                f"{where}.total_tokens",
+                f"input_tokens + output_tokens = {total}",
+                str(usage["total_tokens"]),
+                exchange=exchange,
+            )
+    if output_text(answer) and answer.response["usage"]["output_tokens"] <= 0:
+        raise Violation(
+            "usage.output_tokens",
+            "more than 0 for an answer with text",
+            str(answer.response["usage"]["output_tokens"]),
+            exchange=answer.exchange,
+        )
+
+
+def input_items_answer(ctx: CheckContext, **overrides: Any) -> rs.ResponseAnswer:
+    """An answer to ``input`` given as an array of message items (with ``instructions``).
+
+    Raises:
+        Unsupported: no Responses API.
+        Violation: the array was refused or answered without the outline (owned by
+            ``responses.input-items``).
+    """
+    rs.create(ctx, rs.body(ctx))  # the API exists: a refusal below is about the array
+    items = [
+        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": rs.PROMPT}]}
+    ]
+    request = rs.body(ctx, input=items, instructions="Answer in one short sentence.")
+    result = ctx.post("/responses", request, **overrides)
+    if not 200 <= result.status < 300:
+        raise Violation(
+            "<status>",
+            "200 for `input` given as an array of message items",
+            f"{result.status} {result.text(200)}",
+            owner=rs.INPUT_ITEMS,
+            exchange=result.exchange,
+        )
+    return rs.ResponseAnswer(result, rs.outline(result.json_or_none(), result.exchange))
+
+
+@check(
+    id="responses.input-items",
+    feature="responses",
+    spec="CreateResponse.input: a string, or an array of input items (EasyInputMessage, "
+    "InputMessage with input_text parts, ...); instructions",
+)
+def input_items(ctx: CheckContext) -> None:
+    """``input`` is accepted as an array of message items, not only as a string.
+
+    A message with ``input_text`` content parts and ``instructions`` next to it get a
+    completed ``Response`` with a message (SGLang refused the array form).
+    """
+    answer = input_items_answer(ctx)
+    if answer.response.get("status") not in ("completed", "incomplete"):
+        raise Violation(
+            "status",
+            "completed",
+            dumps(answer.response.get("status")),
+            exchange=answer.exchange,
+        )
+    if not answer.response["output"]:
+        raise Violation("output", "at least one output item", "[]", exchange=answer.exchange)
+
+
+def function_call_answer(ctx: CheckContext) -> tuple[rs.ResponseAnswer, list[dict[str, Any]]]:
+    """An answer that calls ``get_weather`` (``tool_choice: required``) and its calls.
+
+    Raises:
+        Unsupported: the server refuses function tools.
+        Violation: no ``function_call`` item (owned by ``responses.function-call``).
+    """
+    try:
+        answer = rs.create(
+            ctx, rs.tool_body(ctx), optional="function tools with tool_choice: required"
+        )
+    except Unsupported:
+        answer = rs.create(ctx, rs.tool_body(ctx, tool_choice=None), optional="function tools")
+    calls = answer.items("function_call")
+    if not calls:
+        raise Violation(
+            "output",
+            'a function_call item calling get_weather (tool_choice: "required")',
+            dumps(answer.response["output"])[:200],
+            owner=rs.FUNCTION_CALL,
+            exchange=answer.exchange,
+        )
+    return answer, calls
+
+
+def _arguments(call: dict[str, Any], where: str, exchange: Any, owner: str | None) -> Any:
+    arguments = call.get("arguments")
+    if not isinstance(arguments, str):
+        raise Violation(
+            f"{where}.arguments",
+            "a JSON string (FunctionToolCall.arguments)",
+            dumps(arguments)[:160],
+            owner=owner,
+            exchange=exchange,
+        )
+    try:
+        return json.loads(arguments)
+    except ValueError:
+        raise Violation(
+            f"{where}.arguments", "a string holding JSON", arguments[:160], exchange=exchange
+        ) from None
+
+
+@check(
+    id="responses.function-call",
+    feature="responses",
+    spec="FunctionToolCall (required: type `function_call`, call_id, name, arguments: a JSON "
+    "string); ResponseFunctionCallArgumentsDoneEvent.arguments",
+)
+def function_call(ctx: CheckContext) -> None:
+    """A forced function call is a ``function_call`` item whose ``arguments`` is a JSON string.
+
+    It has ``call_id`` and ``name``, streamed or not. The arguments parse as a JSON object;
+    streamed, ``function_call_arguments.done`` carries
+    the same string as its item. A server that refuses function tools reports unsupported.
+    """
+    answer, calls = function_call_answer(ctx)
+    for call in calls:
+        where = f"output[{answer.response['output'].index(call)}]"
+        validate_item(call, exchange=answer.exchange, prefix=where)
+        if call["name"] != "get_weather":
+            raise Violation(
+                f"{where}.name",
+                "get_weather (the only tool)",
+                dumps(call["name"]),
+                exchange=answer.exchange,
+            )
+        value = _arguments(call, where, answer.exchange, None)
+        if not isinstance(value, dict):
+            raise Violation(
+                f"{where}.arguments", "a JSON object", dumps(value)[:160], exchange=answer.exchange
+            )
+    stream = rs.stream(ctx, rs.tool_body(ctx), optional="function tools")
+    done = stream.of_type("response.function_call_arguments.done")
+    if not done:
+        raise Violation(
+            "<stream>",
+            "a response.function_call_arguments.done event",
+            f"event types {sorted({e.type for e in stream.events})}",
+            exchange=stream.exchange,
+        )
+    for event in done:
+        _arguments(event.data, f"events[{event.position}]", stream.exchange, None)
+    for event in stream.of_type("response.output_item.done"):
+        item = event.data.get("item")
+        if isinstance(item, dict) and item.get("type") == "function_call":
+            validate_item(item, exchange=stream.exchange, prefix=f"events[{event.position}].item")
+
+
+@check(
+    id="responses.function-call-output",
+    feature="responses",
+    spec="FunctionCallOutputItemParam {type `function_call_output`, call_id, output} as an "
+    "input item: the round trip function_call -> function_call_output -> answer",
+)
+def function_call_output(ctx: CheckContext) -> None:
+    """A tool's result sent back as a ``function_call_output`` item gets an answer.
+
+    The input holds the user's message, the model's ``function_call`` (as it came) and the
+    ``function_call_output`` with its ``call_id``: the answer is a ``Response`` with output.
+    """
+    first, calls = function_call_answer(ctx)
+    call = calls[0]
+    where = f"output[{first.response['output'].index(call)}]"
+    _arguments(call, where, first.exchange, rs.FUNCTION_CALL)
+    input_items_answer(ctx)  # an array input works, so a refusal below is about the item
+    items = [
+        {"role": "user", "content": rs.WEATHER_PROMPT},
+        {
+            "type": "function_call",
+            "call_id": call.get("call_id"),
+            "name": call.get("name"),
+            "arguments": call.get("arguments"),
+        },
+        {"type": "function_call_output", "call_id": call.get("call_id"), "output": WEATHER_OUTPUT},
+    ]
+    request = rs.body(ctx, input=items, tools=[rs.WEATHER_TOOL])
+    result = ctx.post("/responses", request)
+    if not 200 <= result.status < 300:
+        raise Violation(
+            "<status>",
+            "200 for a function_call_output input item",
+            f"{result.status} {result.text(200)}",
+            exchange=result.exchange,
+        )
+    answer = rs.ResponseAnswer(result, rs.outline(result.json_or_none(), result.exchange))
+    if not answer.response["output"]:
+        raise Violation("output", "at least one output item", "[]", exchange=answer.exchange)
+
+
+@check(
+    id="responses.incomplete",
+    feature="responses",
+    spec="Response.status `incomplete` with incomplete_details.reason `max_output_tokens` when "
+    "max_output_tokens cuts the answer; streamed, the terminal event is response.incomplete",
+)
+def incomplete(ctx: CheckContext) -> None:
+    """An answer cut by ``max_output_tokens`` is ``incomplete``, not ``completed``.
+
+    ``incomplete_details.reason`` is ``max_output_tokens``; a stream ends with
+    ``response.incomplete`` (vLLM answered ``completed``). An answer that ends by itself
+    before the limit is not judged.
+    """
+    answer = rs.create(ctx, rs.long_body(ctx))
+    response = answer.response
+    if response.get("status") != "incomplete":
+        usage = response.get("usage")
+        used = usage.get("output_tokens") if isinstance(usage, dict) else None
+        if isinstance(used, int) and used < rs.TRUNCATED_MAX_OUTPUT_TOKENS:
+            raise Unsupported(
+                f"the answer ended after {used} tokens, before max_output_tokens "
+                f"{rs.TRUNCATED_MAX_OUTPUT_TOKENS}: nothing was cut",
+                exchange=answer.exchange,
+            )
+        raise Violation(
+            "status",
+            f"incomplete (max_output_tokens {rs.TRUNCATED_MAX_OUTPUT_TOKENS} cut the answer)",
+            f"{dumps(response.get('status'))}, {used} output tokens",
+            exchange=answer.exchange,
+        )
+    details = response.get("incomplete_details")
+    if not isinstance(details, dict) or details.get("reason") != "max_output_tokens":
+        raise Violation(
+            "incomplete_details",
+            '{"reason": "max_output_tokens"}',
+            dumps(details),
+            exchange=answer.exchange,
+        )
+    stream = rs.stream(ctx, rs.long_body(ctx))
+    terminal = stream.terminal()
+    if terminal.type != "response.incomplete":
+        raise Violation(
+            f"events[{terminal.position}].type",
+            "response.incomplete",
+            terminal.type,
+            exchange=stream.exchange,
+        )
+
+
+@check(
+    id="responses.previous-response-id",
+    feature="responses",
+    spec="CreateResponse.previous_response_id: the unique ID of the previous response, to "
+    "create multi-turn conversations; Response.previous_response_id",
+)
+def previous_response_id(ctx: CheckContext) -> None:
+    """A stored response is continued with ``previous_response_id``, which the answer names.
+
+    A server that does not keep responses refuses the parameter with a 4xx (unsupported).
+    Whether the earlier turn reached the model is not visible on the wire and not judged.
+    """
+    first = rs.create(ctx, rs.body(ctx, store=True))
+    previous = first.response.get("id")
+    second = rs.create(
+        ctx,
+        rs.body(ctx, input="Say it once more.", previous_response_id=previous),
+        optional="previous_response_id",
+        cache=False,
+    )
+    if second.response.get("previous_response_id") != previous:
+        raise Violation(
+            "previous_response_id",
+            dumps(previous),
+            dumps(second.response.get("previous_response_id")),
+            exchange=second.exchange,
+        )
+    if second.response.get("id") == previous:
+        raise Violation(
+            "id", f"a new id (not {previous})", dumps(previous), exchange=second.exchange
+        )
+
+
+@check(
+    id="responses.retrieve",
+    feature="responses",
+    spec="GET /responses/{response_id} (getResponse): the stored Response; an unknown id is a "
+    "404 error",
+)
+def retrieve(ctx: CheckContext) -> None:
+    """``GET /responses/{id}`` returns the stored response as it finished.
+
+    The same id, status and output as ``POST /responses`` answered; an unknown id is a 404
+    error envelope. A server that does not store responses (404 for the new id) reports
+    unsupported.
+    """
+    answer = rs.create(ctx, rs.body(ctx, store=True))
+    response_id = answer.response.get("id")
+    result = ctx.get(f"/responses/{response_id}")
+    if result.status in (404, 405, 501):
+        raise Unsupported(
+            f"GET /responses/{{id}}: HTTP {result.status}: responses are not stored",
+            exchange=result.exchange,
+        )
+    ctx.expect_ok(result, optional=None, owner=None)
+    stored = rs.outline(result.json_or_none(), result.exchange)
+    for key in ("id", "status"):
+        if stored.get(key) != answer.response.get(key):
+            raise Violation(
+                key,
+                f"{dumps(answer.response.get(key))}, as created",
+                dumps(stored.get(key)),
+                exchange=result.exchange,
+            )
+    created = [
+        (i.get("type"), i.get("id")) for i in answer.response["output"] if isinstance(i, dict)
+    ]
+    got = [(i.get("type"), i.get("id")) for i in stored["output"] if isinstance(i, dict)]
+    if created != got or output_text(rs.ResponseAnswer(result, stored)) != output_text(answer):
+        raise Violation(
+            "output",
+            f"the output as created: {dumps(answer.response['output'])[:120]}",
+            dumps(stored["output"])[:120],
+            exchange=result.exchange,
+        )
+    unknown = ctx.get("/responses/resp_conformance_no_such_response")
+    if unknown.status != 404:
+        raise Violation(
+            "<status>", "404 for an unknown id", str(unknown.status), exchange=unknown.exchange
+        )
+    ctx.error_of(unknown)
+
+
+def _structured_request(ctx: CheckContext) -> dict[str, Any]:
+    text_format = {
+        "type": "json_schema",
+        "name": "weather_report",
+        "schema": WEATHER_SCHEMA,
+        "strict": True,
+    }
+    return rs.body(
+        ctx,
+        input=STRUCTURED_PROMPT,
+        instructions=STRUCTURED_INSTRUCTIONS,
+        max_output_tokens=128,
+        text={"format": text_format},
+    )
+
+
+@check(
+    id="responses.text-format",
+    feature="responses",
+    spec="CreateResponse.text.format: TextResponseFormatJsonSchema: the output follows the "
+    "supplied JSON schema. Unsupported: 400, never ignored",
+)
+def text_format(ctx: CheckContext) -> None:
+    """``text.format`` json_schema is honoured, or refused with a 4xx.
+
+    The official ``responses.parse()`` helper turns the answer into the model. A format that is
+    accepted and then ignored (free text) fails.
+    """
+    answer = rs.create(ctx, _structured_request(ctx), optional="text.format json_schema")
+    text = output_text(answer)
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise Violation(
+            "output[*].content[*].text",
+            "JSON (text.format json_schema was accepted, so it must be honoured)",
+            dumps(text)[:200],
+            exchange=answer.exchange,
+            note="a server that cannot honour text.format should refuse it with a 400",
+        ) from None
+    try:
+        WeatherReport.model_validate(value)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise Violation(
+            "output[*].content[*].text" + "".join(f".{p}" for p in first["loc"]),
+            f"an instance of the json_schema ({first['msg']})",
+            dumps(value)[:200],
+            exchange=answer.exchange,
+        ) from None
+    with ctx.client_step("helper", answer.exchange, "responses.parse(text_format=WeatherReport)"):
+        parsed = (
+            ctx.client()
+            .responses.parse(
+                model=ctx.model,
+                input=STRUCTURED_PROMPT,
+                instructions=STRUCTURED_INSTRUCTIONS,
+                max_output_tokens=128,
+                text_format=WeatherReport,
+            )
+            .output_parsed
+        )
+    if not isinstance(parsed, WeatherReport):
+        raise Violation(
+            "<helper>.output_parsed",
+            "a WeatherReport",
+            repr(parsed)[:120],
+            level="helper",
+            exchange=answer.exchange,
+        )

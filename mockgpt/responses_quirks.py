@@ -1,0 +1,228 @@
+"""The Responses API's quirks: each makes ``/v1/responses`` depart from the spec in one way.
+
+Real servers that bridge the Responses API onto chat completions have shipped each of these
+(vLLM, SGLang, LiteLLM; see ``openai-wire-notes``). They are the broken twins of the
+conformance suite's Responses checks. ``ResponseQuirks`` rewrites the request before it is
+answered, the ``Response`` objects and the stream's events; nothing here runs unless a
+scenario names the quirk.
+
+Spec: ``Response``, ``ResponseUsage``, ``FunctionToolCall``, ``ResponseStreamEvent``,
+``ResponseErrorEvent``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from mockgpt.errors import RequestRejected
+from mockgpt.types import JSONObject, JSONValue
+
+RESPONSES_QUIRKS: dict[str, str] = {
+    "responses-fields-missing": "Response objects lack `parallel_tool_calls`, `tool_choice`, "
+    "`temperature` and `top_p`",
+    "responses-usage-chat-names": "Responses `usage` is `{prompt_tokens, completion_tokens, "
+    "total_tokens}`, the chat names",
+    "responses-input-array-rejected": "`input` given as an array of items gets a 400",
+    "responses-function-call-output-rejected": "a `function_call_output` input item gets a 400",
+    "responses-truncation-completed": "a response `max_output_tokens` cut is `completed`, "
+    "not `incomplete`",
+    "responses-arguments-object": "function_call `arguments` is a JSON object, not a string",
+    "responses-previous-id-dropped": "`previous_response_id` is accepted but the Response "
+    "says null",
+    "responses-retrieve-stale": "`GET /v1/responses/{id}` returns the response as created: "
+    "`in_progress`, no output",
+    "responses-text-format-ignored": "`text.format` is ignored: the answer is plain text",
+    "responses-json-when-stream": "Responses `stream: true` is answered with one JSON Response",
+    "responses-no-event-field": "Responses stream events have no `event:` line, only `data:`",
+    "responses-sequence-number-missing": "Responses stream events have no `sequence_number`",
+    "responses-no-created": "the Responses stream starts at `response.in_progress`, without "
+    "`response.created`",
+    "responses-no-content-part-events": "no `response.content_part.added` / `.done` around "
+    "text deltas",
+    "responses-id-changes": "each lifecycle event of a Responses stream has a different "
+    "`response.id`",
+    "responses-completed-output-empty": "the streamed `response.completed` has `output: []`",
+    "responses-chat-error-frame": "a Responses stream's error is a chat-style "
+    '`data: {"error": {...}}` frame',
+}
+"""The Responses quirks by name (``mockgpt.quirks.QUIRKS`` includes them)."""
+
+_LIFECYCLE = frozenset(
+    {
+        "response.created",
+        "response.in_progress",
+        "response.completed",
+        "response.incomplete",
+        "response.failed",
+    }
+)
+_DROPPED_FIELDS = ("parallel_tool_calls", "tool_choice", "temperature", "top_p")
+
+
+def reject_request(body: Any, quirks: frozenset[str]) -> None:
+    """``responses-input-array-rejected`` / ``-function-call-output-rejected`` on a request body.
+
+    Raises:
+        RequestRejected: 400, as those servers answer.
+    """
+    if not quirks or not isinstance(body, dict):
+        return
+    items = body.get("input")
+    if "responses-input-array-rejected" in quirks and isinstance(items, list):
+        raise RequestRejected(
+            400, "Invalid type for 'input': expected a string, but got an array.", param="input"
+        )
+    if "responses-function-call-output-rejected" in quirks and isinstance(items, list):
+        for position, item in enumerate(items):
+            if isinstance(item, dict) and item.get("type") == "function_call_output":
+                raise RequestRejected(
+                    400,
+                    "Unsupported input item type: 'function_call_output'.",
+                    param=f"input[{position}].type",
+                )
+
+
+def quirk_request(body: JSONObject, quirks: frozenset[str]) -> JSONObject:
+    """``responses-text-format-ignored``: the body the answer is made for, without ``text``."""
+    if "responses-text-format-ignored" in quirks and "text" in body:
+        return {k: v for k, v in body.items() if k != "text"}
+    return body
+
+
+def _output_item(item: JSONValue, quirks: frozenset[str]) -> None:
+    if not isinstance(item, dict):
+        return
+    if "responses-truncation-completed" in quirks and item.get("status") == "incomplete":
+        item["status"] = "completed"
+    arguments = item.get("arguments")
+    if (
+        "responses-arguments-object" in quirks
+        and item.get("type") == "function_call"
+        and isinstance(arguments, str)
+        and arguments
+    ):
+        item["arguments"] = _as_object(arguments)
+
+
+def _as_object(arguments: str) -> JSONValue:
+    try:
+        value: JSONValue = json.loads(arguments)
+    except ValueError:
+        return arguments
+    return value
+
+
+def quirk_response(response: JSONObject, quirks: frozenset[str]) -> JSONObject:
+    """A ``Response`` with the quirks that concern it (a copy; ``response`` is not changed).
+
+    For a non-streamed answer, a retrieved one, or the one inside a lifecycle event.
+    """
+    if not quirks:
+        return response
+    out = copy.deepcopy(response)
+    if "responses-fields-missing" in quirks:
+        for key in _DROPPED_FIELDS:
+            out.pop(key, None)
+    usage = out.get("usage")
+    if "responses-usage-chat-names" in quirks and isinstance(usage, dict):
+        out["usage"] = {
+            "prompt_tokens": usage.get("input_tokens"),
+            "completion_tokens": usage.get("output_tokens"),
+            "total_tokens": usage.get("total_tokens"),
+        }
+    if "responses-truncation-completed" in quirks and out.get("status") == "incomplete":
+        out["status"] = "completed"
+        out["incomplete_details"] = None
+    if "responses-previous-id-dropped" in quirks:
+        out["previous_response_id"] = None
+    for item in out.get("output") or []:  # type: ignore[union-attr]
+        _output_item(item, quirks)
+    return out
+
+
+def stale_response(response: JSONObject, quirks: frozenset[str]) -> JSONObject:
+    """``responses-retrieve-stale``: a stored response as it was when it was created."""
+    out = quirk_response(response, quirks)
+    if "responses-retrieve-stale" in quirks:
+        out = {**out, "status": "in_progress", "output": [], "usage": None}
+    return out
+
+
+class ResponseEventQuirks:
+    """Applies the stream quirks to the events of one Responses stream, in order.
+
+    Dropped events do not leave holes: the events that go out are numbered again from 0.
+    """
+
+    def __init__(self, quirks: frozenset[str]) -> None:
+        self.quirks = quirks
+        self._sent = 0
+        self._lifecycle = 0
+
+    def apply(self, events: list[JSONObject]) -> list[JSONObject]:
+        """The events to send in place of ``events``."""
+        out: list[JSONObject] = []
+        for event in events:
+            changed = self._one(event)
+            if changed is not None:
+                out.append(changed)
+        return out
+
+    def _one(self, event: JSONObject) -> JSONObject | None:
+        quirks = self.quirks
+        kind = event.get("type")
+        if kind == "response.created" and "responses-no-created" in quirks:
+            return None
+        if "responses-no-content-part-events" in quirks and kind in (
+            "response.content_part.added",
+            "response.content_part.done",
+        ):
+            return None
+        out = dict(event)
+        response = out.get("response")
+        if kind in _LIFECYCLE and isinstance(response, dict):
+            response = quirk_response(response, quirks)
+            if "responses-id-changes" in quirks and self._lifecycle:
+                response["id"] = f"{response['id']}_{self._lifecycle}"
+            if "responses-completed-output-empty" in quirks and kind == "response.completed":
+                response["output"] = []
+            if "responses-truncation-completed" in quirks and kind == "response.incomplete":
+                out["type"] = "response.completed"
+            self._lifecycle += 1
+            out["response"] = response
+        if "item" in out:
+            out["item"] = copy.deepcopy(out["item"])
+            _output_item(out["item"], quirks)
+        if (
+            kind == "response.function_call_arguments.done"
+            and "responses-arguments-object" in quirks
+            and isinstance(out.get("arguments"), str)
+        ):
+            out["arguments"] = _as_object(str(out["arguments"]))
+        if "responses-sequence-number-missing" in quirks:
+            out.pop("sequence_number", None)
+        elif "sequence_number" in out:
+            out["sequence_number"] = self._sent
+        self._sent += 1
+        return out
+
+    @property
+    def sent(self) -> int:
+        """How many events went out."""
+        return self._sent
+
+
+def error_frame(event: JSONObject, quirks: frozenset[str]) -> JSONObject | None:
+    """``responses-chat-error-frame``: the chat-style body for an ``error`` event, else None."""
+    if "responses-chat-error-frame" not in quirks:
+        return None
+    return {
+        "error": {
+            "message": event.get("message"),
+            "type": "server_error",
+            "param": event.get("param"),
+            "code": event.get("code"),
+        }
+    }

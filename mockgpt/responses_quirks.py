@@ -91,10 +91,19 @@ def quirk_request(body: JSONObject, quirks: frozenset[str]) -> JSONObject:
     return body
 
 
-def _output_item(item: JSONValue, quirks: frozenset[str]) -> None:
+def _cut_by_max_output_tokens(response: JSONValue) -> bool:
+    """Whether ``response`` is ``incomplete`` because ``max_output_tokens`` cut it."""
+    if not isinstance(response, dict) or response.get("status") != "incomplete":
+        return False
+    details = response.get("incomplete_details")
+    return isinstance(details, dict) and details.get("reason") == "max_output_tokens"
+
+
+def _output_item(item: JSONValue, quirks: frozenset[str], *, cut: bool) -> None:
+    """The quirks of one output item; ``cut``: its response was cut by ``max_output_tokens``."""
     if not isinstance(item, dict):
         return
-    if "responses-truncation-completed" in quirks and item.get("status") == "incomplete":
+    if "responses-truncation-completed" in quirks and cut and item.get("status") == "incomplete":
         item["status"] = "completed"
     arguments = item.get("arguments")
     if (
@@ -132,13 +141,14 @@ def quirk_response(response: JSONObject, quirks: frozenset[str]) -> JSONObject:
             "completion_tokens": usage.get("output_tokens"),
             "total_tokens": usage.get("total_tokens"),
         }
-    if "responses-truncation-completed" in quirks and out.get("status") == "incomplete":
+    cut = _cut_by_max_output_tokens(out)
+    if "responses-truncation-completed" in quirks and cut:
         out["status"] = "completed"
         out["incomplete_details"] = None
     if "responses-previous-id-dropped" in quirks:
         out["previous_response_id"] = None
     for item in out.get("output") or []:  # type: ignore[union-attr]
-        _output_item(item, quirks)
+        _output_item(item, quirks, cut=cut)
     return out
 
 
@@ -146,7 +156,13 @@ def stale_response(response: JSONObject, quirks: frozenset[str]) -> JSONObject:
     """``responses-retrieve-stale``: a stored response as it was when it was created."""
     out = quirk_response(response, quirks)
     if "responses-retrieve-stale" in quirks:
-        out = {**out, "status": "in_progress", "output": [], "usage": None}
+        stale: JSONObject = {
+            "status": "in_progress",
+            "incomplete_details": None,
+            "output": [],
+            "usage": None,
+        }
+        out = {**out, **stale}
     return out
 
 
@@ -154,15 +170,23 @@ class ResponseEventQuirks:
     """Applies the stream quirks to the events of one Responses stream, in order.
 
     Dropped events do not leave holes: the events that go out are numbered again from 0.
+    An item is marked ``incomplete`` only in the closing events, which end with the terminal
+    one: ``apply`` looks ahead to it to tell a ``max_output_tokens`` cut from another.
     """
 
     def __init__(self, quirks: frozenset[str]) -> None:
         self.quirks = quirks
         self._sent = 0
         self._lifecycle = 0
+        self._cut = False
 
     def apply(self, events: list[JSONObject]) -> list[JSONObject]:
         """The events to send in place of ``events``."""
+        self._cut = self._cut or any(
+            _cut_by_max_output_tokens(e.get("response"))
+            for e in events
+            if e.get("type") in _LIFECYCLE
+        )
         out: list[JSONObject] = []
         for event in events:
             changed = self._one(event)
@@ -188,13 +212,17 @@ class ResponseEventQuirks:
                 response["id"] = f"{response['id']}_{self._lifecycle}"
             if "responses-completed-output-empty" in quirks and kind == "response.completed":
                 response["output"] = []
-            if "responses-truncation-completed" in quirks and kind == "response.incomplete":
+            if (
+                "responses-truncation-completed" in quirks
+                and kind == "response.incomplete"
+                and self._cut
+            ):
                 out["type"] = "response.completed"
             self._lifecycle += 1
             out["response"] = response
         if "item" in out:
             out["item"] = copy.deepcopy(out["item"])
-            _output_item(out["item"], quirks)
+            _output_item(out["item"], quirks, cut=self._cut)
         if (
             kind == "response.function_call_arguments.done"
             and "responses-arguments-object" in quirks

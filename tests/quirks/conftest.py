@@ -11,7 +11,8 @@ from anyio.from_thread import BlockingPortal
 
 from mockgpt import ServerConfig
 from mockgpt.server import MockServer
-from tests.quirks.matrix import Rendered, render_plain, scenario
+from tests.quirks.matrix import render_plain, scenario
+from tests.quirks.wire import Rendered
 from tests.scenarios.helpers import Mock
 
 

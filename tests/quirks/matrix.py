@@ -1,11 +1,12 @@
 """The request matrix the quirk tests render with and without quirks, on the raw bytes.
 
 Each quirk is checked against a matrix of requests (text, tool calls, usage, ``max_tokens``,
-structured output, errors, legacy completions, embeddings; streamed and not). Every answer
-is rendered with and without the quirk; the answer without it, changed in the one way the
-quirk names (``EXPECT``), must equal the answer with it. Ids, ``created`` and tool call ids
-differ between two requests anyway, so they are normalised (after checking them where the
-quirk is about them).
+structured output, errors, legacy completions, embeddings, models, and the Responses API of
+``tests/quirks/responses_matrix.py``; streamed and not). Every answer is rendered with and
+without the quirk; the answer without it, changed in the one way the quirk names
+(``EXPECT``), must equal the answer with it. Ids, ``created`` and tool call ids differ between
+two requests anyway, so they are normalised (after checking them where the quirk is about
+them).
 """
 
 from __future__ import annotations
@@ -18,13 +19,32 @@ from typing import Any
 import httpx
 
 from mockgpt.scenarios import Scenario
+from tests.quirks.responses_matrix import (
+    RESPONSES_EXPECT,
+    RESPONSES_REQUESTS,
+    RESPONSES_STORED,
+    RESPONSES_STUBS,
+    RESPONSES_VARIANTS,
+    Expect,
+    response_ids_and_created,
+)
+from tests.quirks.wire import (
+    CHAT,
+    EMBEDDINGS,
+    GET,
+    LEGACY,
+    NO_KEY,
+    RESPONSES,
+    Ask,
+    Rendered,
+    api_of,
+    error,
+    normalise,
+    objects,
+    render,
+)
 from tests.scenarios.helpers import WEATHER_TOOL
 
-Rendered = dict[str, Any]
-Ask = Callable[[str], Rendered]
-"""The plain answer (normalised) to the request with a variant (``VARIANTS``) applied."""
-
-CHAT, LEGACY, EMBEDDINGS = "/v1/chat/completions", "/v1/completions", "/v1/embeddings"
 USER = [{"role": "user", "content": "hello there"}]
 TEXT = {"model": "m", "messages": USER}
 TOOLS = {"model": "m", "messages": USER, "tools": [WEATHER_TOOL]}
@@ -33,8 +53,6 @@ OTHER_TOOL = {"type": "function", "function": {"name": "get_time", "parameters":
 CALL_IT = [{"role": "user", "content": "call it"}]
 NAMED = {"type": "function", "function": {"name": "get_weather"}}
 LOGPROBS = {**TEXT, "logprobs": True, "top_logprobs": 2}
-GET, NO_KEY = "GET ", "NO-KEY "
-"""Prefixes of a path in ``REQUESTS``: a GET (the body is not sent), a POST without API key."""
 REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
     "text": (CHAT, TEXT),
     "text-stream": (CHAT, {**TEXT, "stream": True}),
@@ -97,10 +115,13 @@ REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
     "unknown-model": (CHAT, {**TEXT, "model": "nope"}),
     "no-key": (NO_KEY + CHAT, TEXT),
     "dimensions": (EMBEDDINGS, {"model": "m", "input": ["a", "b"], "dimensions": 8}),
+    **RESPONSES_REQUESTS,
 }
 VARIANTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "": lambda body: body,
-    "+usage": lambda body: {**body, **INCLUDE_USAGE},
+    "+usage": lambda body: (
+        {**body, **INCLUDE_USAGE} if "messages" in body or "prompt" in body else body
+    ),
     "-stream": lambda body: {
         k: v for k, v in body.items() if k not in ("stream", "stream_options")
     },
@@ -126,6 +147,7 @@ VARIANTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         {**body, "temperature": 1} if body.get("temperature", 1) > 2 else body
     ),
     "-dimensions": lambda body: {k: v for k, v in body.items() if k != "dimensions"},
+    **RESPONSES_VARIANTS,
 }
 """Changed requests whose plain answers some quirks are compared with."""
 
@@ -153,64 +175,13 @@ STUBS = (
         "respond": {"content": "one two three"},
         "fault": {"error_after_chunks": 2},
     },
+    *RESPONSES_STUBS,
 )
 """Tool calls for requests with tools (``required`` ones get the echo backend's call), and
-a scripted 429, an error in the middle of a stream; everything else is echoed."""
+a scripted 429, errors in the middle of a stream; everything else is echoed."""
 
 
-# -- rendering ------------------------------------------------------------------------------
-
-
-def parse_sse(raw: bytes) -> tuple[list[Any], bool]:
-    r"""The data of each event, and whether the body ends with a blank line.
-
-    Every event must be exactly ``data: <one line>`` followed by a blank line (the last one
-    may lack the blank line: that is what ``no-trailing-blank-line`` is about).
-    """
-    terminated = raw.endswith(b"\n\n")
-    parts = raw.split(b"\n\n")
-    if terminated:
-        assert parts.pop() == b""
-    else:
-        parts[-1] = parts[-1].removesuffix(b"\n")
-    events: list[Any] = []
-    for part in parts:
-        if part == b"event: ping":
-            events.append("ping")
-            continue
-        assert part.startswith(b"data: "), part[:80]
-        assert b"\n" not in part, part[:80]
-        payload = part[len(b"data: ") :]
-        events.append("[DONE]" if payload == b"[DONE]" else json.loads(payload))
-    return events, terminated
-
-
-def render(http: httpx.Client, path: str, body: dict[str, Any]) -> Rendered:
-    if path.startswith(GET):
-        response = http.get(path.removeprefix(GET))
-    elif path.startswith(NO_KEY):
-        response = http.post(path.removeprefix(NO_KEY), json=body, headers={"authorization": ""})
-    else:
-        response = http.post(path, json=body)
-    out: Rendered = {
-        "status": response.status_code,
-        "content_type": response.headers["content-type"],
-        "retry_after": response.headers.get("retry-after"),
-        "ratelimit": response.headers.get("x-ratelimit-limit-requests"),
-    }
-    streamed = out["content_type"].startswith(("text/event-stream", "application/x-ndjson"))
-    if streamed:
-        out["events"], out["terminated"] = parse_sse(response.content)
-    else:
-        out["body"] = response.json()
-    return out
-
-
-def objects(rendered: Rendered) -> list[dict[str, Any]]:
-    """The JSON objects of an answer: each chunk of a stream, or the one body."""
-    if "events" in rendered:
-        return [e for e in rendered["events"] if isinstance(e, dict)]
-    return [rendered["body"]]
+# -- the chat and legacy answers ------------------------------------------------------------
 
 
 def choices(rendered: Rendered) -> Iterator[dict[str, Any]]:
@@ -235,20 +206,14 @@ def fragments(rendered: Rendered) -> Iterator[dict[str, Any]]:
         yield from (fragment for _, fragment in event_fragments(event))
 
 
-def normalise(rendered: Rendered) -> Rendered:
-    """Ids, ``created`` and tool call ids replaced by placeholders."""
-    out = copy.deepcopy(rendered)
-    for obj in objects(out):
-        if "id" in obj:
-            obj["id"] = "<id>"
-        if "created" in obj:
-            obj["created"] = "<created>"
-        for choice in obj.get("choices") or ():
-            for holder in (choice.get("message"), choice.get("delta")):
-                for call in (holder or {}).get("tool_calls") or ():
-                    if "id" in call:
-                        call["id"] = "<call-id>"
-    return out
+def api(name: str) -> str:
+    """The endpoint of a matrix request: ``CHAT``, ``LEGACY``, ``RESPONSES``, ..."""
+    return api_of(REQUESTS[name][0])
+
+
+def chat_stream(name: str, plain: Rendered) -> bool:
+    """Whether ``plain`` is a chat or legacy stream (the ones the stream quirks concern)."""
+    return "events" in plain and api(name) in (CHAT, LEGACY)
 
 
 # -- what each quirk changes ----------------------------------------------------------------
@@ -259,14 +224,14 @@ def same(name: str, plain: Rendered, ask: Ask) -> Rendered:
 
 
 def no_done(name: str, plain: Rendered, ask: Ask) -> Rendered:
-    if "events" in plain:
+    if chat_stream(name, plain):
         assert plain["events"][-1] == "[DONE]"
         plain["events"].pop()
     return plain
 
 
 def no_trailing_blank_line(name: str, plain: Rendered, ask: Ask) -> Rendered:
-    if "events" in plain:
+    if chat_stream(name, plain):
         plain["terminated"] = False
     return plain
 
@@ -302,7 +267,7 @@ def finish_reason_twice(name: str, plain: Rendered, ask: Ask) -> Rendered:
 
 
 def usage_on_content_chunk(name: str, plain: Rendered, ask: Ask) -> Rendered:
-    if "events" in plain and isinstance(plain["events"][-2], dict):
+    if chat_stream(name, plain) and isinstance(plain["events"][-2], dict):
         last = plain["events"][-2]
         if last.get("choices") == [] and last.get("usage"):
             plain["events"].pop(-2)
@@ -313,7 +278,7 @@ def usage_on_content_chunk(name: str, plain: Rendered, ask: Ask) -> Rendered:
 
 def usage_always(name: str, plain: Rendered, ask: Ask) -> Rendered:
     body = REQUESTS[name][1]
-    if "events" in plain and "stream_options" not in body:
+    if chat_stream(name, plain) and "stream_options" not in body:
         plain = ask("+usage")
         for event in plain["events"][:-2]:
             assert event.pop("usage") is None
@@ -387,13 +352,13 @@ def error_code_int(name: str, plain: Rendered, ask: Ask) -> Rendered:
 
 
 def ndjson_content_type(name: str, plain: Rendered, ask: Ask) -> Rendered:
-    if "events" in plain:
+    if chat_stream(name, plain):
         plain["content_type"] = "application/x-ndjson"
     return plain
 
 
 def json_when_stream(name: str, plain: Rendered, ask: Ask) -> Rendered:
-    return ask("-stream") if "events" in plain else plain
+    return ask("-stream") if chat_stream(name, plain) else plain
 
 
 def response_format_ignored(name: str, plain: Rendered, ask: Ask) -> Rendered:
@@ -401,28 +366,20 @@ def response_format_ignored(name: str, plain: Rendered, ask: Ask) -> Rendered:
 
 
 def embeddings_floats(name: str, plain: Rendered, ask: Ask) -> Rendered:
-    return variant_of("-encoding")(name, plain, ask)
+    return variant_of("-encoding", EMBEDDINGS)(name, plain, ask)
 
 
-def variant_of(variant: str) -> Callable[[str, Rendered, Ask], Rendered]:
-    """The plain answer to the request changed by ``variant``, where it changes it."""
+def variant_of(variant: str, *apis: str) -> Expect:
+    """The plain answer to the request changed by ``variant``, where it changes it, for the
+    requests to ``apis`` (the routes that apply the quirk).
+    """
 
     def change(name: str, plain: Rendered, ask: Ask) -> Rendered:
         body = REQUESTS[name][1]
-        return ask(variant) if VARIANTS[variant](body) != body else plain
+        changed = api(name) in apis and VARIANTS[variant](body) != body
+        return ask(variant) if changed else plain
 
     return change
-
-
-def error(status: int, message: str, type_: str, param: str | None, code: str | None) -> Rendered:
-    envelope = {"message": message, "type": type_, "param": param, "code": code}
-    return {
-        "status": status,
-        "content_type": "application/json",
-        "retry_after": None,
-        "ratelimit": None,
-        "body": {"error": envelope},
-    }
 
 
 def status_is(old: int, new: int) -> Callable[[str, Rendered, Ask], Rendered]:
@@ -528,7 +485,7 @@ def embeddings_index_zero(name: str, plain: Rendered, ask: Ask) -> Rendered:
 
 
 def unknown_model_400(name: str, plain: Rendered, ask: Ask) -> Rendered:
-    if name == "unknown-model":
+    if REQUESTS[name][1].get("model") == "nope":
         plain["status"] = 400
     return plain
 
@@ -555,7 +512,7 @@ def content_parts_500(name: str, plain: Rendered, ask: Ask) -> Rendered:
     return plain
 
 
-EXPECT: dict[str, Callable[[str, Rendered, Ask], Rendered]] = {
+EXPECT: dict[str, Expect] = {
     "no-done": no_done,
     "no-trailing-blank-line": no_trailing_blank_line,
     "chunk-id-changes": same,
@@ -582,43 +539,48 @@ EXPECT: dict[str, Callable[[str, Rendered, Ask], Rendered]] = {
     "model-retrieve-404": model_retrieve_404,
     "model-retrieve-any": model_retrieve_any,
     "usage-total-wrong": usage_total_wrong,
-    "stop-ignored": variant_of("-stop"),
-    "n-ignored": variant_of("-n"),
+    "stop-ignored": variant_of("-stop", CHAT),
+    "n-ignored": variant_of("-n", CHAT),
     "ping-event": ping_event,
     "usage-chunk-no-choices": usage_chunk_no_choices,
     "created-changes": same,
     "tool-id-missing": tool_id_missing_body,
-    "tool-choice-required-ignored": variant_of("-choice"),
-    "tool-choice-named-ignored": variant_of("named-other"),
-    "tool-choice-none-ignored": variant_of("none-required"),
+    "tool-choice-required-ignored": variant_of("-choice", CHAT),
+    "tool-choice-named-ignored": variant_of("named-other", CHAT),
+    "tool-choice-none-ignored": variant_of("none-required", CHAT),
     "tool-parallel-same-index": tool_parallel_same_index,
     "logprobs-ignored": logprobs_ignored,
-    "top-logprobs-unbounded": variant_of("top-20"),
+    "top-logprobs-unbounded": variant_of("top-20", CHAT),
     "completions-object-wrong": completions_object_wrong,
     "completions-stream-finish-empty": completions_stream_finish_empty,
     "embeddings-usage-missing": embeddings_usage_missing,
     "embeddings-index-zero": embeddings_index_zero,
-    "embeddings-dimensions-ignored": variant_of("-dimensions"),
+    "embeddings-dimensions-ignored": variant_of("-dimensions", EMBEDDINGS),
     "validation-422": status_is(400, 422),
     "unknown-model-400": unknown_model_400,
     "auth-403": status_is(401, 403),
     "retry-after-missing": retry_after_missing,
     "stream-error-dropped": stream_error_dropped,
     "content-parts-500": content_parts_500,
-    "invalid-temperature-accepted": variant_of("temperature-1"),
+    "invalid-temperature-accepted": variant_of("temperature-1", CHAT),
+    **RESPONSES_EXPECT,
 }
 """For each quirk: the plain answer (normalised) changed in the quirk's one way."""
 
 
-def ids_and_created(quirks: set[str], quirked: Rendered, *, chat: bool) -> set[str]:
+def ids_and_created(quirks: set[str], quirked: Rendered, *, path: str) -> set[str]:
     """Check what normalising hides (``chunk-id-changes``, ``created-float``,
-    ``created-changes``); the quirks among them that this answer shows.
+    ``created-changes``, ``responses-id-changes``); the quirks among them that this answer
+    (to a request to ``path``) shows.
     """
+    if api_of(path) == RESPONSES:
+        return response_ids_and_created(quirks, quirked)
+    chat = api_of(path) == CHAT
     found = [o for o in objects(quirked) if o.get("object") != "model"]  # models: no quirk
     ids = [o["id"] for o in found if "id" in o]
     created = [o["created"] for o in found if "created" in o]
     shown = set()
-    if "chunk-id-changes" in quirks and "events" in quirked:
+    if "chunk-id-changes" in quirks and "events" in quirked:  # chat and legacy streams
         assert len(set(ids)) == len(ids) > 1, ids
         shown.add("chunk-id-changes")
     else:
@@ -639,7 +601,9 @@ def ids_and_created(quirks: set[str], quirked: Rendered, *, chat: bool) -> set[s
 
 
 def scenario(quirks: list[str]) -> Scenario:
-    """The matrix's stubs (tool calls, a 429), with ``quirks``; everything else is echoed."""
+    """The matrix's stubs (tool calls, a 429, broken streams), with ``quirks``; everything
+    else is echoed.
+    """
     return Scenario.model_validate({"name": "quirks", "stubs": list(STUBS), "quirks": quirks})
 
 
@@ -649,7 +613,7 @@ def render_plain(http: httpx.Client) -> dict[tuple[str, str], Rendered]:
     for name, (path, body) in REQUESTS.items():
         for variant, change in VARIANTS.items():
             if variant == "" or change(body) != body:
-                answers[name, variant] = render(http, path, change(body))
+                answers[name, variant] = render(http, path, change(body), RESPONSES_STORED)
     return answers
 
 
@@ -663,12 +627,12 @@ def check_matrix(
     ordered = sorted(quirks, key=lambda quirk: quirk == "error-not-wrapped")
     changed: dict[str, list[str]] = {quirk: [] for quirk in quirks}
     for name, (path, body) in REQUESTS.items():
-        quirked = render(http, path, body)
+        quirked = render(http, path, body, RESPONSES_STORED)
 
         def ask(variant: str, name: str = name) -> Rendered:
             return normalise(plain_answers[name, variant])
 
-        shown = ids_and_created(set(quirks), quirked, chat=path == CHAT)
+        shown = ids_and_created(set(quirks), quirked, path=path)
         expected = ask("")
         for quirk in ordered:
             before = copy.deepcopy(expected)

@@ -9,7 +9,8 @@ from mockgpt import ServerConfig
 from mockgpt.quirks import QUIRKS
 from mockgpt.scenarios import Scenario, builtin_names, load_scenario
 from mockgpt.server import MockServer
-from tests.quirks.matrix import STUBS, Rendered, check_matrix, parse_sse, scenario
+from tests.quirks.matrix import STUBS, check_matrix, scenario
+from tests.quirks.wire import Rendered, parse_sse
 from tests.scenarios.helpers import Mock
 
 PROFILES = [name for name in builtin_names() if load_scenario(name).quirks]

@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from mockgpt.quirks import QUIRKS
-from tests.quirks.matrix import EXPECT, Rendered, check_matrix, scenario
+from tests.quirks.matrix import EXPECT, check_matrix, scenario
+from tests.quirks.wire import Rendered
 from tests.scenarios.helpers import Mock
 
 

@@ -4,8 +4,8 @@
 - ``stub(...)``: add stubs to it for one test (``Scenario.model_validate`` of ``{"stubs": ...}``).
 - ``client``: a sync ``openai.OpenAI`` with ``_strict_response_validation``, so a body the SDK's
   types reject fails the test.
-- ``inproc``: an ``AsyncOpenAI`` on an app served in process (``httpx2.ASGITransport``), and
-  that app's engine, for ``anyio`` tests.
+- ``inproc``: an ``AsyncOpenAI`` on an app served in process (the ASGI transport of ``httpx2``,
+  or of ``httpx`` under openai 2.x), and that app's engine, for ``anyio`` tests.
 - ``assistant``: an assistant offering ``get_weather``, made on ``server``.
 """
 
@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx2
 import openai
 import pytest
 from openai.types.beta import FunctionToolParam
@@ -24,7 +23,7 @@ from mockgpt import ServerConfig, create_app
 from mockgpt.assistants_store import assistants_store
 from mockgpt.engine import Engine
 from mockgpt.scenarios import Scenario
-from mockgpt.server import MockServer
+from mockgpt.server import MockServer, http_library
 
 MODEL = "gpt-4o-mini"
 
@@ -114,12 +113,13 @@ class InProcess:
 @pytest.fixture
 async def inproc() -> AsyncIterator[InProcess]:
     app = create_app(ServerConfig(port=0))
-    transport = httpx2.ASGITransport(app=app)
+    lib = http_library()  # httpx2 for openai 3.x, httpx for 1.x / 2.x
+    transport = lib.ASGITransport(app=app)
     async with openai.AsyncOpenAI(
         base_url="http://mockgpt.test/v1",
         api_key="x",
         max_retries=0,
-        http_client=httpx2.AsyncClient(transport=transport, base_url="http://mockgpt.test"),
+        http_client=lib.AsyncClient(transport=transport, base_url="http://mockgpt.test"),
         _strict_response_validation=True,
     ) as client:
         yield InProcess(client, app.state.engine)

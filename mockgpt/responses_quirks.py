@@ -242,14 +242,20 @@ class ResponseEventQuirks:
         return self._sent
 
 
-def error_frame(event: JSONObject, quirks: frozenset[str]) -> JSONObject | None:
-    """``responses-chat-error-frame``: the chat-style body for an ``error`` event, else None."""
+def error_frame(event: JSONObject, error_type: str, quirks: frozenset[str]) -> JSONObject | None:
+    """``responses-chat-error-frame``: the chat-style body for an ``error`` event, else None.
+
+    Args:
+        event: the ``ResponseErrorEvent`` it replaces.
+        error_type: the error's ``type`` (``server_error``, ``rate_limit_error``, ...).
+        quirks: the active quirks.
+    """
     if "responses-chat-error-frame" not in quirks:
         return None
     return {
         "error": {
             "message": event.get("message"),
-            "type": "server_error",
+            "type": error_type,
             "param": event.get("param"),
             "code": event.get("code"),
         }

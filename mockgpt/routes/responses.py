@@ -86,7 +86,7 @@ def _responses_error_frames(
         "param": error.param,
         "sequence_number": sequence_number,
     }
-    chat_style = error_frame(event, quirks)
+    chat_style = error_frame(event, error.type, quirks)
     if chat_style is not None:
         return [encode_sse(chat_style)]
     if "responses-sequence-number-missing" in quirks:

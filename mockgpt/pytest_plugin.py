@@ -11,32 +11,44 @@ Fixtures:
         active; at teardown, a request no stub matched or an unused ``expect`` stub fails
         the test (strict mode), and an exception the server raised is re-raised.
 
-Marker: ``@pytest.mark.mockgpt(scenario=None, strict=True, transport="socket")``.
+Marker: ``@pytest.mark.mockgpt(scenario=None, strict=True, transport="socket",
+cassette=False)``; ``cassette=True`` (or a path) replays or records the test's cassette
+(``mockgpt.cassette``).
 
-Ini options: ``mockgpt_scenarios`` (scenario files loaded for every test) and
-``mockgpt_transport`` (``socket`` or ``asgi``: the default transport).
+Ini options: ``mockgpt_scenarios`` (scenario files loaded for every test),
+``mockgpt_transport`` (``socket`` or ``asgi``: the default transport) and
+``mockgpt_upstream`` (where cassettes are recorded from).
+
+Command-line options: ``--mockgpt-record=none|missing|all`` (replay cassettes only, record
+the missing ones, record all again), ``--mockgpt-upstream URL`` (wins over the ini option)
+and ``--mockgpt-upstream-api-key-env VAR`` (``OPENAI_API_KEY`` by default).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, cast
 
 import pytest
 
 if TYPE_CHECKING:
+    from mockgpt.cassette import RecordMode, RecordSettings
     from mockgpt.server import MockServer, Transport
     from mockgpt.testing import MockGPT
 
 MARKER = (
-    "mockgpt(scenario=None, strict=True, transport='socket'): configure the mockgpt fixture "
-    "for one test: scenario files or built-in names to load, whether unmatched requests and "
-    "unused `expect` stubs fail the test, and 'socket' (a real server) or 'asgi' (in process)"
+    "mockgpt(scenario=None, strict=True, transport='socket', cassette=False): configure the "
+    "mockgpt fixture for one test: scenario files or built-in names to load, whether "
+    "unmatched requests and unused `expect` stubs fail the test, 'socket' (a real server) or "
+    "'asgi' (in process), and True or a path to replay or record (--mockgpt-record) a cassette"
 )
+
+_passed = pytest.StashKey[bool]()
+"""Whether the test's call phase passed, for the mockgpt fixture's teardown."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """Register the ini options."""
+    """Register the ini and command-line options."""
     parser.addini(
         "mockgpt_scenarios",
         type="paths",
@@ -48,11 +60,60 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="socket",
         help="mockgpt: how clients reach the mock unless a marker says: socket (default) or asgi",
     )
+    parser.addini(
+        "mockgpt_upstream",
+        default="",
+        help="mockgpt: the OpenAI-compatible /v1 base URL cassettes are recorded from",
+    )
+    group = parser.getgroup("mockgpt")
+    group.addoption(
+        "--mockgpt-record",
+        choices=("none", "missing", "all"),
+        default="none",
+        help="mockgpt cassettes (@pytest.mark.mockgpt(cassette=True)): none (default): replay "
+        "only; missing: record those missing through the upstream; all: record all again",
+    )
+    group.addoption(
+        "--mockgpt-upstream",
+        metavar="URL",
+        default=None,
+        help="mockgpt: the OpenAI-compatible /v1 base URL cassettes are recorded from "
+        "(default: the mockgpt_upstream ini option)",
+    )
+    group.addoption(
+        "--mockgpt-upstream-api-key-env",
+        metavar="VAR",
+        default="OPENAI_API_KEY",
+        help="mockgpt: the environment variable holding the upstream's API key, read when a "
+        "test starts recording and only ever sent upstream (default: OPENAI_API_KEY)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register the ``mockgpt`` marker."""
     config.addinivalue_line("markers", MARKER)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Note whether the test passed: a recording test that did writes its cassette."""
+    report = yield
+    if report.when == "call":
+        item.stash[_passed] = report.passed
+    return report
+
+
+def _record_settings(config: pytest.Config) -> RecordSettings:
+    from mockgpt.cassette import RecordSettings
+
+    upstream = config.getoption("mockgpt_upstream") or config.getini("mockgpt_upstream")
+    return RecordSettings(
+        mode=cast("RecordMode", config.getoption("mockgpt_record")),
+        upstream=upstream or None,
+        upstream_api_key_env=config.getoption("mockgpt_upstream_api_key_env"),
+    )
 
 
 @pytest.fixture(scope="session")
@@ -83,12 +144,15 @@ def mockgpt(
 ) -> Iterator[MockGPT]:
     """The test's mock OpenAI server: stubs, official clients, journal and strict checks.
 
-    Configured by ``@pytest.mark.mockgpt(scenario=..., strict=..., transport=...)`` or by
-    indirect parametrization (``parametrize("mockgpt", ["socket", "asgi"], indirect=True)``).
+    Configured by ``@pytest.mark.mockgpt(scenario=..., strict=..., transport=...,
+    cassette=...)`` or by indirect parametrization (``parametrize("mockgpt", ["socket",
+    "asgi"], indirect=True)``). A test that records its cassette has a server of its own
+    (``mockgpt.server``), not ``mockgpt_server``.
     """
     from mockgpt.testing import MockGPT
 
     default = cast("Transport", request.config.getini("mockgpt_transport"))
+    node_id = request.node.nodeid
     mock = MockGPT.from_marker(
         mockgpt_server,
         request.node.iter_markers("mockgpt"),
@@ -96,11 +160,18 @@ def mockgpt(
         transport=default,
         monkeypatch=monkeypatch,
         search_dirs=[request.path.parent, request.config.rootpath],
+        record=_record_settings(request.config),
+        test_file=request.path,
+        test_name=node_id.split("::", 1)[1] if "::" in node_id else request.node.name,
     )
     mock.start()
+    verified = False
     try:
         yield mock
         __tracebackhide__ = True
         mock.verify()
+        verified = True
     finally:
         mock.close()
+        if mock.cassette is not None and verified and request.node.stash.get(_passed, False):
+            mock.cassette.save()

@@ -83,10 +83,18 @@ class Recorder:
         upstream: the upstream's URL, named in the file's description.
         sequences: a request seen again adds its answer to a ``sequence``.
         timing: record each stream's time to first token and rate as the stub's ``pacing``.
+        fresh: start from no stubs, so the first write replaces the file's old stubs
+            (a cassette recorded again); when False, an existing file is extended.
     """
 
     def __init__(
-        self, path: str | Path, *, upstream: str = "", sequences: bool = False, timing: bool = False
+        self,
+        path: str | Path,
+        *,
+        upstream: str = "",
+        sequences: bool = False,
+        timing: bool = False,
+        fresh: bool = False,
     ) -> None:
         self.path = Path(path)
         self.upstream = upstream
@@ -94,7 +102,7 @@ class Recorder:
         self.timing = timing
         self._lock = threading.Lock()
         self._stubs: list[dict[str, Any]] = []
-        if self.path.exists():
+        if not fresh and self.path.exists():
             loaded = yaml.safe_load(self.path.read_text(encoding="utf-8")) or {}
             self._stubs = list(loaded.get("stubs") or [])
 
@@ -140,6 +148,11 @@ class Recorder:
                         else None,
                     }
                 self._stubs.append(stub)
+            self._write()
+
+    def save(self) -> None:
+        """Write the file now, even with no stubs (a test that made no upstream request)."""
+        with self._lock:
             self._write()
 
     def _write(self) -> None:

@@ -16,6 +16,9 @@ every request met a stub and every stub marked ``expect`` was used::
 
 It works without pytest too: ``with MockGPT(MockServer().start()) as mock: ...`` then
 ``mock.verify()``.
+
+With a cassette (``mockgpt.cassette``), a test replays what a real upstream once answered,
+or records it: ``@pytest.mark.mockgpt(cassette=True)`` and ``--mockgpt-record``.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from mockgpt.cassette import Cassette, RecordSettings, default_cassette_path
 from mockgpt.errors import ConfigError, ScenarioError
 from mockgpt.journal import JournalEntry
 from mockgpt.scenarios import BUILTIN_DIR, Scenario, Stub, load_scenario
@@ -48,7 +52,7 @@ logger = logging.getLogger(__name__)
 API_KEY = "sk-mockgpt-test"
 """The API key the clients and ``OPENAI_API_KEY`` carry (the mock accepts any)."""
 
-MARKER_ARGS = ("scenario", "strict", "transport")
+MARKER_ARGS = ("scenario", "strict", "transport", "cassette")
 """Keyword arguments of ``@pytest.mark.mockgpt``."""
 
 IDLE_WAIT_S = 2.0
@@ -464,6 +468,26 @@ def _as_list(value: Any) -> list[Any]:
     return list(value)
 
 
+def _cassette_path(option: Any, test_file: Path | None, test_name: str | None) -> Path | None:
+    if option is None or option is False:
+        return None
+    if option is True:
+        if test_file is None or test_name is None:
+            raise ConfigError(
+                "@pytest.mark.mockgpt(cassette=True) needs the test's file and name "
+                "(the mockgpt fixture passes them); give a path instead"
+            )
+        return default_cassette_path(test_file, test_name)
+    if isinstance(option, (str, os.PathLike)):
+        path = Path(option)
+        if not path.is_absolute() and test_file is not None:
+            path = test_file.parent / path
+        return path
+    raise ConfigError(
+        f"@pytest.mark.mockgpt: cassette must be True, False or a path, got {option!r}"
+    )
+
+
 def _checked_options(options: Mapping[str, Any], source: str) -> dict[str, Any]:
     unknown = sorted(set(options) - set(MARKER_ARGS))
     if unknown:
@@ -490,6 +514,9 @@ class MockGPT:
         monkeypatch: where environment changes go (the fixture's ``monkeypatch``); a private
             one, undone by ``close``, when None.
         search_dirs: where relative scenario paths are looked up first.
+        cassette: replayed after the other scenarios, or, when it records, the test gets a
+            server of its own between ``start`` and ``close`` whose fallback is the upstream
+            (``server`` then names it) and requests the upstream answers are not failures.
 
     Raises:
         ConfigError: ``transport`` is not ``socket`` or ``asgi``.
@@ -505,6 +532,7 @@ class MockGPT:
         scenarios: Iterable[ScenarioSource] = (),
         monkeypatch: pytest.MonkeyPatch | None = None,
         search_dirs: Sequence[Path] = (),
+        cassette: Cassette | None = None,
     ) -> None:
         if transport not in TRANSPORTS:
             raise ConfigError(
@@ -516,6 +544,10 @@ class MockGPT:
         """Whether ``verify`` fails on unmatched requests and unused ``expect`` stubs."""
         self.search_dirs = list(search_dirs)
         self._scenarios = [resolve_scenario_source(s, self.search_dirs) for s in scenarios]
+        self.cassette = cassette
+        """The test's cassette, or None."""
+        self._replayed = [cassette.scenario()] if cassette and not cassette.recording else []
+        self._shared_server = server
         self._monkeypatch = monkeypatch
         self._own_monkeypatch: pytest.MonkeyPatch | None = None
         self._inline_count = 0
@@ -530,6 +562,9 @@ class MockGPT:
         transport: Transport = "socket",
         monkeypatch: pytest.MonkeyPatch | None = None,
         search_dirs: Sequence[Path] = (),
+        record: RecordSettings | None = None,
+        test_file: Path | None = None,
+        test_name: str | None = None,
     ) -> MockGPT:
         """A handle set up from ``@pytest.mark.mockgpt`` markers.
 
@@ -537,15 +572,21 @@ class MockGPT:
             server: the session's server.
             markers: the test's ``mockgpt`` markers, closest first (``node.iter_markers``);
                 a closer marker's arguments win. A positional argument is the scenario.
+                ``cassette=True`` names the test's default cassette, a path another (a
+                relative one is relative to ``test_file``'s folder), False none.
             param: an indirect parametrization of the fixture: a transport name, or a dict
                 of marker arguments; it wins over the markers.
             transport: the transport when no marker names one (the ini option's).
             monkeypatch: as for ``MockGPT``.
             search_dirs: as for ``MockGPT``.
+            record: the session's record mode and upstream, for a test with a cassette.
+            test_file: the test's module, where cassettes are looked up.
+            test_name: the test's name in its module, which names its default cassette.
 
         Raises:
-            ConfigError: an unknown marker argument or transport.
-            ScenarioError: a scenario is missing or invalid.
+            ConfigError: an unknown marker argument or transport, or a cassette that cannot
+                be replayed (missing, with mode ``none``) or recorded (no upstream).
+            ScenarioError: a scenario or a cassette is missing or invalid.
         """
         options: dict[str, Any] = {}
         for marker in reversed(list(markers)):
@@ -569,6 +610,8 @@ class MockGPT:
         strict = options.get("strict", True)
         if not isinstance(strict, bool):
             raise ConfigError(f"@pytest.mark.mockgpt: strict must be True or False, got {strict!r}")
+        path = _cassette_path(options.get("cassette"), test_file, test_name)
+        __tracebackhide__ = True  # a missing cassette is the user's to fix, not a bug here
         return cls(
             server,
             transport=options.get("transport", transport),
@@ -576,6 +619,7 @@ class MockGPT:
             scenarios=_as_list(options.get("scenario")),
             monkeypatch=monkeypatch,
             search_dirs=search_dirs,
+            cassette=Cassette(path, record or RecordSettings()) if path is not None else None,
         )
 
     # -- life cycle ------------------------------------------------------------------------
@@ -586,11 +630,22 @@ class MockGPT:
         Sets ``OPENAI_BASE_URL`` and ``OPENAI_API_KEY``; adds the mock's hosts to
         ``NO_PROXY`` when a proxy is configured; in ``asgi`` mode, reroutes the default
         transports of httpx2 / httpx so that clients the application builds itself are
-        served in process.
+        served in process. A cassette that records starts the test's own server first
+        (reading the upstream's key from the environment before ``OPENAI_API_KEY`` is set).
+
+        Raises:
+            ServerStartError: the recording server did not start.
         """
-        self.server.wait_idle(IDLE_WAIT_S)  # a late request must not land in this test
+        if self.cassette is not None and self.cassette.recording:
+            if self.server is self._shared_server:
+                shared = self._shared_server.scenarios
+                self.server = self.cassette.recording_server(shared).start()
+        else:
+            self.server.wait_idle(IDLE_WAIT_S)  # a late request must not land in this test
         self.server.engine.reset()
-        self.server.engine.registry.replace_base([*self._scenarios, *self.server.scenarios])
+        self.server.engine.registry.replace_base(
+            [*self._scenarios, *self.server.scenarios, *self._replayed]
+        )
         patch = self._patcher()
         patch.setenv("OPENAI_BASE_URL", self.base_url)
         patch.setenv("OPENAI_API_KEY", API_KEY)
@@ -604,10 +659,17 @@ class MockGPT:
         return self
 
     def close(self) -> None:
-        """Undo a private monkeypatch and reset the server to its own scenarios."""
+        """Undo a private monkeypatch and reset the server to its own scenarios.
+
+        A recording test's own server is stopped (the exchanges it recorded are written).
+        """
         if self._own_monkeypatch is not None:
             self._own_monkeypatch.undo()
             self._own_monkeypatch = None
+        if self.server is not self._shared_server:
+            self.server.stop()
+            self.server = self._shared_server
+            return
         self.server.engine.reset()
         self.server.engine.registry.replace_base(self.server.scenarios)
 
@@ -939,7 +1001,8 @@ class MockGPT:
             Exception: the first exception the server raised while serving this test (a bug
                 in mockgpt), re-raised as it was.
             UnmatchedRequest: strict, and a request no stub matched was answered by the
-                fallback while stubs were loaded.
+                fallback while stubs were loaded (not while recording a cassette, when the
+                upstream answers them).
             UnusedStub: strict, and a stub marked ``expect`` was not used as expected.
         """
         __tracebackhide__ = True
@@ -955,7 +1018,8 @@ class MockGPT:
         if not self.strict:
             return
         calls = self.journal
-        unmatched = [c for c in calls if c.unmatched]
+        recording = self.cassette is not None and self.cassette.recording
+        unmatched = [] if recording else [c for c in calls if c.unmatched]
         unused = [s for s in self.stubs() if not _expectation_met(s)]
         if unmatched:
             raise UnmatchedRequest(self._unmatched_message(unmatched, calls, unused))
@@ -1005,6 +1069,11 @@ class MockGPT:
             "Add a stub that matches, or fix the closest one; to let the fallback answer, "
             "use @pytest.mark.mockgpt(strict=False).",
         ]
+        if self.cassette is not None:
+            lines.append(
+                f"The cassette {self.cassette.path} does not hold this request; to record "
+                "it again, run pytest --mockgpt-record=all."
+            )
         return "\n".join(lines)
 
     def _unused_message(

@@ -50,10 +50,15 @@ def _respond_for(events: list[Event], seconds: list[float], timing: bool) -> dic
     texts = [e.text for e in events if isinstance(e, TextDelta) and e.choice == 0]
     refusal = "".join(e.text for e in events if isinstance(e, Refusal) and e.choice == 0)
     calls: dict[int, dict[str, Any]] = {}
+    fragments: dict[int, list[str]] = {}
     for e in events:
         if isinstance(e, ToolCallDelta) and e.choice == 0:
             call = calls.setdefault(e.index, {"id": e.id, "name": e.name, "arguments": ""})
             call["arguments"] += e.arguments
+            fragments.setdefault(e.index, []).append(e.arguments)
+    for index, pieces in fragments.items():
+        if len(pieces) > 1:
+            calls[index]["chunks"] = pieces  # the stream's argument deltas, as they came
     respond: dict[str, Any] = {}
     if texts:
         respond["content"] = "".join(texts)

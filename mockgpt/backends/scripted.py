@@ -137,7 +137,7 @@ class ScriptedBackend:
                 chunking = answer.chunking
                 if chunking is not None and chunking.chunks is not None:
                     chunking = None
-                pieces = split_text(arguments, chunking) or [""]
+                pieces = call.chunks or split_text(arguments, chunking) or [""]
                 call_id = call.id or tool_call_id(ctx, choice, index)
                 yield ToolCallDelta(index, pieces[0], call_id, call.name, choice)
                 for piece in pieces[1:]:

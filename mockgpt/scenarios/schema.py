@@ -7,6 +7,7 @@ Schema for editors.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Annotated, Any, Literal, Union
 
@@ -157,11 +158,34 @@ class ErrorSpec(_Model):
 
 
 class ToolCallSpec(_Model):
-    """One scripted tool call; ``arguments`` as an object or a JSON string."""
+    """One scripted tool call; ``arguments`` as an object or a JSON string.
+
+    ``chunks`` gives the exact argument deltas of a stream (a recording keeps the upstream's);
+    joined, they are the arguments. Without it, the arguments stream token by token.
+    """
 
     name: str
     arguments: dict[str, Any] | str = Field(default_factory=dict)
     id: str | None = None
+    chunks: list[str] | None = Field(
+        default=None, description="the exact argument deltas; joined they are the arguments"
+    )
+
+    @model_validator(mode="after")
+    def _chunks_join(self) -> ToolCallSpec:
+        if self.chunks is None:
+            return self
+        joined = "".join(self.chunks)
+        if isinstance(self.arguments, str):
+            same = joined == self.arguments
+        else:
+            try:
+                same = json.loads(joined) == self.arguments
+            except ValueError:
+                same = False
+        if not same:
+            raise ValueError("chunks, joined, must be the arguments")
+        return self
 
 
 class Chunking(_Model):

@@ -120,9 +120,15 @@ def test_record_missing_then_replay_offline(
         assert document["fallback"] == "error"
         assert [s["id"] for s in document["stubs"]] == ["recorded-2", "recorded-1"]
         tool_turn = document["stubs"][1]["respond"]
-        assert tool_turn["tool_calls"] == [
-            {"id": "call_oslo", "name": "get_weather", "arguments": '{"city": "Oslo", "days": 2}'}
-        ]
+        arguments = '{"city": "Oslo", "days": 2}'
+        (call,) = tool_turn["tool_calls"]
+        assert {k: call[k] for k in ("id", "name", "arguments")} == {
+            "id": "call_oslo",
+            "name": "get_weather",
+            "arguments": arguments,
+        }
+        assert "".join(call["chunks"]) == arguments  # the argument deltas as streamed
+        assert len(call["chunks"]) > 1
         assert tool_turn["chunking"] == {"chunks": ["Let", " me", " check."]}
         assert tool_turn["finish_reason"] == "tool_calls"
     assert yaml.safe_load(cassette(project, ASYNC_CASSETTE).read_text())["stubs"][0]["id"] == (

@@ -25,7 +25,16 @@ UPSTREAM_SCENARIO = {
         {
             "id": "weather",
             "match": {"last_user": {"contains": "weather"}},
-            "respond": {"tool_calls": [{"name": "get_weather", "arguments": {"city": "Oslo"}}]},
+            "respond": {
+                "tool_calls": [
+                    {
+                        "name": "get_weather",
+                        "arguments": {"city": "Oslo"},
+                        # odd fragments, so a replay equal to them kept the upstream's chunking
+                        "chunks": ['{"ci', 'ty": "Os', 'lo"}'],
+                    }
+                ]
+            },
         },
         {
             "id": "limited",

@@ -112,6 +112,13 @@ def load_error(path: Path) -> ScenarioError:
             "give at most one of drop_after_chunks, stall_after_chunks",
         ),
         (
+            "stubs:\n  - respond:\n      tool_calls:\n        - name: f\n"
+            "          arguments: {a: 1}\n          chunks: ['{\"a\"', ': 2}']\n",
+            4,
+            "stubs[0].respond.tool_calls[0]",
+            "chunks, joined, must be the arguments",
+        ),
+        (
             "stubs:\n  - respond:\n      content: '{{ last_user '\n",
             3,
             "stubs[0].respond.content",
@@ -145,6 +152,7 @@ def load_error(path: Path) -> ScenarioError:
         "invalid-quirk-in-scenario",
         "respond-and-sequence",
         "fault-with-two-breaks",
+        "tool-call-chunks-not-the-arguments",
         "bad-template",
         "yaml-syntax",
         "yaml-indentation",

@@ -27,7 +27,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mockgpt.backends import RequestContext
-from mockgpt.engine import chat_prompt_tokens
+from mockgpt.engine import chat_prompt_tokens, prime
 from mockgpt.errors import RequestRejected
 from mockgpt.faults import (
     MALFORMED_EVENT,
@@ -322,6 +322,8 @@ async def _answer(
         meta = OllamaMeta(selection.model, meta.kind, meta.started_ns, meta.context_prompt)
     renderer = OllamaRenderer(meta, stream=stream)
     answer = engine.answer(selection, ctx, limiter=limiter)
+    if answer.live:
+        answer = await prime(answer)  # an upstream's error before its first token: a status
     breaks = stream_breaks(fault)
     if not stream:
         async for event in answer.events:
@@ -339,9 +341,14 @@ async def _answer(
         return Response(encoded, media_type="application/json")
 
     async def lines() -> AsyncIterator[bytes]:
-        async for event in answer.events:
-            for item in renderer.feed(event):
-                yield ndjson_line(item)
+        try:
+            async for event in answer.events:
+                for item in renderer.feed(event):
+                    yield ndjson_line(item)
+        except RequestRejected as error:  # a live backend (a proxy) failed after the 200
+            for line in _error_lines(error):
+                yield line
+            return
         for item in renderer.close():
             yield ndjson_line(item)
 

@@ -173,3 +173,23 @@ def test_proxy_chat_upstream_error_event_unstreamed_is_a_502_envelope(
     assert answer.status_code == 502
     assert answer.json()["error"]["message"] == "it broke"
     assert answer.json()["error"]["type"] == "server_error"
+
+
+def test_proxy_ollama_upstream_error_event_is_an_error_line(http: httpx.Client) -> None:
+    """Ollama's stream ends with ``{"error": message}`` when the upstream breaks after its 200."""
+    body = {"model": "llama3", "messages": [{"role": "user", "content": "break"}]}
+    answer = http.post("/api/chat", json=body)
+    *lines, error = [json.loads(line) for line in answer.text.splitlines()]
+
+    assert answer.status_code == 200
+    assert "".join(line["message"]["content"] for line in lines) == "one two three"
+    assert error == {"error": "it broke"}
+
+
+def test_proxy_ollama_upstream_http_error_keeps_its_status(http: httpx.Client) -> None:
+    """An upstream that refuses before streaming: the status, in Ollama's error shape."""
+    body = {"model": "llama3", "messages": [{"role": "user", "content": "limit me"}]}
+    answer = http.post("/api/chat", json=body)
+
+    assert answer.status_code == 429
+    assert answer.json() == {"error": "slow down"}

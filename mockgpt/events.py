@@ -8,17 +8,22 @@ choice it belongs to (``choice``, 0 ..< n), so ``n > 1`` answers interleave free
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from mockgpt.types import FinishReason
 
 
 @dataclass(frozen=True, slots=True)
 class TextDelta:
-    """A piece of the assistant's text content for one choice."""
+    """A piece of the assistant's text content for one choice.
+
+    ``logprobs`` holds the piece's ``ChatCompletionTokenLogprob`` objects when a real model
+    gave them (the proxy relays the upstream's); None lets the renderer synthesise them.
+    """
 
     text: str
     choice: int = 0
+    logprobs: tuple[Any, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

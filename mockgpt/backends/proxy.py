@@ -69,7 +69,10 @@ def chunk_events(chunk: dict[str, Any], endpoint: str) -> list[Event]:
         else:
             delta = choice.get("delta") or {}
             if delta.get("content"):
-                events.append(TextDelta(str(delta["content"]), index))
+                logprobs = choice.get("logprobs")
+                content = logprobs.get("content") if isinstance(logprobs, dict) else None
+                relayed = tuple(content) if isinstance(content, list) else None
+                events.append(TextDelta(str(delta["content"]), index, relayed))
             if delta.get("refusal"):
                 events.append(Refusal(str(delta["refusal"]), index))
             for call in delta.get("tool_calls") or ():

@@ -23,6 +23,13 @@ from mockgpt.sse import dumps, encode_sse
 from mockgpt.types import JSONObject, JSONValue
 
 
+def _token_logprobs(event: TextDelta, top_logprobs: int) -> list[JSONValue]:
+    """The delta's logprobs: a real model's when it gave them, else synthetic ones."""
+    if event.logprobs is not None:
+        return list(event.logprobs)
+    return chat_logprobs(event.text, top_logprobs)
+
+
 @dataclass(frozen=True)
 class ChatMeta:
     """What every object of one answer shares.
@@ -88,7 +95,7 @@ class ChatCompletionBuilder:
         if isinstance(event, TextDelta):
             choice.content.append(event.text)
             if self.meta.logprobs:
-                choice.logprobs.extend(chat_logprobs(event.text, self.meta.top_logprobs))
+                choice.logprobs.extend(_token_logprobs(event, self.meta.top_logprobs))
         elif isinstance(event, ToolCallDelta):
             if event.index == len(choice.tool_calls):
                 choice.tool_calls.append(
@@ -242,7 +249,7 @@ class ChatChunkRenderer:
             delta: JSONObject = {"content": event.text}
             if self.meta.logprobs:
                 logprobs = {
-                    "content": chat_logprobs(event.text, self.meta.top_logprobs),
+                    "content": _token_logprobs(event, self.meta.top_logprobs),
                     "refusal": None,
                 }
         elif isinstance(event, ToolCallDelta):

@@ -57,6 +57,11 @@ def _api_routes() -> list[BaseRoute]:
             Route(f"{prefix}/models/{{model:path}}", retrieve_model, methods=["GET"]),
             Route(f"{prefix}/responses", responses.create_response, methods=["POST"]),
             Route(
+                f"{prefix}/responses/input_tokens",
+                responses.count_input_tokens,
+                methods=["POST"],
+            ),
+            Route(
                 f"{prefix}/responses/{{response_id}}",
                 responses.retrieve_response,
                 methods=["GET"],

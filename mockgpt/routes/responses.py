@@ -197,6 +197,57 @@ def _conversation(request: Request, conversation_id: str) -> Conversation:
     return conversation
 
 
+def _history(
+    request: Request, req: CreateResponse
+) -> tuple[list[dict[str, Any]], Conversation | None]:
+    """The earlier turns a request continues (``previous_response_id`` or ``conversation``).
+
+    Raises:
+        RequestRejected: 400 for both at once; 404 for an unknown response or conversation.
+    """
+    if req.previous_response_id and req.conversation_id:
+        raise RequestRejected(
+            400,
+            "Mutually exclusive parameters: 'previous_response_id' and 'conversation'.",
+            param="conversation",
+            code="mutually_exclusive_parameters",
+        )
+    if req.previous_response_id:
+        previous = engine_of(request).store.responses.get(req.previous_response_id)
+        if previous is None:
+            raise _not_found("Previous response", req.previous_response_id, "previous_response_id")
+        return previous.messages, None
+    if req.conversation_id:
+        conversation = _conversation(request, req.conversation_id)
+        return conversation.messages(), conversation
+    return [], None
+
+
+async def count_input_tokens(request: Request) -> Response:
+    """``POST /v1/responses/input_tokens``: ``{"object": "response.input_tokens", "input_tokens"}``.
+
+    Spec: ``TokenCountsBody`` -> ``TokenCountsResource``. The count is the ``usage.input_tokens``
+    that ``POST /v1/responses`` reports for the same body (earlier turns included), in tokens.
+
+    Raises:
+        RequestRejected: 400 for an invalid body; 404 for an unknown model (fixed model list),
+            previous response or conversation.
+    """
+    engine = engine_of(request)
+    body = await read_json(request, engine.config.max_body_bytes)
+    named = isinstance(body, dict) and body.get("model") is not None
+    if isinstance(body, dict) and not named:
+        body = {**body, "model": "mockgpt"}  # optional here: the count does not depend on it
+    req = validate_request(CreateResponse, body)
+    if named:
+        engine.check_model(req.model)
+    history, _ = _history(request, req)
+    chat_request = validate_request(CreateChatCompletionRequest, chat_body(req, history))
+    return json_response(
+        {"object": "response.input_tokens", "input_tokens": chat_prompt_tokens(chat_request)}
+    )
+
+
 async def create_response(request: Request) -> Response | SSEBody | SSEStream | DropResponse:
     """Answer ``POST /v1/responses`` (spec: ``createResponse``), streamed or not.
 
@@ -213,23 +264,7 @@ async def create_response(request: Request) -> Response | SSEBody | SSEStream | 
     req = validate_request(CreateResponse, body)
     engine.check_model(req.model)
     assert isinstance(body, dict)
-    history: list[dict[str, Any]] = []
-    conversation: Conversation | None = None
-    if req.previous_response_id and req.conversation_id:
-        raise RequestRejected(
-            400,
-            "Mutually exclusive parameters: 'previous_response_id' and 'conversation'.",
-            param="conversation",
-            code="mutually_exclusive_parameters",
-        )
-    if req.previous_response_id:
-        previous = engine.store.responses.get(req.previous_response_id)
-        if previous is None:
-            raise _not_found("Previous response", req.previous_response_id, "previous_response_id")
-        history = previous.messages
-    if req.conversation_id:
-        conversation = _conversation(request, req.conversation_id)
-        history = conversation.messages()
+    history, conversation = _history(request, req)
     chat = chat_body(req, history)
     chat_request = validate_request(CreateChatCompletionRequest, chat)
     ctx = RequestContext(

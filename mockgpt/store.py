@@ -39,11 +39,16 @@ def with_item_ids(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @dataclass
 class StoredResponse:
-    """A stored ``Response``, its input items and the conversation it ends (chat messages)."""
+    """A stored ``Response``, its input items and the conversation it ends (chat messages).
+
+    ``events`` are the stream events that rendered it (``ResponseStreamEvent`` objects, in
+    ``sequence_number`` order), replayed by ``GET /v1/responses/{id}?stream=true``.
+    """
 
     response: JSONObject
     input_items: list[dict[str, Any]]
     messages: list[dict[str, Any]]
+    events: list[JSONObject] = field(default_factory=list)
 
 
 @dataclass

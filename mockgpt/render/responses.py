@@ -91,10 +91,13 @@ class ResponseRenderer:
         self._usage: Usage | None = None
         self._started = False
         self.final: JSONObject | None = None
+        self.events: list[JSONObject] = []
+        """Every stream event rendered so far, in order (for a later replay)."""
 
     def _event(self, kind: str, **fields: JSONValue) -> JSONObject:
         event: JSONObject = {"type": kind, "sequence_number": self.sequence, **fields}
         self.sequence += 1
+        self.events.append(event)
         return event
 
     def _snapshot(self, status: str) -> JSONObject:

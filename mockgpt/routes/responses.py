@@ -316,7 +316,7 @@ async def create_response(request: Request) -> Response | SSEBody | SSEStream | 
             messages = [*chat["messages"], *output_messages(final)]
             if req.instructions:
                 messages = messages[1:]  # instructions do not carry over to the next turn
-            engine.store.save(StoredResponse(final, items, messages))
+            engine.store.save(StoredResponse(final, items, messages, renderer.events))
 
     quirks = selection.quirks
     if not req.stream or "responses-json-when-stream" in quirks:
@@ -354,13 +354,33 @@ def _stored(request: Request) -> StoredResponse:
     return stored
 
 
-async def retrieve_response(request: Request) -> Response:
-    """``GET /v1/responses/{id}``: a stored response.
+async def retrieve_response(request: Request) -> Response | SSEBody:
+    """``GET /v1/responses/{id}``: a stored response, or its stream of events again.
+
+    With ``?stream=true`` the events that rendered it are sent again as SSE, those after
+    ``starting_after`` (a ``sequence_number``) only, as the official client's
+    ``responses.retrieve(id, stream=True, starting_after=N)`` asks (spec: ``getResponse``).
 
     Raises:
-        RequestRejected: 404 when no response has that id (or it was not stored).
+        RequestRejected: 404 when no response has that id (or it was not stored); 400 for a
+            ``starting_after`` that is not an integer.
     """
-    return json_response(stale_response(_stored(request).response, engine_of(request).quirks))
+    stored = _stored(request)
+    params = request.query_params
+    if params.get("stream", "false").lower() != "true":
+        return json_response(stale_response(stored.response, engine_of(request).quirks))
+    try:
+        after = int(params.get("starting_after", "-1"))
+    except ValueError:
+        raise RequestRejected(
+            400, "Invalid 'starting_after': expected an integer.", param="starting_after"
+        ) from None
+    frames = [
+        encode_sse(event, event=str(event["type"]))
+        for event in stored.events
+        if int(str(event["sequence_number"])) > after
+    ]
+    return SSEBody(b"".join(frames))
 
 
 async def delete_response(request: Request) -> Response:

@@ -15,7 +15,11 @@ from pydantic import ValidationError
 
 from conformance.checks import _responses as rs
 from conformance.checks._shared import dumps
-from conformance.checks.structured import WEATHER_SCHEMA, WeatherReport
+from conformance.checks.structured import (
+    WEATHER_SCHEMA,
+    WeatherReport,
+    require_weather_report,
+)
 from conformance.context import CheckContext
 from conformance.failures import Unsupported, Violation
 from conformance.registry import check
@@ -491,16 +495,7 @@ def text_format(ctx: CheckContext) -> None:
             exchange=answer.exchange,
             note="a server that cannot honour text.format should refuse it with a 400",
         ) from None
-    try:
-        WeatherReport.model_validate(value)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise Violation(
-            "output[*].content[*].text" + "".join(f".{p}" for p in first["loc"]),
-            f"an instance of the json_schema ({first['msg']})",
-            dumps(value)[:200],
-            exchange=answer.exchange,
-        ) from None
+    require_weather_report(value, "output[*].content[*].text", answer.exchange)
     with ctx.client_step("helper", answer.exchange, "responses.parse(text_format=WeatherReport)"):
         parsed = (
             ctx.client()

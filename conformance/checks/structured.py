@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from conformance.checks._shared import dumps
 from conformance.context import ChatAnswer, CheckContext
 from conformance.failures import Unsupported, Violation
+from conformance.http import Exchange
 from conformance.registry import check
 
 
@@ -38,6 +39,24 @@ PROMPT = (
     "(one of sunny, cloudy, rain, snow). Example: "
     '{"city": "Paris", "temperature_c": 21.5, "conditions": "sunny"}'
 )
+
+
+def require_weather_report(value: Any, where: str, exchange: Exchange) -> None:
+    """Raise unless ``value`` (decoded JSON) is an instance of ``WEATHER_SCHEMA``.
+
+    Raises:
+        Violation: at the first field that breaks the schema, ``where`` being the text's path.
+    """
+    try:
+        WeatherReport.model_validate(value)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise Violation(
+            where + "".join(f".{p}" for p in first["loc"]),
+            f"an instance of the json_schema ({first['msg']})",
+            dumps(value)[:200],
+            exchange=exchange,
+        ) from None
 
 
 def _messages() -> list[dict[str, str]]:
@@ -113,16 +132,7 @@ def response_format(ctx: CheckContext) -> None:
         refused.append(exc.reason)
     else:
         value = _content(answer, "json_schema")
-        try:
-            WeatherReport.model_validate(value)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            raise Violation(
-                "choices[0].message.content" + "".join(f".{p}" for p in first["loc"]),
-                f"an instance of the json_schema ({first['msg']})",
-                dumps(value)[:200],
-                exchange=answer.exchange,
-            ) from None
+        require_weather_report(value, "choices[0].message.content", answer.exchange)
         _parse_helper(ctx, answer)
     if len(refused) == 2:
         raise Unsupported("; ".join(refused))

@@ -3,7 +3,8 @@
 - ``server`` (the session's ``MockServer`` on 127.0.0.1) is reset before and after each test.
 - ``stub(...)``: add stubs to it for one test (``Scenario.model_validate`` of ``{"stubs": ...}``).
 - ``client``: a sync ``openai.OpenAI`` with ``_strict_response_validation``, so a body the SDK's
-  types reject fails the test; ``rapi``: the same calls through the sync *and* the async client.
+  types reject fails the test; ``rapi``: the same calls through the sync *and* the async client
+  over the socket, and the sync client in process.
 - ``raw``: ``POST /v1/responses`` over the socket, returning the ``httpx.Response``.
 
 Clients are made per test: a keep-alive connection left idle between tests can be closed by
@@ -79,16 +80,27 @@ def client(strict_client: openai.OpenAI) -> openai.OpenAI:
     return strict_client
 
 
-@pytest.fixture(params=["sync", "async"])
+@pytest.fixture
+def inproc_client(server: MockServer) -> Iterator[openai.OpenAI]:
+    """A strict sync client on the session server's app, served in process (no socket)."""
+    options = {**_options(server), "base_url": server.base_url_for("asgi")}
+    with openai.OpenAI(**options, http_client=server.http_client("asgi")) as client:
+        yield client
+
+
+@pytest.fixture(params=["sync", "async", "in-process"])
 def rapi(
     request: pytest.FixtureRequest,
     strict_client: openai.OpenAI,
     strict_async_client: openai.AsyncOpenAI,
     portal: BlockingPortal,
 ) -> ResponsesApi:
-    """The official client, sync then async, on the session server."""
+    """The official client on the session server: sync and async over the socket, and sync
+    in process (through the HTTP library's transport, as the pytest plugin's ``asgi``)."""
     if request.param == "sync":
         return SyncResponses(strict_client)
+    if request.param == "in-process":
+        return SyncResponses(request.getfixturevalue("inproc_client"))
     return AsyncResponses(portal, strict_async_client)
 
 

@@ -61,6 +61,7 @@ def _api_routes() -> list[BaseRoute]:
                 responses.count_input_tokens,
                 methods=["POST"],
             ),
+            Route(f"{prefix}/responses/compact", responses.compact_response, methods=["POST"]),
             Route(
                 f"{prefix}/responses/{{response_id}}",
                 responses.retrieve_response,

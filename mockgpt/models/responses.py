@@ -7,6 +7,9 @@ conversation, and its events are rendered as Responses API objects.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field
@@ -89,16 +92,51 @@ def _text(content: Any) -> str:
     return ""
 
 
+COMPACTION_PREFIX = "mockgpt-compaction-v1:"
+"""Starts the ``encrypted_content`` of the compaction items mockgpt makes."""
+
+
+def encode_compaction(messages: list[dict[str, Any]]) -> str:
+    """A compaction item's ``encrypted_content``: the chat messages it stands for, opaque.
+
+    The real API's content is encrypted; mockgpt's is base64url JSON behind
+    ``COMPACTION_PREFIX``, so a later request that sends the item continues the same
+    conversation (and stubs can match its turns).
+    """
+    payload = json.dumps(messages, ensure_ascii=False, separators=(",", ":")).encode()
+    return COMPACTION_PREFIX + base64.urlsafe_b64encode(payload).decode()
+
+
+def decode_compaction(content: object) -> list[dict[str, Any]] | None:
+    """The messages of a compaction item mockgpt made; None for any other content."""
+    if not isinstance(content, str) or not content.startswith(COMPACTION_PREFIX):
+        return None
+    try:
+        messages = json.loads(base64.urlsafe_b64decode(content[len(COMPACTION_PREFIX) :]))
+    except (ValueError, binascii.Error):
+        return None
+    if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+        return None
+    return messages
+
+
 def items_to_messages(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Responses input items -> chat messages.
 
     ``message`` items keep their role and text; ``function_call`` items become an assistant
     message with ``tool_calls`` (consecutive calls share one message); ``function_call_output``
-    items become ``tool`` messages. Other item types (reasoning, references) are skipped.
+    items become ``tool`` messages. A ``compaction`` item mockgpt made stands for the whole
+    conversation up to it (the user messages sent before it included). Other item types
+    (reasoning, references, compactions from elsewhere) are skipped.
     """
     messages: list[dict[str, Any]] = []
     for item in items:
         kind = item.get("type", "message")
+        if kind == "compaction":
+            compacted = decode_compaction(item.get("encrypted_content"))
+            if compacted is not None:
+                messages = [dict(m) for m in compacted]
+            continue
         if kind == "message" or (kind is None and "role" in item):
             messages.append(
                 {"role": item.get("role", "user"), "content": _text(item.get("content"))}

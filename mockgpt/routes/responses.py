@@ -24,8 +24,13 @@ from mockgpt.faults import DropResponse, break_stream, error_from_spec, stream_b
 from mockgpt.limits import Limiter
 from mockgpt.models import CreateChatCompletionRequest, validate_request
 from mockgpt.models.common import RequestModel
-from mockgpt.models.responses import CreateResponse, chat_body, input_items
-from mockgpt.render.responses import ResponseMeta, ResponseRenderer
+from mockgpt.models.responses import (
+    CreateResponse,
+    chat_body,
+    encode_compaction,
+    input_items,
+)
+from mockgpt.render.responses import ResponseMeta, ResponseRenderer, new_item_id
 from mockgpt.responses_quirks import (
     ResponseEventQuirks,
     error_frame,
@@ -245,6 +250,62 @@ async def count_input_tokens(request: Request) -> Response:
     chat_request = validate_request(CreateChatCompletionRequest, chat_body(req, history))
     return json_response(
         {"object": "response.input_tokens", "input_tokens": chat_prompt_tokens(chat_request)}
+    )
+
+
+async def compact_response(request: Request) -> Response:
+    """``POST /v1/responses/compact``: the conversation as one compaction item.
+
+    Spec: ``CompactResponseMethodPublicBody`` -> ``CompactResource`` ``{"id", "object":
+    "response.compaction", "output", "created_at", "usage"}``. ``output`` lists every user
+    message of the conversation (earlier turns of ``previous_response_id`` included), then one
+    ``compaction`` item whose ``encrypted_content`` carries the whole conversation, so sending
+    ``output`` as the next request's ``input`` continues it. ``usage.input_tokens`` counts the
+    conversation; nothing is generated, so ``output_tokens`` is 0. ``instructions`` are not
+    compacted (the next request gives its own, as with ``previous_response_id``).
+
+    Raises:
+        RequestRejected: 400 for an invalid body; 404 for an unknown model (fixed model list)
+            or previous response.
+    """
+    engine = engine_of(request)
+    body = await read_json(request, engine.config.max_body_bytes)
+    req = validate_request(CreateResponse, body)
+    engine.check_model(req.model)
+    history, _ = _history(request, req)
+    chat_request = validate_request(CreateChatCompletionRequest, chat_body(req, history))
+    conversation = chat_body(req.model_copy(update={"instructions": None}), history)["messages"]
+    kept: list[JSONValue] = [
+        {
+            "id": new_item_id("msg"),
+            "type": "message",
+            "status": "completed",
+            "role": "user",
+            "content": [{"type": "input_text", "text": str(m.get("content") or "")}],
+        }
+        for m in conversation
+        if m.get("role") == "user"
+    ]
+    compaction: JSONObject = {
+        "id": new_item_id("cmp"),
+        "type": "compaction",
+        "encrypted_content": encode_compaction(conversation),
+    }
+    input_tokens = chat_prompt_tokens(chat_request)
+    return json_response(
+        {
+            "id": f"resp_{secrets.token_hex(24)}",
+            "object": "response.compaction",
+            "output": [*kept, compaction],
+            "created_at": now(),
+            "usage": {
+                "input_tokens": input_tokens,
+                "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+                "output_tokens": 0,
+                "output_tokens_details": {"reasoning_tokens": 0},
+                "total_tokens": input_tokens,
+            },
+        }
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -108,20 +109,7 @@ def pytest_arguments(
 )
 @click.option("--stream-error-model", help="A model whose streams fail with an error event.")
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
-def conformance(
-    base_url: str,
-    model: str,
-    api_key: str | None,
-    embedding_model: str | None,
-    features: tuple[str, ...],
-    report: str | None,
-    request_timeout: float,
-    stream_timeout: float,
-    property_examples: int,
-    rate_limit_model: str | None,
-    stream_error_model: str | None,
-    pytest_args: tuple[str, ...],
-) -> None:
+def conformance(pytest_args: tuple[str, ...], **options: Any) -> None:
     """Check an OpenAI-compatible server against the OpenAI API spec.
 
     Prints a feature matrix (passed / failed / unsupported / blocked); each failure names the
@@ -132,22 +120,9 @@ def conformance(
         import pytest
     except ImportError:
         raise click.UsageError(
-            "the conformance suite runs on pytest: pip install 'mockgpt[test]'"
+            "the conformance suite runs on pytest: pip install 'mockgpt[conformance]'"
         ) from None
-    args = pytest_arguments(
-        base_url=base_url,
-        model=model,
-        api_key=api_key,
-        embedding_model=embedding_model,
-        features=features,
-        report=report,
-        request_timeout=request_timeout,
-        stream_timeout=stream_timeout,
-        property_examples=property_examples,
-        rate_limit_model=rate_limit_model,
-        stream_error_model=stream_error_model,
-        extra=pytest_args,
-    )
+    args = pytest_arguments(**options, extra=pytest_args)  # the options above, by name
     # Set for the run (and inherited by xdist workers): no plugin but those in `args`.
     saved = os.environ.get(AUTOLOAD)
     os.environ[AUTOLOAD] = "1"

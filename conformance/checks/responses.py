@@ -144,7 +144,7 @@ def response_usage(ctx: CheckContext) -> None:
         )
 
 
-def input_items_answer(ctx: CheckContext, **overrides: Any) -> rs.ResponseAnswer:
+def input_items_answer(ctx: CheckContext) -> rs.ResponseAnswer:
     """An answer to ``input`` given as an array of message items (with ``instructions``).
 
     Raises:
@@ -157,7 +157,7 @@ def input_items_answer(ctx: CheckContext, **overrides: Any) -> rs.ResponseAnswer
         {"type": "message", "role": "user", "content": [{"type": "input_text", "text": rs.PROMPT}]}
     ]
     request = rs.body(ctx, input=items, instructions="Answer in one short sentence.")
-    result = ctx.post("/responses", request, **overrides)
+    result = ctx.post("/responses", request)
     if not 200 <= result.status < 300:
         raise Violation(
             "<status>",

@@ -202,6 +202,23 @@ def _conversation(request: Request, conversation_id: str) -> Conversation:
     return conversation
 
 
+def _as_chat(
+    request: Request, req: CreateResponse
+) -> tuple[dict[str, Any], CreateChatCompletionRequest, Conversation | None]:
+    """The chat body that answers ``req``, validated, and the conversation it continues.
+
+    The body's messages are the instructions (a ``developer`` message first, when given), the
+    earlier turns of ``previous_response_id`` or ``conversation``, then the input.
+
+    Raises:
+        RequestRejected: 400 for both ``previous_response_id`` and ``conversation``; 404 for an
+            unknown response or conversation.
+    """
+    history, conversation = _history(request, req)
+    chat = chat_body(req, history)
+    return chat, validate_request(CreateChatCompletionRequest, chat), conversation
+
+
 def _history(
     request: Request, req: CreateResponse
 ) -> tuple[list[dict[str, Any]], Conversation | None]:
@@ -246,8 +263,7 @@ async def count_input_tokens(request: Request) -> Response:
     req = validate_request(CreateResponse, body)
     if named:
         engine.check_model(req.model)
-    history, _ = _history(request, req)
-    chat_request = validate_request(CreateChatCompletionRequest, chat_body(req, history))
+    _, chat_request, _ = _as_chat(request, req)
     return json_response(
         {"object": "response.input_tokens", "input_tokens": chat_prompt_tokens(chat_request)}
     )
@@ -272,9 +288,9 @@ async def compact_response(request: Request) -> Response:
     body = await read_json(request, engine.config.max_body_bytes)
     req = validate_request(CreateResponse, body)
     engine.check_model(req.model)
-    history, _ = _history(request, req)
-    chat_request = validate_request(CreateChatCompletionRequest, chat_body(req, history))
-    conversation = chat_body(req.model_copy(update={"instructions": None}), history)["messages"]
+    chat, chat_request, _ = _as_chat(request, req)
+    messages = chat["messages"]
+    conversation = messages[1:] if req.instructions else messages  # instructions are not kept
     kept: list[JSONValue] = [
         {
             "id": new_item_id("msg"),
@@ -325,9 +341,7 @@ async def create_response(request: Request) -> Response | SSEBody | SSEStream | 
     req = validate_request(CreateResponse, body)
     engine.check_model(req.model)
     assert isinstance(body, dict)
-    history, conversation = _history(request, req)
-    chat = chat_body(req, history)
-    chat_request = validate_request(CreateChatCompletionRequest, chat)
+    chat, chat_request, conversation = _as_chat(request, req)
     ctx = RequestContext(
         endpoint="responses",
         request=chat_request,

@@ -32,7 +32,7 @@ from httpx_sse import aconnect_sse
 from mockgpt.backends.base import RequestContext
 from mockgpt.errors import RequestRejected
 from mockgpt.events import Event, Finish, Refusal, TextDelta, ToolCallDelta, Usage
-from mockgpt.models.responses import items_to_messages
+from mockgpt.models.responses import decode_compaction, items_to_messages
 from mockgpt.types import FINISH_REASONS, FinishReason
 
 logger = logging.getLogger(__name__)
@@ -275,13 +275,24 @@ def responses_body(ctx: RequestContext) -> dict[str, Any]:
     The client's fields as sent, as a stream. A chained request (``previous_response_id``
     or ``conversation``) refers to mockgpt's store, which the upstream does not share: its
     ``input`` becomes the earlier turns (from ``ctx.body["messages"]``, mockgpt's chat form of
-    the whole conversation) followed by the request's own input items.
+    the whole conversation) followed by the request's own input items. An input with a
+    compaction item mockgpt made (``/responses/compact``) is sent as that whole conversation.
     """
-    body = {k: v for k, v in ctx.body.items() if k not in _ANSWERED_HERE}
+    body: dict[str, Any] = {k: v for k, v in ctx.body.items() if k not in _ANSWERED_HERE}
     body["stream"] = True
+    raw = ctx.body.get("input")
+    messages = ctx.body.get("messages")
+    messages = list(messages) if isinstance(messages, list) else []
+    # mockgpt's chat form: [instructions as a developer message] + earlier turns + own input
+    first = 1 if ctx.body.get("instructions") else 0
+    if isinstance(raw, list) and any(
+        isinstance(i, dict) and decode_compaction(i.get("encrypted_content")) is not None
+        for i in raw
+    ):
+        body["input"] = _message_items(messages[first:])
+        return body
     if not (ctx.body.get("previous_response_id") or ctx.body.get("conversation")):
         return body
-    raw = ctx.body.get("input")
     own: list[Any] = (
         [{"type": "message", "role": "user", "content": raw}]
         if isinstance(raw, str)
@@ -289,10 +300,6 @@ def responses_body(ctx: RequestContext) -> dict[str, Any]:
         if isinstance(raw, list)
         else []
     )
-    messages = ctx.body.get("messages")
-    messages = list(messages) if isinstance(messages, list) else []
-    # mockgpt's chat form: [instructions as a developer message] + earlier turns + own input
-    first = 1 if ctx.body.get("instructions") else 0
     last = len(messages) - len(items_to_messages([i for i in own if isinstance(i, dict)]))
     body["input"] = [*_message_items(messages[first:last]), *own]
     return body

@@ -208,3 +208,27 @@ def test_proxy_responses_upstream_error_event_mid_stream_is_an_error_event(
     assert answer.status_code == 200
     assert events[-1][0] == "error"
     assert events[-1][1]["message"] == "it broke"
+
+
+def test_proxy_responses_expand_mockgpts_compaction_for_the_upstream(
+    client: openai.OpenAI, proxy_server: MockServer, scripted_upstream: MockServer
+) -> None:
+    """A compaction item mockgpt made means nothing upstream: it gets the conversation."""
+    first = client.responses.create(model=MODEL, input="blue giraffe")
+    with httpx.Client(base_url=proxy_server.base_url) as http:
+        compacted = http.post(
+            "/responses/compact",
+            json={"model": MODEL, "input": "and again", "previous_response_id": first.id},
+        ).json()
+    client.responses.create(
+        model=MODEL,
+        input=[*compacted["output"], {"role": "user", "content": "last"}],
+    )
+    body = upstream_requests(scripted_upstream)[1][1]
+
+    assert body["input"] == [
+        {"type": "message", "role": "user", "content": "blue giraffe"},
+        {"type": "message", "role": "assistant", "content": "blue giraffe"},
+        {"type": "message", "role": "user", "content": "and again"},
+        {"type": "message", "role": "user", "content": "last"},
+    ]

@@ -236,11 +236,6 @@ class ResponseEventQuirks:
         self._sent += 1
         return out
 
-    @property
-    def sent(self) -> int:
-        """How many events went out."""
-        return self._sent
-
 
 def error_frame(event: JSONObject, error_type: str, quirks: frozenset[str]) -> JSONObject | None:
     """``responses-chat-error-frame``: the chat-style body for an ``error`` event, else None.

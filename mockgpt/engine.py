@@ -1,22 +1,27 @@
-"""The engine: from a validated request to a stream of events.
+"""The engine: ``Engine.serve(turn) -> Reply``, the one decision pipeline.
 
-``Engine.select(ctx)`` picks the stub (or the fallback) that answers; ``Engine.answer`` runs
-its backend through the generation limits and counts usage. Routes render what it yields;
+For every API family, ``serve`` picks the stub (or the fallback) that answers a ``Turn``,
+turns its scripted error or fault into an error and a fault plan, resolves the pacing and the
+quirks, and starts the backend's events through the generation limits (``max_tokens``,
+``stop``, usage). It knows no HTTP: ``mockgpt.http.send`` turns the ``Reply`` into bytes, and
 nothing here knows wire field names.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from mockgpt.assistants_store import assistants_store
-from mockgpt.backends import Backend, EchoBackend, RequestContext
+from mockgpt.backends import Backend, EchoBackend
+from mockgpt.backends.base import PassThrough
 from mockgpt.backends.proxy import ProxyBackend
 from mockgpt.config import ServerConfig
 from mockgpt.errors import ConfigError, RequestRejected
 from mockgpt.events import Event
+from mockgpt.faults import error_from_spec, stream_breaks
 from mockgpt.journal import Journal
 from mockgpt.limits import Limiter, limited
 from mockgpt.models import CreateChatCompletionRequest
@@ -25,44 +30,92 @@ from mockgpt.recorder import Recorder
 from mockgpt.scenarios import Scenario, load_scenario
 from mockgpt.scenarios.matchers import MatchInput
 from mockgpt.scenarios.registry import Selection, StubRegistry
-from mockgpt.sse import dumps
+from mockgpt.scenarios.schema import Fault
+from mockgpt.sse import AsyncioClock, Clock, dumps
 from mockgpt.store import ResponseStore
 from mockgpt.tokens import MESSAGE_OVERHEAD_TOKENS, REPLY_PRIMING_TOKENS, count_tokens
+from mockgpt.turn import Turn
 
 logger = logging.getLogger(__name__)
 
 
+async def _no_events() -> AsyncIterator[Event]:
+    return
+    yield  # an async generator that yields nothing
+
+
 @dataclass
-class Answer:
-    """The events of one answer, and how they may be sent.
+class Reply:
+    """Everything decided about the answer to one ``Turn``; no HTTP, no wire format.
 
     Attributes:
-        events: canonical events, a ``Finish`` per choice, ``Usage`` last.
-        live: True when events arrive over time and each must be sent as it comes.
+        stub_id: the stub that answered, None for the fallback.
+        misses: stub id -> why it did not match, for every stub tried before (the journal).
+        quirks: the quirk names active for this answer.
+        error: the answer is this HTTP error (a scripted error, a fault's ``http_error``, the
+            ``error`` fallback, an exhausted sequence), with ``quirks`` attached.
+        fault: what goes wrong with the answer (a delay, a reset, a break after N events).
+        ttft_ms: time to first token of a stream, milliseconds (the stub's, else the
+            scenario's, else the server's).
+        tokens_per_second: stream pacing after the first token (``math.inf``: unpaced).
+        model: the model the answer reports.
+        events: canonical events, a ``Finish`` per choice, ``Usage`` last; empty when
+            ``error`` is set or the family generates nothing.
+        live: True when events arrive over time (a proxy, a model) and each must be sent as
+            it comes.
+        forward: the backend that passes the request upstream unchanged, when no stub
+            matched and the fallback is a proxy (embeddings).
     """
 
+    stub_id: str | None
+    misses: dict[str, str]
+    quirks: frozenset[str]
+    error: RequestRejected | None
+    fault: Fault | None
+    ttft_ms: float
+    tokens_per_second: float
+    model: str
     events: AsyncIterator[Event]
     live: bool
+    forward: PassThrough | None = None
 
+    @property
+    def paced(self) -> bool:
+        """Whether a stream is paced (a time to first token or a token rate is set)."""
+        return self.ttft_ms > 0 or not math.isinf(self.tokens_per_second)
 
-async def prime(answer: Answer) -> Answer:
-    """Wait for the first event of a live answer before the response starts.
+    @property
+    def breaks(self) -> bool:
+        """Whether the fault acts on the events of a stream (a break after N events)."""
+        return stream_breaks(self.fault)
 
-    An upstream error then surfaces as an HTTP status and envelope, not mid-stream (an error
-    before the stream starts gets a normal status).
-    """
-    events = answer.events
-    try:
-        first = await events.__anext__()
-    except StopAsyncIteration:
-        return answer
+    @property
+    def plain(self) -> bool:
+        """Whether a stream can go out in one write: ready events, unpaced, unbroken."""
+        return not self.live and not self.paced and not self.breaks and not self.quirks
 
-    async def chained() -> AsyncIterator[Event]:
-        yield first
-        async for event in events:
-            yield event
+    async def prime(self) -> None:
+        """Wait for the first event of a live answer before the response starts.
 
-    return Answer(chained(), live=True)
+        An upstream error then surfaces as an HTTP status and envelope, not mid-stream.
+
+        Raises:
+            RequestRejected: the backend failed before its first event.
+        """
+        if not self.live:
+            return
+        events = self.events
+        try:
+            first = await events.__anext__()
+        except StopAsyncIteration:
+            return
+
+        async def chained() -> AsyncIterator[Event]:
+            yield first
+            async for event in events:
+                yield event
+
+        self.events = chained()
 
 
 def chat_prompt_tokens(request: CreateChatCompletionRequest) -> int:
@@ -88,13 +141,16 @@ class Engine:
 
     Args:
         config: the server's settings; its scenarios are loaded here.
+        clock: what every wait of an answer (a delay, a stall, pacing) sleeps on; tests pass
+            a fake clock and never wait.
 
     Raises:
         ScenarioError: a scenario named in ``config.scenarios`` is missing or invalid.
     """
 
-    def __init__(self, config: ServerConfig) -> None:
+    def __init__(self, config: ServerConfig, *, clock: Clock | None = None) -> None:
         self.config = config
+        self.clock: Clock = clock or AsyncioClock()
         self.journal = Journal(config.journal_size)
         self.fallback: Backend = EchoBackend()
         scenarios = [load_scenario(s) for s in config.scenarios]
@@ -142,27 +198,70 @@ class Engine:
                 code="model_not_found",
             )
 
-    def select(self, ctx: RequestContext) -> Selection:
-        """Choose the stub (or fallback) that answers ``ctx``; sets ``ctx.quirks``.
+    def serve(self, turn: Turn) -> Reply:
+        """Decide the answer to ``turn``: stub, error, fault, pacing, quirks and events.
 
-        A scripted error (or the ``error`` fallback) comes back as ``Selection.error``.
+        Sets ``turn.quirks``. The events are not started: a live backend begins when the
+        sender first reads them (after any delay). A backend that refuses the turn before
+        answering (a content template that failed) makes ``Reply.error``.
         """
         selection = self.registry.select(
-            MatchInput(ctx.endpoint, ctx.body, ctx.headers), self.fallback
+            MatchInput(turn.endpoint, turn.body, turn.headers), self.fallback
         )
-        ctx.quirks = selection.quirks
-        return selection
+        quirks = turn.quirks = selection.quirks
+        fault = selection.fault
+        spec = selection.error or (fault.http_error if fault is not None else None)
+        error = None
+        if spec is not None:
+            error = error_from_spec(spec)
+            error.quirks = quirks
+        config = self.config
+        backend = selection.backend
+        forward: PassThrough | None = None
+        events: AsyncIterator[Event] = _no_events()
+        if selection.stub_id is None and isinstance(backend, ProxyBackend) and turn.request is None:
+            forward = backend
+        elif error is None and turn.request is not None and not (fault and fault.reset):
+            try:
+                events = self._events(selection, turn)
+            except RequestRejected as exc:  # a content template that failed
+                error = exc
+                error.quirks = quirks
+        return Reply(
+            stub_id=selection.stub_id,
+            misses=selection.misses,
+            quirks=quirks,
+            error=error,
+            fault=fault,
+            ttft_ms=config.ttft_ms if selection.ttft_ms is None else selection.ttft_ms,
+            tokens_per_second=(
+                config.tokens_per_second
+                if selection.tokens_per_second is None
+                else selection.tokens_per_second
+            ),
+            model=selection.model or turn.model,
+            events=events,
+            live=backend.live,
+            forward=forward,
+        )
 
-    def answer(self, selection: Selection, ctx: RequestContext, *, limiter: Limiter) -> Answer:
-        """The events answering ``ctx``, cut by ``limiter`` and ending with ``Usage``."""
+    def _events(self, selection: Selection, turn: Turn) -> AsyncIterator[Event]:
+        """The events answering ``turn``, cut by its limits and ending with ``Usage``."""
         backend = selection.backend
         if getattr(backend, "limits_upstream", False):
             # the upstream applied max_tokens and stop with its own tokenizer
-            limiter = Limiter(n=ctx.choices, max_tokens=None, stops=(), prompt_tokens=0)
-        events = backend.respond(ctx)
+            limiter = Limiter(n=turn.choices, max_tokens=None, stops=(), prompt_tokens=0)
+        else:
+            limiter = Limiter(
+                n=turn.choices,
+                max_tokens=turn.max_tokens,
+                stops=turn.stops,
+                prompt_tokens=turn.prompt_tokens,
+            )
+        events = backend.respond(turn)
         if self.recorder is not None and selection.stub_id is None:
-            events = self.recorder.wrap(ctx, events)
-        return Answer(limited(events, limiter), live=backend.live)
+            events = self.recorder.wrap(turn, events)
+        return limited(events, limiter)
 
     async def aclose(self) -> None:
         """Release what the backends hold open (the proxy's HTTP connections)."""

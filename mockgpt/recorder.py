@@ -21,11 +21,11 @@ from typing import Any
 
 import yaml
 
-from mockgpt.backends.base import RequestContext
 from mockgpt.events import Event, Finish, Refusal, TextDelta, ToolCallDelta, Usage
+from mockgpt.turn import Turn
 
 
-def _match_for(ctx: RequestContext) -> dict[str, Any]:
+def _match_for(ctx: Turn) -> dict[str, Any]:
     body = ctx.body
     match: dict[str, Any] = {"endpoint": ctx.endpoint, "model": str(body.get("model", ""))}
     subset: dict[str, Any] = {}
@@ -111,7 +111,7 @@ class Recorder:
             loaded = yaml.safe_load(self.path.read_text(encoding="utf-8")) or {}
             self._stubs = list(loaded.get("stubs") or [])
 
-    def wrap(self, ctx: RequestContext, events: AsyncIterator[Event]) -> AsyncIterator[Event]:
+    def wrap(self, ctx: Turn, events: AsyncIterator[Event]) -> AsyncIterator[Event]:
         """``events`` unchanged; when they end, the exchange is recorded."""
 
         async def tee() -> AsyncIterator[Event]:
@@ -126,7 +126,7 @@ class Recorder:
 
         return tee()
 
-    def add(self, ctx: RequestContext, events: list[Event], seconds: list[float]) -> None:
+    def add(self, ctx: Turn, events: list[Event], seconds: list[float]) -> None:
         """Record one exchange and rewrite the file."""
         match = _match_for(ctx)
         respond = _respond_for(events, seconds, self.timing)

@@ -6,12 +6,12 @@ import hashlib
 import json
 from collections.abc import AsyncIterator
 
-from mockgpt.backends.base import RequestContext
 from mockgpt.events import Event, Finish, TextDelta, ToolCallDelta
 from mockgpt.models import CreateChatCompletionRequest
 from mockgpt.models.chat import FunctionTool, NamedToolChoice, content_text
 from mockgpt.structured import value_for_schema
 from mockgpt.tokens import split_tokens
+from mockgpt.turn import Turn
 
 
 def last_user_text(request: CreateChatCompletionRequest) -> str:
@@ -22,22 +22,22 @@ def last_user_text(request: CreateChatCompletionRequest) -> str:
     return ""
 
 
-def tool_call_id(ctx: RequestContext, choice: int, index: int) -> str:
+def tool_call_id(ctx: Turn, choice: int, index: int) -> str:
     """A tool call id unique to this request, choice and call: ``call_<24 hex>``."""
     seed = f"{ctx.request_id}:{choice}:{index}".encode()
     return "call_" + hashlib.sha256(seed).hexdigest()[:24]
 
 
-def prompt_of(ctx: RequestContext, choice: int = 0) -> str:
+def prompt_of(ctx: Turn, choice: int = 0) -> str:
     """The text an answer responds to: the last user message, or the choice's legacy prompt."""
-    request = ctx.request
+    request = ctx.generation
     if isinstance(request, CreateChatCompletionRequest):
         return last_user_text(request)
     prompts = request.prompts
     return prompts[min(choice // request.choice_count, len(prompts) - 1)]
 
 
-def shaped_text(ctx: RequestContext, text: str) -> str:
+def shaped_text(ctx: Turn, text: str) -> str:
     """``text`` as the requested structured output asks for it.
 
     ``json_object`` gets ``{"text": text}``; ``json_schema`` gets a value generated from the
@@ -55,14 +55,14 @@ def shaped_text(ctx: RequestContext, text: str) -> str:
     return text
 
 
-def forced_tool_calls(ctx: RequestContext) -> list[tuple[str, str]]:
+def forced_tool_calls(ctx: Turn) -> list[tuple[str, str]]:
     """The (name, arguments JSON) calls a chat request forces with ``tool_choice``.
 
     ``required`` calls every offered function (only the first when ``parallel_tool_calls`` is
     false); a named choice calls that function. Arguments are generated from the function's
     ``parameters`` schema, deterministically for the request's ``seed``. Empty otherwise.
     """
-    request = ctx.request
+    request = ctx.generation
     if not isinstance(request, CreateChatCompletionRequest) or not request.tools:
         return []
     functions = [t.function for t in request.tools if isinstance(t, FunctionTool)]
@@ -92,7 +92,7 @@ class EchoBackend:
 
     live = False
 
-    async def respond(self, ctx: RequestContext) -> AsyncIterator[Event]:
+    async def respond(self, ctx: Turn) -> AsyncIterator[Event]:
         """``TextDelta`` events (one per token when streamed), then ``Finish("stop")``.
 
         Choices come in order, each with the same text.
@@ -114,7 +114,7 @@ class EchoBackend:
             yield Finish("stop", choice)
 
 
-def text_deltas(ctx: RequestContext, text: str) -> list[str]:
+def text_deltas(ctx: Turn, text: str) -> list[str]:
     """The deltas of ``text``: one per token for a stream, the whole text otherwise.
 
     A non-streamed answer is folded into one message anyway; sending it as one delta spares
@@ -138,7 +138,7 @@ class LoremBackend:
     live = False
     words = _LOREM
 
-    async def respond(self, ctx: RequestContext) -> AsyncIterator[Event]:
+    async def respond(self, ctx: Turn) -> AsyncIterator[Event]:
         """Between 8 and 40 words per choice, then ``Finish("stop")``."""
         import random
 

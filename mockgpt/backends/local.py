@@ -18,11 +18,11 @@ from typing import Any
 
 import anyio
 
-from mockgpt.backends.base import RequestContext
 from mockgpt.errors import ConfigError
 from mockgpt.events import Event, Finish, TextDelta, Usage
 from mockgpt.models import CreateChatCompletionRequest
 from mockgpt.models.chat import content_text
+from mockgpt.turn import Turn
 
 _END = object()
 
@@ -68,9 +68,9 @@ class LocalModelBackend:
         self._torch = torch
         self._lock = threading.Lock()
 
-    def prompt_ids(self, ctx: RequestContext, choice: int) -> list[int]:
+    def prompt_ids(self, ctx: Turn, choice: int) -> list[int]:
         """The prompt's token ids: the chat template over the messages, or the legacy prompt."""
-        request = ctx.request
+        request = ctx.generation
         if isinstance(request, CreateChatCompletionRequest):
             messages = [
                 {"role": m.role, "content": content_text(m.content)} for m in request.messages
@@ -88,14 +88,14 @@ class LocalModelBackend:
             text = prompts[min(choice // request.choice_count, len(prompts) - 1)]
         return [int(i) for i in self.tokenizer(text)["input_ids"]]
 
-    def _generate(self, ids: list[int], ctx: RequestContext, streamer: Any, stop: Any) -> None:
+    def _generate(self, ids: list[int], ctx: Turn, streamer: Any, stop: Any) -> None:
         from transformers import StoppingCriteria, StoppingCriteriaList
 
         class _Stop(StoppingCriteria):  # type: ignore[misc]
             def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
                 return bool(stop.is_set())
 
-        request = ctx.request
+        request = ctx.generation
         limit = getattr(request, "token_limit", None) or getattr(request, "max_tokens", None)
         temperature = request.temperature if request.temperature is not None else 1.0
         kwargs: dict[str, Any] = {
@@ -116,11 +116,11 @@ class LocalModelBackend:
             )
         streamer.generated = int(output.shape[-1]) - len(ids)
 
-    async def respond(self, ctx: RequestContext) -> AsyncIterator[Event]:
+    async def respond(self, ctx: Turn) -> AsyncIterator[Event]:
         """Generate each choice, streaming text as it comes; usage from the tokenizer."""
         from transformers import TextIteratorStreamer
 
-        request = ctx.request
+        request = ctx.generation
         stops = request.stop_sequences
         limit = getattr(request, "token_limit", None) or getattr(request, "max_tokens", None)
         prompt_tokens = completion_tokens = 0

@@ -29,10 +29,10 @@ from typing import Any, Protocol
 import httpx
 from httpx_sse import aconnect_sse
 
-from mockgpt.backends.base import RequestContext
 from mockgpt.errors import RequestRejected
 from mockgpt.events import Event, Finish, Refusal, TextDelta, ToolCallDelta, Usage
 from mockgpt.models.responses import decode_compaction, items_to_messages
+from mockgpt.turn import Turn
 from mockgpt.types import FINISH_REASONS, FinishReason
 
 logger = logging.getLogger(__name__)
@@ -269,7 +269,7 @@ def _message_items(messages: list[Any]) -> list[dict[str, Any]]:
     return items
 
 
-def responses_body(ctx: RequestContext) -> dict[str, Any]:
+def responses_body(ctx: Turn) -> dict[str, Any]:
     """The ``/responses`` body sent upstream for a Responses API request.
 
     The client's fields as sent, as a stream. A chained request (``previous_response_id``
@@ -350,7 +350,7 @@ class ProxyBackend:
             code="upstream_unreachable",
         )
 
-    async def respond(self, ctx: RequestContext) -> AsyncIterator[Event]:
+    async def respond(self, ctx: Turn) -> AsyncIterator[Event]:
         """Stream the upstream's answer as events.
 
         Raises:
@@ -365,7 +365,7 @@ class ProxyBackend:
             endpoint = "completions" if ctx.endpoint == "completions" else "chat.completions"
             path = "/completions" if endpoint == "completions" else "/chat/completions"
             # Assistants runs and Ollama requests reach here as chat requests already
-            body = ctx.request.model_dump(by_alias=True, exclude_none=True)
+            body = ctx.generation.model_dump(by_alias=True, exclude_none=True)
             body["stream"] = True
             body["stream_options"] = {"include_usage": True}
             reader = _ChunkReader(endpoint)

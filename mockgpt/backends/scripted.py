@@ -16,7 +16,6 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from mockgpt.backends.base import RequestContext
 from mockgpt.backends.echo import prompt_of, shaped_text, tool_call_id
 from mockgpt.errors import RequestRejected
 from mockgpt.events import Event, Finish, Refusal, TextDelta, ToolCallDelta, Usage
@@ -24,6 +23,7 @@ from mockgpt.scenarios.matchers import MatchInput, text_of
 from mockgpt.scenarios.schema import Chunking, Respond
 from mockgpt.structured import value_for_schema
 from mockgpt.tokens import split_tokens
+from mockgpt.turn import Turn
 
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
@@ -34,7 +34,7 @@ def compile_template(source: str) -> Any:
     return _ENV.from_string(source)
 
 
-def render_template(source: str, ctx: RequestContext, call_count: int, stub_id: str) -> str:
+def render_template(source: str, ctx: Turn, call_count: int, stub_id: str) -> str:
     """Render a content template for ``ctx``.
 
     Raises:
@@ -94,7 +94,7 @@ class ScriptedBackend:
         self.stub_id = stub_id
         self.call_count = call_count
 
-    def _content(self, ctx: RequestContext) -> str | None:
+    def _content(self, ctx: Turn) -> str | None:
         answer = self.answer
         if answer.json_ is not None:
             if answer.json_ == "from_schema":
@@ -109,7 +109,7 @@ class ScriptedBackend:
             return None
         return render_template(answer.content, ctx, self.call_count, self.stub_id)
 
-    def respond(self, ctx: RequestContext) -> AsyncIterator[Event]:
+    def respond(self, ctx: Turn) -> AsyncIterator[Event]:
         """Text, refusal and tool-call events per choice, then ``Finish``; ``Usage`` if set.
 
         Raises:
@@ -118,7 +118,7 @@ class ScriptedBackend:
         """
         return self._events(ctx, self._content(ctx))
 
-    async def _events(self, ctx: RequestContext, content: str | None) -> AsyncIterator[Event]:
+    async def _events(self, ctx: Turn, content: str | None) -> AsyncIterator[Event]:
         answer = self.answer
         for choice in range(ctx.choices):
             if content:

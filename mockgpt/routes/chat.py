@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import Response
 
-from mockgpt.backends import RequestContext
 from mockgpt.engine import chat_prompt_tokens
-from mockgpt.faults import DropResponse
-from mockgpt.limits import Limiter
+from mockgpt.http.chat import GenerationWire
+from mockgpt.http.send import ReplySender
 from mockgpt.models import CreateChatCompletionRequest, validate_request
 from mockgpt.quirks import quirk_chat_request, quirk_valid_chat_request
 from mockgpt.render.chat import ChatChunkRenderer, ChatCompletionBuilder, ChatMeta
-from mockgpt.routes.common import (
-    SSEBody,
-    SSEStream,
-    engine_of,
-    fingerprint,
-    new_id,
-    now,
-    read_json,
-    serve_generation,
-)
+from mockgpt.routes.common import engine_of, fingerprint, new_id, now, read_json, serve
+from mockgpt.turn import Turn
 
 
-async def create_chat_completion(request: Request) -> Response | SSEBody | SSEStream | DropResponse:
+async def create_chat_completion(request: Request) -> ReplySender:
     """Answer a chat completion request (spec: ``POST /chat/completions``).
 
     Raises:
@@ -42,19 +32,19 @@ async def create_chat_completion(request: Request) -> Response | SSEBody | SSESt
     if quirks and quirk_valid_chat_request(body, quirks):
         chat = validate_request(CreateChatCompletionRequest, body)
     n = chat.choice_count
-    ctx = RequestContext(
+    turn = Turn(
         endpoint="chat.completions",
         request=chat,
         body=body,
         headers=request.headers,
         request_id=request.scope.get("mockgpt.request_id", ""),
         choices=n,
-    )
-    limiter = Limiter(
-        n=n,
+        model=chat.model,
+        stream=bool(chat.stream),
         max_tokens=chat.token_limit,
         stops=chat.stop_sequences,
         prompt_tokens=chat_prompt_tokens(chat),
+        include_usage=chat.include_usage,
     )
     completion_id, created = new_id("chatcmpl"), now()
 
@@ -69,12 +59,9 @@ async def create_chat_completion(request: Request) -> Response | SSEBody | SSESt
             include_usage=include_usage,
         )
 
-    return await serve_generation(
-        request,
-        ctx,
-        limiter=limiter,
-        stream=bool(chat.stream),
-        usage_requested=chat.include_usage,
+    wire = GenerationWire(
+        turn,
         stream_renderer=lambda model, usage: ChatChunkRenderer(meta(model, usage), n),
         builder=lambda model: ChatCompletionBuilder(meta(model), n),
     )
+    return serve(request, turn, wire)

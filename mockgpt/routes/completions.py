@@ -5,25 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from starlette.requests import Request
-from starlette.responses import Response
 
-from mockgpt.backends import RequestContext
 from mockgpt.events import Event, TextDelta, Usage
-from mockgpt.faults import DropResponse
-from mockgpt.limits import Limiter
+from mockgpt.http.chat import GenerationWire
+from mockgpt.http.send import ReplySender
 from mockgpt.models import CreateCompletionRequest, validate_request
 from mockgpt.render.completions import CompletionBuilder, CompletionChunkRenderer, CompletionMeta
-from mockgpt.routes.common import (
-    SSEBody,
-    SSEStream,
-    engine_of,
-    fingerprint,
-    new_id,
-    now,
-    read_json,
-    serve_generation,
-)
+from mockgpt.routes.common import engine_of, fingerprint, new_id, now, read_json, serve
 from mockgpt.tokens import count_tokens
+from mockgpt.turn import Turn
 
 
 async def _echo_prompt(
@@ -52,9 +42,7 @@ def completion_prompt_tokens(request: CreateCompletionRequest) -> int:
     return sum(count_tokens(p) for p in request.prompts)
 
 
-async def create_completion(
-    request: Request,
-) -> Response | SSEBody | SSEStream | DropResponse:
+async def create_completion(request: Request) -> ReplySender:
     """Answer a legacy completion request (spec: ``POST /completions``).
 
     Choices are ordered prompt-major: the ``n`` choices of the first prompt, then the next.
@@ -69,19 +57,19 @@ async def create_completion(
     engine.check_model(legacy.model)
     assert isinstance(body, dict)
     n = legacy.choice_count * len(legacy.prompts)
-    ctx = RequestContext(
+    turn = Turn(
         endpoint="completions",
         request=legacy,
         body=body,
         headers=request.headers,
         request_id=request.scope.get("mockgpt.request_id", ""),
         choices=n,
-    )
-    limiter = Limiter(
-        n=n,
+        model=legacy.model,
+        stream=bool(legacy.stream),
         max_tokens=legacy.max_tokens,
         stops=legacy.stop_sequences,
         prompt_tokens=completion_prompt_tokens(legacy),
+        include_usage=legacy.include_usage,
     )
     completion_id, created = new_id("cmpl"), now()
 
@@ -95,13 +83,10 @@ async def create_completion(
             include_usage=include_usage,
         )
 
-    return await serve_generation(
-        request,
-        ctx,
-        limiter=limiter,
-        stream=bool(legacy.stream),
-        usage_requested=legacy.include_usage,
+    wire = GenerationWire(
+        turn,
         stream_renderer=lambda model, usage: CompletionChunkRenderer(meta(model, usage), n),
         builder=lambda model: CompletionBuilder(meta(model), n),
         wrap_events=(lambda events: _echo_prompt(events, legacy)) if legacy.echo else None,
     )
+    return serve(request, turn, wire)

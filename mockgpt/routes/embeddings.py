@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import anyio
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockgpt.backends.proxy import ProxyBackend
+from mockgpt.backends.base import PassThrough
+from mockgpt.engine import Reply
 from mockgpt.errors import RequestRejected
-from mockgpt.faults import error_from_spec
+from mockgpt.http.send import ReplySender, Wire
 from mockgpt.models import CreateEmbeddingRequest, validate_request
 from mockgpt.quirks import quirk_embeddings
 from mockgpt.render.embeddings import (
@@ -17,16 +18,20 @@ from mockgpt.render.embeddings import (
     embed,
     embedding_response,
 )
-from mockgpt.routes.common import annotate, engine_of, json_response, read_json
-from mockgpt.scenarios.matchers import MatchInput
+from mockgpt.routes.common import engine_of, read_json, serve
+from mockgpt.sse import dumps
 from mockgpt.tokens import count_tokens
+from mockgpt.turn import Turn
+from mockgpt.types import JSONObject
 
 
-async def create_embedding(request: Request) -> Response:
+async def create_embedding(request: Request) -> ReplySender:
     """Answer an embeddings request (spec: ``POST /embeddings``).
 
     One vector per input, in input order; ``dimensions`` (1 .. the model's native length)
-    shortens them; ``encoding_format: base64`` sends little-endian float32 bytes.
+    shortens them; ``encoding_format: base64`` sends little-endian float32 bytes. Stubs
+    (``match: {endpoint: embeddings}``) choose errors, faults and quirks; with no stub and a
+    proxy fallback the request goes upstream unchanged.
 
     Raises:
         RequestRejected: 400 for an invalid body or ``dimensions`` above the model's length.
@@ -36,24 +41,54 @@ async def create_embedding(request: Request) -> Response:
     req = validate_request(CreateEmbeddingRequest, body)
     engine.check_model(req.model)
     assert isinstance(body, dict)
-    selection = engine.registry.select(
-        MatchInput("embeddings", body, request.headers), engine.fallback
+    turn = Turn(
+        endpoint="embeddings",
+        request=None,
+        body=body,
+        headers=request.headers,
+        request_id=request.scope.get("mockgpt.request_id", ""),
+        model=req.model,
     )
-    annotate(request, selection)
-    fault = selection.fault
-    if fault is not None and fault.delay_ms:
-        await anyio.sleep(fault.delay_ms / 1000)
-    error = selection.error or (fault.http_error if fault is not None else None)
-    if error is not None:
-        raise error_from_spec(error)
-    if selection.stub_id is None and isinstance(engine.fallback, ProxyBackend):
-        status, content = await engine.fallback.forward("POST", "/embeddings", body)
-        return Response(content, status_code=status, media_type="application/json")
+    return serve(request, turn, _EmbeddingsWire(req, body))
+
+
+class _EmbeddingsWire(Wire):
+    """The embeddings of one request, or the upstream's answer when it passes through."""
+
+    def __init__(self, req: CreateEmbeddingRequest, body: JSONObject) -> None:
+        self.req = req
+        self.body_sent = body
+
+    def begin(self, reply: Reply) -> ASGIApp | None:
+        """Raise the reply's error; pass an unmatched request upstream (proxy fallback)."""
+        early = super().begin(reply)
+        if early is None and reply.forward is not None:
+            return _Forwarded(reply.forward, self.body_sent)
+        return early
+
+    async def body(self, reply: Reply) -> bytes:
+        """``CreateEmbeddingResponse``."""
+        return dumps(_vectors(self.req, reply.quirks))
+
+
+class _Forwarded:
+    """The upstream's answer to the request, status and body unchanged."""
+
+    def __init__(self, upstream: PassThrough, body: JSONObject) -> None:
+        self.upstream = upstream
+        self.body = body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        status, content = await self.upstream.forward("POST", "/embeddings", self.body)
+        response = Response(content, status_code=status, media_type="application/json")
+        await response(scope, receive, send)
+
+
+def _vectors(req: CreateEmbeddingRequest, quirks: frozenset[str]) -> JSONObject:
     encoding_format = req.encoding_format
-    if "embeddings-ignore-encoding-format" in selection.quirks:
+    if "embeddings-ignore-encoding-format" in quirks:
         encoding_format = "float"
     native = MODEL_DIMENSIONS.get(req.model, DEFAULT_DIMENSIONS)
-    quirks = selection.quirks
     dimensions = native if "embeddings-dimensions-ignored" in quirks else req.dimensions or native
     if dimensions > native:
         raise RequestRejected(
@@ -71,7 +106,7 @@ async def create_embedding(request: Request) -> Response:
     )
     if quirks:
         quirk_embeddings(answer, quirks)
-    return json_response(answer)
+    return answer
 
 
 def _input_tokens(req: CreateEmbeddingRequest, texts: list[str]) -> int:

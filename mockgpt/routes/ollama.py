@@ -17,51 +17,37 @@ import json
 import math
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Union
 
-import anyio
 from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from mockgpt.backends import RequestContext
-from mockgpt.engine import chat_prompt_tokens, prime
+from mockgpt.engine import chat_prompt_tokens
 from mockgpt.errors import RequestRejected
-from mockgpt.faults import (
-    MALFORMED_EVENT,
-    DropResponse,
-    break_stream,
-    error_from_spec,
-    stream_breaks,
-)
-from mockgpt.limits import Limiter
+from mockgpt.http.ollama import OllamaWire
+from mockgpt.http.send import ReplySender
 from mockgpt.models import CreateChatCompletionRequest, validate_request
 from mockgpt.models.common import RequestModel
 from mockgpt.render.ollama import (
     DEFAULT_KEEP_ALIVE_S,
-    NDJSON_MEDIA_TYPE,
     OLLAMA_VERSION,
     OllamaMeta,
-    OllamaRenderer,
     list_entry,
-    ndjson_line,
     rfc3339_nano,
     running_entry,
     same_model,
     show_object,
     tag_name,
 )
-from mockgpt.routes.common import SSEBody, SSEStream, annotate, engine_of, json_response, read_json
-from mockgpt.scenarios.schema import ErrorSpec
-from mockgpt.sse import AsyncioClock, dumps, pace
+from mockgpt.routes.common import engine_of, json_response, read_json, serve
+from mockgpt.sse import dumps
+from mockgpt.turn import Turn
 from mockgpt.types import JSONObject, JSONValue
 
-Answered = Union[Response, SSEBody, SSEStream, DropResponse]
-
-MALFORMED_LINE = b'{"model":"mockgpt","created_at":"2024-01-01T00:00:00Z","message":{"role":"assi\n'
-"""An NDJSON line whose JSON is cut off (the ``malformed_after_chunks`` fault)."""
+Answered = Union[Response, ReplySender]
 
 
 class OllamaFunctionCall(RequestModel):
@@ -279,92 +265,25 @@ def _loaded(meta: OllamaMeta, keep_alive: float) -> Response:
     return json_response(body)
 
 
-def _error_lines(error: RequestRejected) -> list[bytes]:
-    return [ndjson_line({"error": error.message})]
-
-
-async def _ndjson_malformed(lines: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    async for line in lines:
-        yield MALFORMED_LINE if line == MALFORMED_EVENT else line
-
-
-async def _answer(
+def _answer(
     request: Request, req: _OllamaRequest, meta: OllamaMeta, body: JSONObject, chat: JSONObject
-) -> Answered:
-    """Select the stub, apply its fault and pacing, render the answer as NDJSON or one object."""
-    engine = engine_of(request)
+) -> ReplySender:
+    """The chat form of the request through the one pipeline, answered as NDJSON or one object."""
     chat_request = validate_request(CreateChatCompletionRequest, chat)
-    ctx = RequestContext(
+    stream = bool(chat["stream"])
+    turn = Turn(
         endpoint="ollama",
         request=chat_request,
         body={**body, **chat},
         headers=request.headers,
         request_id=request.scope.get("mockgpt.request_id", ""),
-    )
-    limiter = Limiter(
-        n=1,
+        model=meta.model,
+        stream=stream,
         max_tokens=chat_request.token_limit,
         stops=_stops(req.options),
         prompt_tokens=chat_prompt_tokens(chat_request),
     )
-    stream = bool(chat["stream"])
-    selection = engine.select(ctx)
-    annotate(request, selection)
-    fault = selection.fault
-    if fault is not None and fault.delay_ms:
-        await anyio.sleep(fault.delay_ms / 1000)
-    error = selection.error or (fault.http_error if fault is not None else None)
-    if error is not None:
-        raise error_from_spec(error)
-    if fault is not None and fault.reset:
-        return DropResponse((NDJSON_MEDIA_TYPE if stream else "application/json").encode())
-    if selection.model:
-        meta = OllamaMeta(selection.model, meta.kind, meta.started_ns, meta.context_prompt)
-    renderer = OllamaRenderer(meta, stream=stream)
-    answer = engine.answer(selection, ctx, limiter=limiter)
-    if answer.live:
-        answer = await prime(answer)  # an upstream's error before its first token: a status
-    breaks = stream_breaks(fault)
-    if not stream:
-        async for event in answer.events:
-            renderer.feed(event)
-        encoded = dumps(renderer.close()[0])
-        if fault is not None and breaks:
-            if fault.error_after_chunks is not None:
-                raise error_from_spec(fault.error_event or ErrorSpec(status=500))
-            if fault.drop_after_chunks is not None:
-                return DropResponse(b"application/json", encoded[: len(encoded) // 2], len(encoded))
-            if fault.malformed_after_chunks is not None:
-                encoded = encoded[: len(encoded) // 2]
-            if fault.stall_after_chunks is not None:
-                await anyio.sleep(fault.stall_ms / 1000)
-        return Response(encoded, media_type="application/json")
-
-    async def lines() -> AsyncIterator[bytes]:
-        try:
-            async for event in answer.events:
-                for item in renderer.feed(event):
-                    yield ndjson_line(item)
-        except RequestRejected as error:  # a live backend (a proxy) failed after the 200
-            for line in _error_lines(error):
-                yield line
-            return
-        for item in renderer.close():
-            yield ndjson_line(item)
-
-    ttft_ms = selection.ttft_ms if selection.ttft_ms is not None else engine.config.ttft_ms
-    tps = selection.tokens_per_second
-    tps = tps if tps is not None else engine.config.tokens_per_second
-    paced = ttft_ms > 0 or not math.isinf(tps)
-    source = lines()
-    if not answer.live and not paced and not breaks:
-        return SSEBody(b"".join([line async for line in source]), NDJSON_MEDIA_TYPE)
-    clock = AsyncioClock()
-    if fault is not None and breaks:
-        source = _ndjson_malformed(break_stream(source, fault, clock, _error_lines))
-    if paced:
-        source = pace(source, ttft_ms=ttft_ms, tokens_per_second=tps, clock=clock)
-    return SSEStream(source, NDJSON_MEDIA_TYPE)
+    return serve(request, turn, OllamaWire(meta, stream=stream))
 
 
 @_ollama_errors
@@ -390,7 +309,7 @@ async def chat(request: Request) -> Answered:
     if req.tools is not None:
         tools: list[JSONValue] = [*req.tools]
         chat_body["tools"] = tools
-    return await _answer(request, req, meta, body, chat_body)
+    return _answer(request, req, meta, body, chat_body)
 
 
 @_ollama_errors
@@ -417,7 +336,7 @@ async def generate(request: Request) -> Answered:
     if req.system:
         messages.insert(0, {"role": "system", "content": req.system})
     chat_body = _chat_body(req, messages, req.stream is not False)
-    return await _answer(request, req, meta, body, chat_body)
+    return _answer(request, req, meta, body, chat_body)
 
 
 async def tags(request: Request) -> Response:

@@ -7,21 +7,16 @@ events into a ``Response`` or its event stream (``event: <type>`` + ``data: <jso
 
 from __future__ import annotations
 
-import math
 import secrets
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mockgpt.backends import RequestContext
-from mockgpt.engine import chat_prompt_tokens, prime
+from mockgpt.engine import chat_prompt_tokens
 from mockgpt.errors import RequestRejected
-from mockgpt.events import Event
-from mockgpt.faults import DropResponse, break_stream, error_from_spec, stream_breaks
-from mockgpt.limits import Limiter
+from mockgpt.http.responses import ResponsesWire
+from mockgpt.http.send import ReplySender, SSEBody
 from mockgpt.models import CreateChatCompletionRequest, validate_request
 from mockgpt.models.common import RequestModel
 from mockgpt.models.responses import (
@@ -31,32 +26,16 @@ from mockgpt.models.responses import (
     input_items,
 )
 from mockgpt.render.responses import ResponseMeta, ResponseRenderer, new_item_id
-from mockgpt.responses_quirks import (
-    ResponseEventQuirks,
-    error_frame,
-    quirk_request,
-    quirk_response,
-    reject_request,
-    stale_response,
-)
-from mockgpt.routes.common import (
-    SSE_MEDIA_TYPE,
-    SSEBody,
-    SSEStream,
-    annotate,
-    engine_of,
-    json_response,
-    now,
-    read_json,
-)
-from mockgpt.scenarios.schema import ErrorSpec, Fault
-from mockgpt.sse import AsyncioClock, dumps, encode_sse, pace
+from mockgpt.responses_quirks import quirk_request, reject_request, stale_response
+from mockgpt.routes.common import annotate, engine_of, json_response, now, read_json
+from mockgpt.sse import encode_sse
 from mockgpt.store import (
     Conversation,
     StoredResponse,
     output_messages,
     with_item_ids,
 )
+from mockgpt.turn import Turn
 from mockgpt.types import JSONObject, JSONValue
 
 _ECHOED = (
@@ -78,121 +57,6 @@ _ECHOED = (
 
 def _not_found(kind: str, value: str, param: str | None = None) -> RequestRejected:
     return RequestRejected(404, f"{kind} with id '{value}' not found.", param=param)
-
-
-def _responses_error_frames(
-    error: RequestRejected, sequence_number: int, quirks: frozenset[str] = frozenset()
-) -> list[bytes]:
-    """A Responses stream's error: an ``error`` event (``ResponseErrorEvent``)."""
-    event: JSONObject = {
-        "type": "error",
-        "code": error.code or error.type,
-        "message": error.message,
-        "param": error.param,
-        "sequence_number": sequence_number,
-    }
-    chat_style = error_frame(event, error.type, quirks)
-    if chat_style is not None:
-        return [encode_sse(chat_style)]
-    if "responses-sequence-number-missing" in quirks:
-        del event["sequence_number"]
-    named = "responses-no-event-field" not in quirks
-    return [encode_sse(event, event="error" if named else None)]
-
-
-class _EventFrames:
-    """The SSE frames (``event: <type>`` + ``data:``) of one streamed response.
-
-    The response is remembered (stored, added to its conversation) as its terminal event goes
-    out, so a client that has read ``response.completed`` can retrieve it at once, and a stream
-    a fault cut short is not remembered. A fault's ``error`` event takes the sequence number of
-    the event it replaces, so sequence numbers keep increasing (spec: ``sequence_number``).
-
-    Args:
-        renderer: renders the events.
-        events: the answer's events.
-        remember: called once, as the terminal event is sent.
-        quirks: the active quirks (``mockgpt.responses_quirks``).
-    """
-
-    def __init__(
-        self,
-        renderer: ResponseRenderer,
-        events: AsyncIterator[Event],
-        remember: Callable[[], None],
-        quirks: frozenset[str] = frozenset(),
-    ) -> None:
-        self.renderer = renderer
-        self.events = events
-        self.remember = remember
-        self.quirks = quirks
-        self._quirked = ResponseEventQuirks(quirks) if quirks else None
-        self._numbered = 0
-        self._pulled = 0
-        self._terminal: bytes | None = None
-
-    def _encode(self, items: list[JSONObject]) -> list[tuple[int, bytes]]:
-        named = True
-        if self._quirked is not None:
-            items = self._quirked.apply(items)
-            named = "responses-no-event-field" not in self.quirks
-        out = []
-        for item in items:
-            out.append(
-                (self._numbered, encode_sse(item, event=str(item["type"]) if named else None))
-            )
-            self._numbered += 1
-        return out
-
-    async def frames(self) -> AsyncIterator[bytes]:
-        """Every event's frame, in order."""
-        try:
-            async for event in self.events:
-                for number, frame in self._encode(self.renderer.feed(event)):
-                    self._pulled = number
-                    yield frame
-        except RequestRejected as error:  # a live backend (a proxy) failed after the 200
-            for frame in _responses_error_frames(error, self._numbered, self.quirks):
-                yield frame
-            return
-        closing = self._encode(self.renderer.close())
-        self._terminal = closing[-1][1]
-        for number, frame in closing:
-            self._pulled = number
-            yield frame
-
-    def error_frames(self, error: RequestRejected) -> list[bytes]:
-        """The ``error`` event replacing the frame ``break_stream`` took last."""
-        return _responses_error_frames(error, self._pulled, self.quirks)
-
-    async def sent(self, frames: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-        """``frames`` as they go out; the terminal one first remembers the response."""
-        async for frame in frames:
-            if frame is self._terminal:
-                self.remember()
-            yield frame
-
-
-async def _json_answer(
-    final: JSONObject, fault: Fault | None, remember: Callable[[], None]
-) -> Response | DropResponse:
-    """The non-streamed ``Response``, broken as a stream fault says (as chat completions are).
-
-    Raises:
-        RequestRejected: the fault's error, for ``error_after_chunks``.
-    """
-    encoded = dumps(final)
-    if fault is not None and stream_breaks(fault):
-        if fault.error_after_chunks is not None:
-            raise error_from_spec(fault.error_event or ErrorSpec(status=500))
-        if fault.drop_after_chunks is not None:
-            return DropResponse(b"application/json", encoded[: len(encoded) // 2], len(encoded))
-        if fault.malformed_after_chunks is not None:
-            return Response(encoded[: len(encoded) // 2], media_type="application/json")
-        if fault.stall_after_chunks is not None:
-            await anyio.sleep(fault.stall_ms / 1000)
-    remember()
-    return Response(encoded, media_type="application/json")
 
 
 def _conversation(request: Request, conversation_id: str) -> Conversation:
@@ -325,7 +189,7 @@ async def compact_response(request: Request) -> Response:
     )
 
 
-async def create_response(request: Request) -> Response | SSEBody | SSEStream | DropResponse:
+async def create_response(request: Request) -> ReplySender:
     """Answer ``POST /v1/responses`` (spec: ``createResponse``), streamed or not.
 
     Raises:
@@ -342,43 +206,29 @@ async def create_response(request: Request) -> Response | SSEBody | SSEStream | 
     engine.check_model(req.model)
     assert isinstance(body, dict)
     chat, chat_request, conversation = _as_chat(request, req)
-    ctx = RequestContext(
+    turn = Turn(
         endpoint="responses",
         request=chat_request,
         body={**body, "messages": chat["messages"]},
         headers=request.headers,
         request_id=request.scope.get("mockgpt.request_id", ""),
-        choices=1,
-    )
-    limiter = Limiter(
-        n=1,
+        model=req.model,
+        stream=bool(req.stream),
         max_tokens=req.max_output_tokens,
-        stops=(),
         prompt_tokens=chat_prompt_tokens(chat_request),
     )
-    selection = engine.select(ctx)
-    annotate(request, selection)
-    fault = selection.fault
-    if fault is not None and fault.delay_ms:
-        await anyio.sleep(fault.delay_ms / 1000)
-    error = selection.error or (fault.http_error if fault is not None else None)
-    if error is not None:
-        raise error_from_spec(error)
-    if fault is not None and fault.reset:
-        return DropResponse(SSE_MEDIA_TYPE.encode() if req.stream else b"application/json")
+    reply = engine.serve(turn)
+    annotate(request, reply)
     echoed = {k: body[k] for k in _ECHOED if k in body}
     if conversation is not None:
         echoed["conversation"] = {"id": conversation.id}
     meta = ResponseMeta(
         id=f"resp_{secrets.token_hex(24)}",
         created_at=now(),
-        model=selection.model or req.model,
+        model=reply.model,
         request=echoed,
     )
     renderer = ResponseRenderer(meta)
-    answer = engine.answer(selection, ctx, limiter=limiter)
-    if answer.live:
-        answer = await prime(answer)
     items = with_item_ids(input_items(req))
 
     def remember() -> None:
@@ -393,32 +243,8 @@ async def create_response(request: Request) -> Response | SSEBody | SSEStream | 
                 messages = messages[1:]  # instructions do not carry over to the next turn
             engine.store.save(StoredResponse(final, items, messages, renderer.events))
 
-    quirks = selection.quirks
-    if not req.stream or "responses-json-when-stream" in quirks:
-        async for event in answer.events:
-            renderer.feed(event)
-        renderer.close()
-        assert renderer.final is not None
-        return await _json_answer(quirk_response(renderer.final, quirks), fault, remember)
-
-    stream = _EventFrames(renderer, answer.events, remember, quirks)
-
-    ttft_ms = selection.ttft_ms if selection.ttft_ms is not None else engine.config.ttft_ms
-    tps = (
-        selection.tokens_per_second
-        if selection.tokens_per_second is not None
-        else engine.config.tokens_per_second
-    )
-    paced = ttft_ms > 0 or not math.isinf(tps)
-    source = stream.frames()
-    if not answer.live and not paced and not stream_breaks(fault):
-        return SSEBody(b"".join([frame async for frame in stream.sent(source)]))
-    clock = AsyncioClock()
-    if fault is not None and stream_breaks(fault):
-        source = break_stream(source, fault, clock, stream.error_frames)
-    if paced:
-        source = pace(source, ttft_ms=ttft_ms, tokens_per_second=tps, clock=clock)
-    return SSEStream(stream.sent(source))
+    wire = ResponsesWire(renderer, stream=bool(req.stream), remember=remember)
+    return ReplySender(reply, wire, engine.clock)
 
 
 def _stored(request: Request) -> StoredResponse:

@@ -152,7 +152,7 @@ def test_strict_server_exception_is_reraised(
     def broken(self: Engine, ctx: object) -> None:
         raise RuntimeError("the engine broke")
 
-    monkeypatch.setattr(Engine, "select", broken)
+    monkeypatch.setattr(Engine, "serve", broken)
 
     with pytest.raises(Exception, match="500"):
         ask(mock, "hi")
@@ -188,7 +188,7 @@ def test_strict_fixture_fails_at_teardown(downstream: pytest.Pytester) -> None:
         def test_server_bug(mockgpt, monkeypatch):
             def broken(self, ctx):
                 raise RuntimeError("the engine broke")
-            monkeypatch.setattr(Engine, "select", broken)
+            monkeypatch.setattr(Engine, "serve", broken)
             with pytest.raises(Exception):
                 ask(mockgpt, "hi")
 

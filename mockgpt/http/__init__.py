@@ -1,0 +1,1 @@
+"""HTTP plumbing under the routes: sending a ``Reply`` as each family writes it."""

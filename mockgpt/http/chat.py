@@ -1,0 +1,168 @@
+"""The wire of chat completions and legacy completions: one JSON body, or chunks over SSE.
+
+Spec: ``CreateChatCompletionResponse`` / ``CreateChatCompletionStreamResponse`` (and the
+legacy ``CreateCompletionResponse``); a stream is ``data: <chunk>`` events ending with
+``data: [DONE]``, and an error after the 200 is ``data: {"error": {...}}`` then ``[DONE]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Protocol
+
+from starlette.types import ASGIApp
+
+from mockgpt.engine import Reply
+from mockgpt.errors import RequestRejected
+from mockgpt.events import Event
+from mockgpt.faults import chat_error_frames
+from mockgpt.http.send import SSE_MEDIA_TYPE, Wire
+from mockgpt.quirks import QuirkedChunks, quirk_completion
+from mockgpt.render.chat import ChatChunkRenderer
+from mockgpt.render.completions import CompletionChunkRenderer
+from mockgpt.sse import DONE, dumps, encode_sse
+from mockgpt.turn import Turn
+from mockgpt.types import JSONObject
+
+
+class ChunkRenderer(Protocol):
+    """A stream renderer (``ChatChunkRenderer`` and the like)."""
+
+    def feed(self, event: Event) -> list[JSONObject]:
+        """The chunks for one event."""
+        ...
+
+    def close(self) -> list[JSONObject]:
+        """The chunks after the last event."""
+        ...
+
+
+class BodyBuilder(Protocol):
+    """A non-streamed renderer (``ChatCompletionBuilder`` and the like)."""
+
+    def feed(self, event: Event) -> None:
+        """Take one event."""
+        ...
+
+    def build(self) -> JSONObject:
+        """The response body."""
+        ...
+
+
+def _frames_of(chunks: Iterable[JSONObject]) -> bytes:
+    return b"".join(encode_sse(chunk) for chunk in chunks)
+
+
+def _encode(renderer: ChunkRenderer, event: Event) -> bytes:
+    if isinstance(renderer, ChatChunkRenderer | CompletionChunkRenderer):
+        return renderer.encode(event)
+    return _frames_of(renderer.feed(event))
+
+
+async def _one_event_each(frames: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """``frames`` split into single SSE events (the role chunk rides with the first delta)."""
+    async for frame in frames:
+        for event in frame.split(b"\n\n")[:-1]:
+            yield event + b"\n\n"
+
+
+class GenerationWire(Wire):
+    """Chat completions and legacy completions, streamed or not.
+
+    Args:
+        turn: the request.
+        stream_renderer: (model, include_usage) -> the chunk renderer.
+        builder: model -> the non-streamed body builder.
+        wrap_events: an extra step on the answer's events (legacy ``echo``).
+    """
+
+    def __init__(
+        self,
+        turn: Turn,
+        *,
+        stream_renderer: Callable[[str, bool], ChunkRenderer],
+        builder: Callable[[str], BodyBuilder],
+        wrap_events: Callable[[AsyncIterator[Event]], AsyncIterator[Event]] | None = None,
+    ) -> None:
+        self.turn = turn
+        self.stream = turn.stream
+        self.stream_renderer = stream_renderer
+        self.builder = builder
+        self.wrap_events = wrap_events
+
+    def begin(self, reply: Reply) -> ASGIApp | None:
+        """Apply the quirks that change how the answer is sent; raise the reply's error."""
+        quirks = reply.quirks
+        if quirks:
+            self.stream = self.stream and "json-when-stream" not in quirks
+            if "ndjson-content-type" in quirks:
+                self.media_type = "application/x-ndjson"
+            else:
+                self.media_type = SSE_MEDIA_TYPE
+        return super().begin(reply)
+
+    def _events(self, reply: Reply) -> AsyncIterator[Event]:
+        return reply.events if self.wrap_events is None else self.wrap_events(reply.events)
+
+    async def body(self, reply: Reply) -> bytes:
+        """The ``chat.completion`` (or ``text_completion``) body."""
+        builder = self.builder(reply.model)
+        async for event in self._events(reply):
+            builder.feed(event)
+        body = builder.build()
+        if reply.quirks:
+            body = quirk_completion(body, reply.quirks)
+        return dumps(body)
+
+    def frames(self, reply: Reply, *, one_event_each: bool) -> AsyncIterator[bytes]:
+        """The chunks as SSE events, then ``data: [DONE]``."""
+        frames = self._frames(reply)
+        return _one_event_each(frames) if one_event_each else frames
+
+    async def _frames(self, reply: Reply) -> AsyncIterator[bytes]:
+        quirks = reply.quirks
+        usage_requested = self.turn.include_usage
+        renderer = self.stream_renderer(reply.model, usage_requested or "usage-always" in quirks)
+        if quirks:
+            renderer = QuirkedChunks(renderer, quirks, usage_requested=usage_requested)
+        try:
+            async for event in self._events(reply):
+                frame = _encode(renderer, event)
+                if frame:
+                    yield frame
+        except RequestRejected as error:  # a live backend (a proxy) failed after the 200
+            for frame in chat_error_frames(error):
+                yield frame
+            return
+        closing = _frames_of(renderer.close())
+        if closing:
+            yield closing
+        yield DONE
+
+    def error_frames(self, error: RequestRejected) -> list[bytes]:
+        """``data: {"error": {...}}`` then ``data: [DONE]``."""
+        return chat_error_frames(error)
+
+    def frame_quirks(self, frames: AsyncIterator[bytes], reply: Reply) -> AsyncIterator[bytes]:
+        """The quirks acting on stream bytes (a ping event, no ``[DONE]``, ...)."""
+        return _frame_quirks(frames, reply.quirks, chat=self.turn.endpoint == "chat.completions")
+
+
+async def _frame_quirks(
+    frames: AsyncIterator[bytes], quirks: frozenset[str], *, chat: bool
+) -> AsyncIterator[bytes]:
+    if chat and "ping-event" in quirks:
+        yield b"event: ping\n\n"
+    last: bytes | None = None
+    async for frame in frames:
+        if chat and "stream-error-dropped" in quirks and frame.startswith(b'data: {"error"'):
+            break
+        if frame == DONE and "no-done" in quirks:
+            continue
+        if last is not None:
+            yield last
+        last = frame
+    if last is not None:
+        if "no-trailing-blank-line" in quirks and last.endswith(b"\n\n"):
+            last = last[:-1]
+        yield last

@@ -1,27 +1,35 @@
-"""``create_app(config)``: the Starlette application, its routes, CORS and error envelopes.
+"""``create_app(config)``: the one ASGI layer in front of the route adapters.
+
+``Dispatcher`` finds the route (a dict for fixed paths, a short compiled list for paths with
+ids), gives the request an id, checks the API key, journals the exchange, adds CORS headers
+only when the request has an ``Origin`` (Starlette's ``CORSMiddleware`` does the rules),
+counts requests in flight and runs the lifespan (``--watch``, closing backends).
 
 Every error a client can cause is answered with the OpenAI error envelope
-``{"error": {"message", "type", "param", "code"}}`` (spec: ``ErrorResponse``) and a 4xx status;
-a bug in mockgpt gets a 500 envelope and is kept in ``Engine.errors``, never a traceback.
+``{"error": {"message", "type", "param", "code"}}`` (spec: ``ErrorResponse``) and a 4xx status,
+or Ollama's ``{"error": "message"}`` under ``/api/``; a bug in mockgpt gets a 500 envelope and
+is kept in ``Engine.errors``, never a traceback.
+
+Spec: OpenAI "Debugging requests" (``x-request-id``, ``openai-processing-ms``);
+``securitySchemes.ApiKeyAuth`` (``Authorization: Bearer``).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import re
 import secrets
+import threading
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Awaitable, Callable
+from types import SimpleNamespace
+from typing import Any
 
 import anyio
-from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from watchfiles import awatch
 
 from mockgpt.config import LOCAL_ORIGINS, ServerConfig
@@ -30,146 +38,192 @@ from mockgpt.errors import RequestRejected, ScenarioError
 from mockgpt.faults import ConnectionDropped
 from mockgpt.journal import JournalEntry
 from mockgpt.quirks import quirk_error, quirk_headers, quirk_status
-from mockgpt.routes import admin, assistants, ollama, responses
-from mockgpt.routes.chat import create_chat_completion
-from mockgpt.routes.completions import create_completion
-from mockgpt.routes.embeddings import create_embedding
-from mockgpt.routes.models import list_models, retrieve_model
+from mockgpt.routes.table import Handler, routes
 from mockgpt.scenarios import load_scenario, resolve_scenario
 from mockgpt.sse import dumps
 
 logger = logging.getLogger(__name__)
 
 OPEN_PATHS = ("/health", "/_mockgpt/")
+"""Paths served without an API key and left out of the journal."""
 STREAM_TYPES = (b"text/event-stream", b"application/x-ndjson")
 """Content types of streamed responses (SSE, and Ollama's NDJSON)."""
-"""Paths served without an API key and left out of the journal."""
+_VERSION_HEADER = (b"openai-version", b"2020-10-01")
+_PARAM = re.compile(r"\{(\w+)(:path)?\}")
 
 
-def _api_routes() -> list[BaseRoute]:
-    routes: list[BaseRoute] = []
-    for prefix in ("/v1", ""):
-        routes += [
-            Route(f"{prefix}/chat/completions", create_chat_completion, methods=["POST"]),
-            Route(f"{prefix}/completions", create_completion, methods=["POST"]),
-            Route(f"{prefix}/embeddings", create_embedding, methods=["POST"]),
-            Route(f"{prefix}/models", list_models, methods=["GET"]),
-            Route(f"{prefix}/models/{{model:path}}", retrieve_model, methods=["GET"]),
-            Route(f"{prefix}/responses", responses.create_response, methods=["POST"]),
-            Route(
-                f"{prefix}/responses/input_tokens",
-                responses.count_input_tokens,
-                methods=["POST"],
-            ),
-            Route(f"{prefix}/responses/compact", responses.compact_response, methods=["POST"]),
-            Route(
-                f"{prefix}/responses/{{response_id}}",
-                responses.retrieve_response,
-                methods=["GET"],
-            ),
-            Route(
-                f"{prefix}/responses/{{response_id}}",
-                responses.delete_response,
-                methods=["DELETE"],
-            ),
-            Route(
-                f"{prefix}/responses/{{response_id}}/cancel",
-                responses.cancel_response,
-                methods=["POST"],
-            ),
-            Route(
-                f"{prefix}/responses/{{response_id}}/input_items",
-                responses.list_input_items,
-                methods=["GET"],
-            ),
-            Route(f"{prefix}/conversations", responses.create_conversation, methods=["POST"]),
-            Route(
-                f"{prefix}/conversations/{{conversation_id}}",
-                responses.conversation_endpoint,
-                methods=["GET", "POST", "DELETE"],
-            ),
-            Route(
-                f"{prefix}/conversations/{{conversation_id}}/items",
-                responses.conversation_items,
-                methods=["GET", "POST"],
-            ),
-            Route(
-                f"{prefix}/conversations/{{conversation_id}}/items/{{item_id}}",
-                responses.conversation_item,
-                methods=["GET", "DELETE"],
-            ),
-        ]
-    return routes
+def _compile(template: str) -> re.Pattern[str]:
+    pattern, last = "", 0
+    for match in _PARAM.finditer(template):
+        pattern += re.escape(template[last : match.start()])
+        pattern += f"(?P<{match[1]}>.+)" if match[2] else f"(?P<{match[1]}>[^/]+)"
+        last = match.end()
+    return re.compile(pattern + re.escape(template[last:]) + "$")
 
 
-class BrowserCORSMiddleware(CORSMiddleware):
-    """Starlette's CORS, skipped for requests without an ``Origin``.
+class _Routes:
+    """``(method, path) -> handler``: fixed paths by dict, templated ones by regex, in order."""
 
-    SDKs and tests send none: they need no CORS headers, and skipping saves the work.
+    def __init__(self, table: list[tuple[str, str, Handler]]) -> None:
+        self.fixed: dict[str, dict[str, Handler]] = {}
+        self.templated: list[tuple[re.Pattern[str], dict[str, Handler]]] = []
+        by_template: dict[str, dict[str, Handler]] = {}
+        for method, path, handler in table:
+            methods = by_template.setdefault(path, {})
+            methods.setdefault(method, handler)
+            if method == "GET":
+                methods.setdefault("HEAD", handler)
+        for path, methods in by_template.items():
+            if "{" in path:
+                self.templated.append((_compile(path), methods))
+            else:
+                self.fixed[path] = methods
+
+    def find(self, path: str) -> tuple[dict[str, Handler] | None, dict[str, str]]:
+        """The handlers by method for ``path``, and its path parameters."""
+        methods = self.fixed.get(path)
+        if methods is not None:
+            return methods, {}
+        for pattern, methods in self.templated:
+            match = pattern.match(path)
+            if match is not None:
+                return methods, match.groupdict()
+        return None, {}
+
+
+class _InFlight:
+    """Counts the requests being served, so a reader can wait until each is journalled.
+
+    ``finishing`` counts the responses whose last byte has been sent but whose handler has
+    not returned yet: waiting for it to be 0 closes that gap without waiting for streams
+    still under way.
     """
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve with CORS only when the request comes from a browser origin."""
-        if scope["type"] == "http" and not any(k == b"origin" for k, _ in scope["headers"]):
-            await self.app(scope, receive, send)
-            return
-        await super().__call__(scope, receive, send)
+    def __init__(self) -> None:
+        self.count = 0
+        self.finishing = 0
+        self.idle = threading.Condition()
+
+    def wait(self, timeout_s: float, *, finishing_only: bool) -> bool:
+        """Wait until nothing is finishing (or nothing is served at all), up to ``timeout_s``."""
+        with self.idle:
+            if finishing_only:
+                return self.idle.wait_for(lambda: self.finishing == 0, timeout_s)
+            return self.idle.wait_for(lambda: self.count == 0, timeout_s)
 
 
-class OpenAIEnvelopeMiddleware:
-    """Adds the OpenAI response headers, checks the API key, journals API requests.
+def error_response(
+    error: RequestRejected, quirks: frozenset[str], path: str
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """Status, headers and body of ``error`` in its family's shape, with ``quirks`` applied.
 
-    Every response gets ``x-request-id`` and ``openai-processing-ms``; each API request is
-    journalled with the bytes of its response.
+    Ollama's native API (``/api/``) answers ``{"error": "message"}``; every other path the
+    OpenAI envelope (spec: ``ErrorResponse``).
+    """
+    status, headers = error.status, error.headers or None
+    body: Any
+    if path.startswith("/api/"):
+        body = {"error": error.message}
+    else:
+        body = error.envelope()
+        if quirks:
+            status = quirk_status(status, quirks)
+            headers = quirk_headers(status, headers, quirks)
+            body = quirk_error(body, status, quirks)
+    encoded = dumps(body)
+    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
+    raw += [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(encoded))]
+    return status, raw, encoded
 
-    Spec: OpenAI "Debugging requests" (``x-request-id``, ``openai-processing-ms``);
-    ``securitySchemes.ApiKeyAuth`` (``Authorization: Bearer``).
+
+class Dispatcher:
+    """The mockgpt ASGI application (see the module doc).
+
+    Args:
+        engine: what answers the requests; ``.engine`` and ``.state.engine`` give it back.
     """
 
-    def __init__(self, app: ASGIApp, engine: Engine) -> None:
-        self.app = app
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.api_key = engine.config.api_key
+        self.state = SimpleNamespace(engine=engine)
+        self.routes = _Routes(routes())
+        self.in_flight = _InFlight()
+        config = engine.config
+        self.api_key = config.api_key
+        origins = list(config.cors_origins)
+        self._cors = CORSMiddleware(
+            self._http,
+            allow_origins=origins,
+            allow_origin_regex=None if origins else LOCAL_ORIGINS,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["x-request-id", "openai-processing-ms"],
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve one ASGI connection scope."""
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+        """Serve one ASGI connection scope (HTTP or lifespan)."""
+        kind = scope["type"]
+        if kind == "http":
+            for key, _ in scope["headers"]:
+                if key == b"origin":
+                    await self._cors(scope, receive, send)
+                    return
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        in_flight = self.in_flight
+        finishing = False
+
+        async def send_counted(message: Message) -> None:
+            nonlocal finishing
+            last = message["type"] == "http.response.body" and not message.get("more_body")
+            if last and not finishing:
+                finishing = True
+                with in_flight.idle:
+                    in_flight.finishing += 1
+            await send(message)
+
+        with in_flight.idle:
+            in_flight.count += 1
+        try:
+            if scope["path"].startswith(OPEN_PATHS):
+                await self._open(scope, receive, send_counted)
+            else:
+                await self._journalled(scope, receive, send_counted)
+        finally:
+            with in_flight.idle:
+                in_flight.count -= 1
+                in_flight.finishing -= finishing
+                in_flight.idle.notify_all()
+
+    async def _open(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``/health`` and ``/_mockgpt/``: no key, no journal."""
+        extra = [(b"x-request-id", _request_id(scope)), _VERSION_HEADER]
+        started = False
+
+        async def send_open(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message["headers"] = [*message.get("headers", ()), *extra]
+            await send(message)
+
+        await self._serve(scope, receive, send_open, lambda: started)
+
+    async def _journalled(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """An API request: key checked, journalled with the bytes of its response."""
         started = time.perf_counter()
-        request_id = "req_" + secrets.token_hex(16)
-        scope["mockgpt.request_id"] = request_id
-        path: str = scope["path"]
-        open_path = path.startswith(OPEN_PATHS)
-        extra = [(b"x-request-id", request_id.encode()), (b"openai-version", b"2020-10-01")]
-
-        if open_path:
-
-            async def send_open(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    message["headers"] = [*message.get("headers", ()), *extra]
-                await send(message)
-
-            started_flag: list[bool] = []
-
-            async def send_open_tracked(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    started_flag.append(True)
-                await send_open(message)
-
-            await self._serve(scope, receive, send_open_tracked, lambda: bool(started_flag))
-            return
-
-        entry = JournalEntry(request_id, scope["method"], path, scope["headers"], b"")
+        request_id = _request_id(scope)
+        entry = JournalEntry(
+            request_id.decode(), scope["method"], scope["path"], scope["headers"], b""
+        )
         scope["mockgpt.entry"] = entry
         # journalled on arrival, so an entry is complete by the time its client has the answer
         self.engine.journal.record(entry)
         body_parts: list[bytes] = []
         sent_parts: list[bytes] = []
-
-        def finish_entry() -> None:
-            entry.response_body = b"".join(sent_parts)
-            entry.duration_ms = (time.perf_counter() - started) * 1000
 
         async def receive_logged() -> Message:
             message = await receive()
@@ -185,42 +239,65 @@ class OpenAIEnvelopeMiddleware:
             if message["type"] == "http.response.start":
                 elapsed_ms = int((time.perf_counter() - started) * 1000)
                 entry.status = message["status"]
-                response_headers = message.get("headers", ())
+                headers = message.get("headers", ())
                 entry.stream = any(
-                    k == b"content-type" and v.startswith(STREAM_TYPES) for k, v in response_headers
+                    k == b"content-type" and v.startswith(STREAM_TYPES) for k, v in headers
                 )
                 message["headers"] = [
-                    *response_headers,
-                    *extra,
+                    *headers,
+                    (b"x-request-id", request_id),
+                    _VERSION_HEADER,
                     (b"openai-processing-ms", str(elapsed_ms).encode()),
                 ]
             elif message["type"] == "http.response.body":
                 sent_parts.append(message.get("body", b""))
                 if not message.get("more_body", False):
                     entry.complete = True
-                    finish_entry()
+                    entry.response_body = b"".join(sent_parts)
+                    entry.duration_ms = (time.perf_counter() - started) * 1000
             await send(message)
 
         try:
             if self.api_key is not None and not self._authorized(scope):
-                await self._unauthorized(scope, receive_logged, send_logged)
+                await self._unauthorized(scope, send_logged)
             else:
                 await self._serve(scope, receive_logged, send_logged, lambda: entry.status != 0)
         finally:
             entry.body = b"".join(body_parts)
-            finish_entry()
+            entry.response_body = b"".join(sent_parts)
+            entry.duration_ms = (time.perf_counter() - started) * 1000
 
     async def _serve(
         self, scope: Scope, receive: Receive, send: Send, response_started: Callable[[], bool]
     ) -> None:
-        """Run the app; a bug becomes a journalled 500 envelope (or a closed stream)."""
+        """Run the route's adapter and its answer; errors become envelopes."""
+        path: str = scope["path"]
         try:
-            await self.app(scope, receive, send)
+            methods, params = self.routes.find(path)
+            what = f"({scope['method']} {path})"
+            if methods is None:
+                raise RequestRejected(404, f"Invalid URL {what}")
+            handler = methods.get(scope["method"])
+            if handler is None:
+                allow = ", ".join(methods)
+                raise RequestRejected(
+                    405, f"Invalid method for URL {what}", headers={"allow": allow}
+                )
+            scope["app"] = self
+            scope["path_params"] = params
+            response: Callable[[Scope, Receive, Send], Awaitable[None]] = await handler(
+                Request(scope, receive)
+            )
+            await response(scope, receive, send)
         except ConnectionDropped:
-            raise  # a fault: the server closes the connection on purpose
+            raise  # a fault, or a client gone during a wait: the connection is closed
+        except RequestRejected as exc:
+            if response_started():
+                return  # a stream was under way: its status can no longer change
+            await self._send_error(exc, self.engine.quirks | exc.quirks, path, send)
         except Exception as exc:
             self.engine.errors.append(exc)
-            logger.exception("mockgpt failed on %s %s", scope["method"], scope["path"])
+            logger.exception("mockgpt failed on %s %s", scope["method"], path)
             if response_started():
                 return  # a stream was under way: its status can no longer change
             error = RequestRejected(
@@ -229,7 +306,15 @@ class OpenAIEnvelopeMiddleware:
                 "This is a bug in mockgpt; the server log has the traceback.",
                 type="server_error",
             )
-            await _envelope_response(error, self.engine.quirks, scope["path"])(scope, receive, send)
+            await self._send_error(error, self.engine.quirks, path, send)
+
+    @staticmethod
+    async def _send_error(
+        error: RequestRejected, quirks: frozenset[str], path: str, send: Send
+    ) -> None:
+        status, headers, body = error_response(error, quirks, path)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
 
     def _authorized(self, scope: Scope) -> bool:
         expected = b"bearer " + (self.api_key or "").encode()
@@ -238,7 +323,7 @@ class OpenAIEnvelopeMiddleware:
                 return secrets.compare_digest(value.lower()[:7] + value[7:], expected)
         return False
 
-    async def _unauthorized(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _unauthorized(self, scope: Scope, send: Send) -> None:
         has_header = any(k == b"authorization" for k, _ in scope["headers"])
         message = (
             "Incorrect API key provided. You can find your API key in your mockgpt settings "
@@ -248,62 +333,48 @@ class OpenAIEnvelopeMiddleware:
             "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
         )
         error = RequestRejected(401, message, code="invalid_api_key")
-        await _envelope_response(error, self.engine.quirks, scope["path"])(scope, receive, send)
+        await self._send_error(error, self.engine.quirks, scope["path"], send)
 
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        """Start and stop what a server runs beside its requests.
 
-def _envelope_response(
-    exc: RequestRejected, quirks: frozenset[str] = frozenset(), path: str = ""
-) -> Response:
-    if path.startswith("/api/"):  # Ollama's native API has its own error shape
-        return Response(
-            dumps({"error": exc.message}),
-            status_code=exc.status,
-            headers=exc.headers or None,
-            media_type="application/json",
-        )
-    body = exc.envelope()
-    status, headers = exc.status, exc.headers or None
-    if quirks:
-        status = quirk_status(status, quirks)
-        headers = quirk_headers(status, headers, quirks)
-        body = quirk_error(body, status, quirks)
-    return Response(dumps(body), status_code=status, headers=headers, media_type="application/json")
+        With ``--watch``, the scenario files are reloaded when they change (an invalid new
+        version is logged and the last good one keeps serving); at shutdown the backends are
+        closed.
+        """
+        engine = self.engine
+        config = engine.config
+        paths = [resolve_scenario(s) for s in config.scenarios] if config.watch else []
 
+        async def reload_on_change() -> None:
+            async for _changes in awatch(*{p.parent for p in paths}):
+                try:
+                    scenarios = [load_scenario(p) for p in paths]
+                except ScenarioError as exc:
+                    logger.error("scenario not reloaded, keeping the last good version: %s", exc)
+                    continue
+                engine.registry.replace_base(scenarios)
+                logger.info("scenarios reloaded: %s", ", ".join(str(p) for p in paths))
 
-def _lifespan(engine: Engine) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
-    """Start and stop what a server runs beside its requests.
-
-    With ``--watch``, the scenario files are reloaded when they change (an invalid new version
-    is logged and the last good one keeps serving); at shutdown the backends are closed.
-    """
-    paths = [resolve_scenario(s) for s in engine.config.scenarios] if engine.config.watch else []
-
-    async def reload_on_change() -> None:
-        async for _changes in awatch(*{p.parent for p in paths}):
-            try:
-                scenarios = [load_scenario(p) for p in paths]
-            except ScenarioError as exc:
-                logger.error("scenario not reloaded, keeping the last good version: %s", exc)
-                continue
-            engine.registry.replace_base(scenarios)
-            logger.info("scenarios reloaded: %s", ", ".join(str(p) for p in paths))
-
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await receive()  # lifespan.startup
         async with anyio.create_task_group() as group:
             if paths:
                 group.start_soon(reload_on_change)
-            try:
-                yield
-            finally:
-                group.cancel_scope.cancel()
-                with anyio.CancelScope(shield=True):
-                    await engine.aclose()
-
-    return lifespan
+            await send({"type": "lifespan.startup.complete"})
+            await receive()  # lifespan.shutdown
+            group.cancel_scope.cancel()
+        with anyio.CancelScope(shield=True):
+            await engine.aclose()
+        await send({"type": "lifespan.shutdown.complete"})
 
 
-def create_app(config: ServerConfig | None = None, *, engine: Engine | None = None) -> Starlette:
+def _request_id(scope: Scope) -> bytes:
+    request_id = b"req_" + os.urandom(16).hex().encode()
+    scope["mockgpt.request_id"] = request_id.decode()
+    return request_id
+
+
+def create_app(config: ServerConfig | None = None, *, engine: Engine | None = None) -> Dispatcher:
     """Build the mockgpt ASGI app.
 
     Args:
@@ -311,51 +382,7 @@ def create_app(config: ServerConfig | None = None, *, engine: Engine | None = No
         engine: an existing engine to serve (its config wins); a new one when None.
 
     Returns:
-        A Starlette app; ``app.state.engine`` is the engine (journal, errors, state).
+        The ``Dispatcher``; ``.engine`` (and ``.state.engine``) is the engine (journal,
+        errors, state).
     """
-    engine = engine or Engine(config or ServerConfig())
-    config = engine.config
-
-    async def rejected(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, RequestRejected)
-        return _envelope_response(exc, engine.quirks | exc.quirks, request.url.path)
-
-    async def http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, HTTPException)
-        what = f"({request.method} {request.url.path})"
-        if exc.status_code == 405:
-            error = RequestRejected(405, f"Invalid method for URL {what}", headers=exc.headers)
-        elif exc.status_code == 404:
-            error = RequestRejected(404, f"Invalid URL {what}")
-        else:
-            error = RequestRejected(exc.status_code, str(exc.detail))
-        return _envelope_response(error, engine.quirks, request.url.path)
-
-    routes: list[BaseRoute] = [
-        *_api_routes(),  # first: routes are tried in order, and these get the traffic
-        Route("/health", admin.health, methods=["GET"]),
-        Route("/_mockgpt/journal", admin.journal, methods=["GET"]),
-        Route("/_mockgpt/reset", admin.reset, methods=["POST"]),
-        *ollama.routes(),
-        *assistants.routes(),
-    ]
-    origins = list(config.cors_origins)
-    cors = Middleware(
-        BrowserCORSMiddleware,
-        allow_origins=origins,
-        allow_origin_regex=None if origins else LOCAL_ORIGINS,
-        allow_methods=["*"],
-        allow_headers=["*"],
-        expose_headers=["x-request-id", "openai-processing-ms"],
-    )
-    app = Starlette(
-        routes=routes,
-        lifespan=_lifespan(engine),
-        middleware=[cors, Middleware(OpenAIEnvelopeMiddleware, engine=engine)],
-        exception_handlers={
-            RequestRejected: rejected,
-            HTTPException: http_error,
-        },
-    )
-    app.state.engine = engine
-    return app
+    return Dispatcher(engine or Engine(config or ServerConfig()))

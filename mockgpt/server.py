@@ -19,7 +19,6 @@ from types import TracebackType
 from typing import Any, Literal
 
 import uvicorn
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockgpt.app import create_app
 from mockgpt.config import ServerConfig
@@ -45,54 +44,6 @@ KEEP_ALIVE_S = 120
 """Seconds an idle keep-alive connection stays open."""
 STOP_GRACE_S = 1
 """How long ``MockServer.stop`` lets open requests finish before cancelling them, seconds."""
-
-
-class _InFlight:
-    """Counts the socket requests being served, so a reader can wait until each is journalled.
-
-    The journal records a request when its handler returns, a moment after the client has
-    read the last byte. ``finishing`` counts the responses whose last byte has been sent but
-    whose handler has not returned yet: waiting for it to be 0 closes that gap without
-    waiting for streams still under way.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.count = 0
-        self.finishing = 0
-        self.idle = threading.Condition()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve one connection scope, counting HTTP requests."""
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        finishing = False
-
-        async def send_counted(message: Message) -> None:
-            nonlocal finishing
-            last = message["type"] == "http.response.body" and not message.get("more_body")
-            if last and not finishing:
-                finishing = True
-                with self.idle:
-                    self.finishing += 1
-            await send(message)
-
-        with self.idle:
-            self.count += 1
-        try:
-            await self.app(scope, receive, send_counted)
-        finally:
-            with self.idle:
-                self.count -= 1
-                self.finishing -= finishing
-                self.idle.notify_all()
-
-    def wait(self, timeout_s: float, *, finishing_only: bool) -> bool:
-        with self.idle:
-            if finishing_only:
-                return self.idle.wait_for(lambda: self.finishing == 0, timeout_s)
-            return self.idle.wait_for(lambda: self.count == 0, timeout_s)
 
 
 class MockServer:
@@ -131,7 +82,6 @@ class MockServer:
         if scenarios:
             self.engine.registry.replace_base(self.scenarios)
         self.start_timeout_s = start_timeout_s
-        self._served = _InFlight(self.app)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
@@ -184,7 +134,7 @@ class MockServer:
         self._socket = sock
         self.port = sock.getsockname()[1]
         uv_config = uvicorn.Config(
-            self._served,
+            self.app,
             log_level="warning",
             lifespan="on",
             access_log=False,
@@ -243,7 +193,7 @@ class MockServer:
         Returns:
             False if a response was still being journalled after ``timeout_s``.
         """
-        return self._served.wait(timeout_s, finishing_only=True)
+        return self.app.in_flight.wait(timeout_s, finishing_only=True)
 
     def wait_idle(self, timeout_s: float = 5.0) -> bool:
         """Wait until no socket request is being served at all.
@@ -254,7 +204,7 @@ class MockServer:
         Returns:
             False if requests were still being served after ``timeout_s``.
         """
-        return self._served.wait(timeout_s, finishing_only=False)
+        return self.app.in_flight.wait(timeout_s, finishing_only=False)
 
     # -- clients ---------------------------------------------------------------------------
 

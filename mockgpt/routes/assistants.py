@@ -16,7 +16,6 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
 from mockgpt.assistants_store import AssistantsStore, StoredThread, assistants_store
 from mockgpt.errors import RequestRejected
@@ -251,42 +250,3 @@ async def message_endpoint(request: Request) -> Response:
         if "metadata" in body:
             message["metadata"] = dict(body["metadata"] or {})
     return json_response(message)
-
-
-def routes() -> list[BaseRoute]:
-    """The routes of the Assistants API, under ``/v1`` and without the prefix."""
-    from mockgpt.routes import assistants_runs
-
-    out: list[BaseRoute] = []
-    for prefix in ("/v1", ""):
-        out += [
-            Route(f"{prefix}/assistants", create_assistant, methods=["POST"]),
-            Route(f"{prefix}/assistants", list_assistants, methods=["GET"]),
-            Route(
-                f"{prefix}/assistants/{{assistant_id}}",
-                assistant_endpoint,
-                methods=["GET", "POST", "DELETE"],
-            ),
-            Route(f"{prefix}/threads", create_thread, methods=["POST"]),
-            # before /threads/{thread_id}, which would take "runs" for an id
-            Route(
-                f"{prefix}/threads/runs", assistants_runs.create_thread_and_run, methods=["POST"]
-            ),
-            Route(
-                f"{prefix}/threads/{{thread_id}}",
-                thread_endpoint,
-                methods=["GET", "POST", "DELETE"],
-            ),
-            Route(
-                f"{prefix}/threads/{{thread_id}}/messages",
-                messages_endpoint,
-                methods=["GET", "POST"],
-            ),
-            Route(
-                f"{prefix}/threads/{{thread_id}}/messages/{{message_id}}",
-                message_endpoint,
-                methods=["GET", "POST", "DELETE"],
-            ),
-            *assistants_runs.routes(prefix),
-        ]
-    return out

@@ -15,7 +15,6 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
 from mockgpt.assistants_store import StoredRun, StoredThread
 from mockgpt.errors import RequestRejected
@@ -219,17 +218,3 @@ async def retrieve_step(request: Request) -> Response:
     """
     _, record = _run_of(request)
     return json_response(record.step(request.path_params["step_id"]))
-
-
-def routes(prefix: str) -> list[BaseRoute]:
-    """The run routes under ``prefix`` (``/v1`` or ""), but ``POST /threads/runs``."""
-    run = f"{prefix}/threads/{{thread_id}}/runs/{{run_id}}"
-    return [
-        Route(f"{prefix}/threads/{{thread_id}}/runs", create_run, methods=["POST"]),
-        Route(f"{prefix}/threads/{{thread_id}}/runs", list_runs, methods=["GET"]),
-        Route(run, run_endpoint, methods=["GET", "POST"]),
-        Route(f"{run}/cancel", cancel, methods=["POST"]),
-        Route(f"{run}/submit_tool_outputs", submit_tool_outputs, methods=["POST"]),
-        Route(f"{run}/steps", list_steps, methods=["GET"]),
-        Route(f"{run}/steps/{{step_id}}", retrieve_step, methods=["GET"]),
-    ]

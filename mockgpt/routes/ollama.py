@@ -23,7 +23,6 @@ from typing import Any, Union
 from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
 from mockgpt.engine import chat_prompt_tokens
 from mockgpt.errors import RequestRejected
@@ -394,15 +393,3 @@ async def ps(request: Request) -> Response:
 async def version(request: Request) -> Response:
     """``GET /api/version``: ``{"version": "0.x.y"}``."""
     return json_response({"version": OLLAMA_VERSION})
-
-
-def routes() -> list[BaseRoute]:
-    """The routes of Ollama's native API."""
-    return [
-        Route("/api/chat", chat, methods=["POST"]),
-        Route("/api/generate", generate, methods=["POST"]),
-        Route("/api/tags", tags, methods=["GET"]),
-        Route("/api/show", show, methods=["POST"]),
-        Route("/api/ps", ps, methods=["GET"]),
-        Route("/api/version", version, methods=["GET"]),
-    ]

@@ -1,4 +1,4 @@
-"""The Responses API: ``/v1/responses`` and ``/v1/conversations``.
+"""The Responses API: ``/v1/responses`` (conversations are in ``routes.conversations``).
 
 A request's input (with the turns of ``previous_response_id`` or ``conversation`` before it)
 becomes a chat conversation that the stubs and backends answer; ``ResponseRenderer`` turns the
@@ -15,10 +15,10 @@ from starlette.responses import Response
 
 from mockgpt.engine import chat_prompt_tokens
 from mockgpt.errors import RequestRejected
+from mockgpt.http.pages import cursor_page
 from mockgpt.http.responses import ResponsesWire
 from mockgpt.http.send import ReplySender, SSEBody
 from mockgpt.models import CreateChatCompletionRequest, validate_request
-from mockgpt.models.common import RequestModel
 from mockgpt.models.responses import (
     CreateResponse,
     chat_body,
@@ -28,6 +28,7 @@ from mockgpt.models.responses import (
 from mockgpt.render.responses import ResponseMeta, ResponseRenderer, new_item_id
 from mockgpt.responses_quirks import quirk_request, reject_request, stale_response
 from mockgpt.routes.common import annotate, engine_of, json_response, now, read_json
+from mockgpt.routes.conversations import conversation_of, not_found
 from mockgpt.sse import encode_sse
 from mockgpt.store import (
     Conversation,
@@ -53,17 +54,6 @@ _ECHOED = (
     "metadata",
     "background",
 )
-
-
-def _not_found(kind: str, value: str, param: str | None = None) -> RequestRejected:
-    return RequestRejected(404, f"{kind} with id '{value}' not found.", param=param)
-
-
-def _conversation(request: Request, conversation_id: str) -> Conversation:
-    conversation = engine_of(request).store.conversations.get(conversation_id)
-    if conversation is None:
-        raise _not_found("Conversation", conversation_id, "conversation")
-    return conversation
 
 
 def _as_chat(
@@ -101,10 +91,10 @@ def _history(
     if req.previous_response_id:
         previous = engine_of(request).store.responses.get(req.previous_response_id)
         if previous is None:
-            raise _not_found("Previous response", req.previous_response_id, "previous_response_id")
+            raise not_found("Previous response", req.previous_response_id, "previous_response_id")
         return previous.messages, None
     if req.conversation_id:
-        conversation = _conversation(request, req.conversation_id)
+        conversation = conversation_of(request, req.conversation_id)
         return conversation.messages(), conversation
     return [], None
 
@@ -251,7 +241,7 @@ def _stored(request: Request) -> StoredResponse:
     response_id = request.path_params["response_id"]
     stored = engine_of(request).store.responses.get(response_id)
     if stored is None:
-        raise _not_found("Response", response_id)
+        raise not_found("Response", response_id)
     return stored
 
 
@@ -308,120 +298,6 @@ async def cancel_response(request: Request) -> Response:
     return json_response(stored.response)
 
 
-def _page(request: Request, items: list[dict[str, Any]], default_order: str = "desc") -> Response:
-    """A cursor page: ``{"object": "list", "data", "first_id", "last_id", "has_more"}``."""
-    params = request.query_params
-    order = params.get("order", default_order)
-    if order not in ("asc", "desc"):
-        raise RequestRejected(
-            400,
-            f"Invalid value for 'order': expected one of 'asc' or 'desc', got {order!r}.",
-            param="order",
-            code="invalid_value",
-        )
-    try:
-        limit = int(params.get("limit", "20"))
-    except ValueError:
-        raise RequestRejected(400, "Invalid 'limit': expected an integer.", param="limit") from None
-    if not 1 <= limit <= 100:
-        raise RequestRejected(
-            400,
-            f"Invalid 'limit': expected an integer from 1 to 100, got {limit}.",
-            param="limit",
-            code="invalid_value",
-        )
-    ordered = list(reversed(items)) if order == "desc" else list(items)
-    after = params.get("after")
-    if after:
-        ids = [str(i.get("id")) for i in ordered]
-        ordered = ordered[ids.index(after) + 1 :] if after in ids else []
-    data: list[JSONValue] = list(ordered[:limit])
-    return json_response(
-        {
-            "object": "list",
-            "data": data,
-            "first_id": ordered[0]["id"] if data else None,
-            "last_id": ordered[: len(data)][-1]["id"] if data else None,
-            "has_more": len(ordered) > limit,
-        }
-    )
-
-
 async def list_input_items(request: Request) -> Response:
     """``GET /v1/responses/{id}/input_items``: the response's input items, newest first."""
-    return _page(request, _stored(request).input_items)
-
-
-class CreateConversation(RequestModel):
-    """The body of ``POST /v1/conversations``."""
-
-    items: list[dict[str, Any]] | None = None
-    metadata: dict[str, str] | None = None
-
-
-class UpdateConversation(RequestModel):
-    """The body of ``POST /v1/conversations/{id}``."""
-
-    metadata: dict[str, str]
-
-
-class AddItems(RequestModel):
-    """The body of ``POST /v1/conversations/{id}/items``."""
-
-    items: list[dict[str, Any]]
-
-
-async def create_conversation(request: Request) -> Response:
-    """``POST /v1/conversations``: a new conversation, optionally with items."""
-    engine = engine_of(request)
-    body = await read_json(request, engine.config.max_body_bytes)
-    req = validate_request(CreateConversation, body)
-    conversation = engine.store.new_conversation(req.metadata, req.items or [])
-    return json_response(conversation.to_object())
-
-
-async def conversation_endpoint(request: Request) -> Response:
-    """``GET`` / ``POST`` (update metadata) / ``DELETE`` ``/v1/conversations/{id}``."""
-    conversation = _conversation(request, request.path_params["conversation_id"])
-    if request.method == "DELETE":
-        engine_of(request).store.conversations.pop(conversation.id, None)
-        return json_response(
-            {"id": conversation.id, "object": "conversation.deleted", "deleted": True}
-        )
-    if request.method == "POST":
-        body = await read_json(request, engine_of(request).config.max_body_bytes)
-        conversation.metadata = dict(validate_request(UpdateConversation, body).metadata)
-    return json_response(conversation.to_object())
-
-
-async def conversation_items(request: Request) -> Response:
-    """``GET`` (list, newest first) / ``POST`` (add) ``/v1/conversations/{id}/items``."""
-    conversation = _conversation(request, request.path_params["conversation_id"])
-    if request.method == "POST":
-        body = await read_json(request, engine_of(request).config.max_body_bytes)
-        added = with_item_ids(validate_request(AddItems, body).items)
-        conversation.items += added
-        data: list[JSONValue] = list(added)
-        return json_response(
-            {
-                "object": "list",
-                "data": data,
-                "first_id": added[0]["id"] if added else None,
-                "last_id": added[-1]["id"] if added else None,
-                "has_more": False,
-            }
-        )
-    return _page(request, conversation.items)
-
-
-async def conversation_item(request: Request) -> Response:
-    """``GET`` / ``DELETE`` ``/v1/conversations/{id}/items/{item_id}``."""
-    conversation = _conversation(request, request.path_params["conversation_id"])
-    item_id = request.path_params["item_id"]
-    for item in conversation.items:
-        if item.get("id") == item_id:
-            if request.method == "DELETE":
-                conversation.items.remove(item)
-                return json_response(conversation.to_object())
-            return json_response(item)
-    raise _not_found("Item", item_id)
+    return cursor_page(request, _stored(request).input_items)

@@ -1,0 +1,57 @@
+"""Reading a request's JSON body (with the size limit) and writing a JSON response."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mockgpt.errors import RequestRejected
+from mockgpt.sse import dumps
+from mockgpt.types import JSONValue
+
+
+async def read_json(request: Request, max_body_bytes: int) -> JSONValue:
+    """The request body decoded as JSON.
+
+    Raises:
+        RequestRejected: 413 when the body is larger than ``max_body_bytes``; 400 when it is
+            not valid UTF-8 JSON.
+    """
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_body_bytes:
+        raise _too_large(max_body_bytes)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_body_bytes:
+            raise _too_large(max_body_bytes)
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    try:
+        value: JSONValue = json.loads(body)
+    except (ValueError, RecursionError):
+        raise RequestRejected(
+            400,
+            "We could not parse the JSON body of your request. (HINT: This likely means you "
+            "aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, "
+            "but what was sent was not valid JSON.)",
+        ) from None
+    return value
+
+
+def _too_large(limit: int) -> RequestRejected:
+    return RequestRejected(
+        413,
+        f"Request body too large: the limit is {limit} bytes.",
+        code="request_too_large",
+    )
+
+
+def json_response(
+    body: JSONValue, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """``application/json`` response with a compact body."""
+    return Response(dumps(body), status_code=status, headers=headers, media_type="application/json")

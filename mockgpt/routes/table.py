@@ -1,0 +1,107 @@
+"""The route table: every ``(method, path)`` mockgpt answers, and the adapter that answers it.
+
+OpenAI paths are served with and without the ``/v1`` prefix; Ollama's native API lives under
+``/api/`` and answers errors in its own shape; ``/health`` and ``/_mockgpt/`` are open (no API
+key, not journalled). ``{name}`` in a path is one segment, ``{name:path}`` the rest of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+
+from mockgpt.routes import (
+    admin,
+    assistants,
+    assistants_runs,
+    chat,
+    completions,
+    conversations,
+    embeddings,
+    models,
+    ollama,
+    responses,
+)
+
+Handler = Callable[[Request], Awaitable[Any]]
+"""An adapter: the request in, an ASGI response out (``RequestRejected`` for an error)."""
+
+RUN = "/threads/{thread_id}/runs/{run_id}"
+
+OPENAI: list[tuple[str, str, Handler]] = [
+    ("POST", "/chat/completions", chat.create_chat_completion),
+    ("POST", "/completions", completions.create_completion),
+    ("POST", "/embeddings", embeddings.create_embedding),
+    ("GET", "/models", models.list_models),
+    ("GET", "/models/{model:path}", models.retrieve_model),
+    ("POST", "/responses", responses.create_response),
+    ("POST", "/responses/input_tokens", responses.count_input_tokens),
+    ("POST", "/responses/compact", responses.compact_response),
+    ("GET", "/responses/{response_id}", responses.retrieve_response),
+    ("DELETE", "/responses/{response_id}", responses.delete_response),
+    ("POST", "/responses/{response_id}/cancel", responses.cancel_response),
+    ("GET", "/responses/{response_id}/input_items", responses.list_input_items),
+    ("POST", "/conversations", conversations.create_conversation),
+    ("GET", "/conversations/{conversation_id}", conversations.conversation_endpoint),
+    ("POST", "/conversations/{conversation_id}", conversations.conversation_endpoint),
+    ("DELETE", "/conversations/{conversation_id}", conversations.conversation_endpoint),
+    ("GET", "/conversations/{conversation_id}/items", conversations.conversation_items),
+    ("POST", "/conversations/{conversation_id}/items", conversations.conversation_items),
+    (
+        "GET",
+        "/conversations/{conversation_id}/items/{item_id}",
+        conversations.conversation_item,
+    ),
+    (
+        "DELETE",
+        "/conversations/{conversation_id}/items/{item_id}",
+        conversations.conversation_item,
+    ),
+    ("POST", "/assistants", assistants.create_assistant),
+    ("GET", "/assistants", assistants.list_assistants),
+    ("GET", "/assistants/{assistant_id}", assistants.assistant_endpoint),
+    ("POST", "/assistants/{assistant_id}", assistants.assistant_endpoint),
+    ("DELETE", "/assistants/{assistant_id}", assistants.assistant_endpoint),
+    ("POST", "/threads", assistants.create_thread),
+    ("POST", "/threads/runs", assistants_runs.create_thread_and_run),
+    ("GET", "/threads/{thread_id}", assistants.thread_endpoint),
+    ("POST", "/threads/{thread_id}", assistants.thread_endpoint),
+    ("DELETE", "/threads/{thread_id}", assistants.thread_endpoint),
+    ("GET", "/threads/{thread_id}/messages", assistants.messages_endpoint),
+    ("POST", "/threads/{thread_id}/messages", assistants.messages_endpoint),
+    ("GET", "/threads/{thread_id}/messages/{message_id}", assistants.message_endpoint),
+    ("POST", "/threads/{thread_id}/messages/{message_id}", assistants.message_endpoint),
+    ("DELETE", "/threads/{thread_id}/messages/{message_id}", assistants.message_endpoint),
+    ("POST", "/threads/{thread_id}/runs", assistants_runs.create_run),
+    ("GET", "/threads/{thread_id}/runs", assistants_runs.list_runs),
+    ("GET", RUN, assistants_runs.run_endpoint),
+    ("POST", RUN, assistants_runs.run_endpoint),
+    ("POST", f"{RUN}/cancel", assistants_runs.cancel),
+    ("POST", f"{RUN}/submit_tool_outputs", assistants_runs.submit_tool_outputs),
+    ("GET", f"{RUN}/steps", assistants_runs.list_steps),
+    ("GET", f"{RUN}/steps/{{step_id}}", assistants_runs.retrieve_step),
+]
+"""The OpenAI API, served under ``/v1`` and without the prefix."""
+
+OTHER: list[tuple[str, str, Handler]] = [
+    ("POST", "/api/chat", ollama.chat),
+    ("POST", "/api/generate", ollama.generate),
+    ("GET", "/api/tags", ollama.tags),
+    ("POST", "/api/show", ollama.show),
+    ("GET", "/api/ps", ollama.ps),
+    ("GET", "/api/version", ollama.version),
+    ("GET", "/health", admin.health),
+    ("GET", "/_mockgpt/journal", admin.journal),
+    ("POST", "/_mockgpt/reset", admin.reset),
+]
+"""Ollama's native API, health and the admin routes, each at one path."""
+
+
+def routes() -> list[tuple[str, str, Handler]]:
+    """Every ``(method, path, handler)``, the ``/v1`` ones first."""
+    table = [(method, "/v1" + path, handler) for method, path, handler in OPENAI]
+    table += OPENAI
+    table += OTHER
+    return table

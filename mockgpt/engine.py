@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from mockgpt.assistants_store import assistants_store
@@ -23,7 +23,7 @@ from mockgpt.errors import ConfigError, RequestRejected
 from mockgpt.events import Event
 from mockgpt.faults import error_from_spec, stream_breaks
 from mockgpt.journal import Journal
-from mockgpt.limits import Limiter, limited
+from mockgpt.limits import Limiter, limit_ready, limited
 from mockgpt.models import CreateChatCompletionRequest
 from mockgpt.models.chat import content_text
 from mockgpt.recorder import Recorder
@@ -39,9 +39,13 @@ from mockgpt.turn import Turn
 logger = logging.getLogger(__name__)
 
 
-async def _no_events() -> AsyncIterator[Event]:
-    return
-    yield  # an async generator that yields nothing
+async def _as_async(events: Sequence[Event] | AsyncIterator[Event]) -> AsyncIterator[Event]:
+    if isinstance(events, Sequence):
+        for event in events:
+            yield event
+    else:
+        async for event in events:
+            yield event
 
 
 @dataclass
@@ -59,8 +63,9 @@ class Reply:
             scenario's, else the server's).
         tokens_per_second: stream pacing after the first token (``math.inf``: unpaced).
         model: the model the answer reports.
-        events: canonical events, a ``Finish`` per choice, ``Usage`` last; empty when
-            ``error`` is set or the family generates nothing.
+        events: canonical events, a ``Finish`` per choice, ``Usage`` last: a tuple when the
+            answer is ready at once, an async iterator when it arrives over time; empty
+            when ``error`` is set or the family generates nothing.
         live: True when events arrive over time (a proxy, a model) and each must be sent as
             it comes.
         forward: the backend that passes the request upstream unchanged, when no stub
@@ -75,7 +80,7 @@ class Reply:
     ttft_ms: float
     tokens_per_second: float
     model: str
-    events: AsyncIterator[Event]
+    events: tuple[Event, ...] | AsyncIterator[Event]
     live: bool
     forward: PassThrough | None = None
 
@@ -88,6 +93,10 @@ class Reply:
     def breaks(self) -> bool:
         """Whether the fault acts on the events of a stream (a break after N events)."""
         return stream_breaks(self.fault)
+
+    def each(self) -> AsyncIterator[Event]:
+        """The events, ready or live, as one async iterator."""
+        return _as_async(self.events)
 
     @property
     def plain(self) -> bool:
@@ -102,9 +111,9 @@ class Reply:
         Raises:
             RequestRejected: the backend failed before its first event.
         """
-        if not self.live:
-            return
         events = self.events
+        if isinstance(events, tuple):
+            return
         try:
             first = await events.__anext__()
         except StopAsyncIteration:
@@ -218,7 +227,7 @@ class Engine:
         config = self.config
         backend = selection.backend
         forward: PassThrough | None = None
-        events: AsyncIterator[Event] = _no_events()
+        events: tuple[Event, ...] | AsyncIterator[Event] = ()
         if selection.stub_id is None and isinstance(backend, ProxyBackend) and turn.request is None:
             forward = backend
         elif error is None and turn.request is not None and not (fault and fault.reset):
@@ -245,8 +254,12 @@ class Engine:
             forward=forward,
         )
 
-    def _events(self, selection: Selection, turn: Turn) -> AsyncIterator[Event]:
-        """The events answering ``turn``, cut by its limits and ending with ``Usage``."""
+    def _events(self, selection: Selection, turn: Turn) -> tuple[Event, ...] | AsyncIterator[Event]:
+        """The events answering ``turn``, cut by its limits and ending with ``Usage``.
+
+        A ready answer (echo, lorem, scripted) is limited here, at once, into a tuple; a live
+        one (a proxy, a model) is limited as its events arrive.
+        """
         backend = selection.backend
         if getattr(backend, "limits_upstream", False):
             # the upstream applied max_tokens and stop with its own tokenizer
@@ -260,7 +273,9 @@ class Engine:
             )
         events = backend.respond(turn)
         if self.recorder is not None and selection.stub_id is None:
-            events = self.recorder.wrap(turn, events)
+            events = self.recorder.wrap(turn, _as_async(events))
+        if isinstance(events, Sequence):
+            return limit_ready(events, limiter)
         return limited(events, limiter)
 
     async def aclose(self) -> None:

@@ -9,11 +9,11 @@ tokens that can be generated"; hitting it gives ``finish_reason: "length"``) and
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from mockgpt.events import Event, Finish, Refusal, TextDelta, ToolCallDelta, Usage
-from mockgpt.tokens import count_tokens, prefix_tokens, split_tokens
+from mockgpt.tokens import count_tokens, prefix_tokens, token_pieces
 from mockgpt.types import FinishReason
 
 
@@ -64,7 +64,7 @@ class Limiter:
         if budget is not None and over_budget:
             # The first `budget` pieces are final: more text follows them. A model stops
             # after them, so only a stop sequence complete within them counts.
-            text = text[: sum(len(p) for p in state.pieces[:budget])]
+            text = text[: len("".join(state.pieces[:budget]))]
         end = len(text)
         reason: FinishReason | None = None
         stop_at = self._first_stop(text, state.pieces)
@@ -80,7 +80,8 @@ class Limiter:
                         break
             # Hold back the whole token a possible stop begins in: deltas stay whole tokens,
             # so streamed logprobs name the same tokens as the unstreamed answer's.
-            end = _token_start(state.pieces, end)
+            if end < len(text):
+                end = _token_start(state.pieces, end)
         piece = text[state.sent : max(end, state.sent)]
         state.sent = max(end, state.sent)
         return piece, reason
@@ -104,7 +105,7 @@ class Limiter:
 
     def _add_text(self, state: _ChoiceState, text: str) -> None:
         tail = state.pieces.pop() if state.pieces else ""
-        state.pieces.extend(split_tokens(tail + text))
+        state.pieces.extend(token_pieces(tail + text))
         state.text += text
 
     def _finish(self, state: _ChoiceState, index: int, reason: FinishReason) -> list[Event]:
@@ -215,6 +216,15 @@ def _token_start(pieces: list[str], position: int) -> int:
             break
         start += len(piece)
     return start
+
+
+def limit_ready(events: Iterable[Event], limiter: Limiter) -> tuple[Event, ...]:
+    """``events`` (all ready) passed through ``limiter``, ending with its ``Usage`` event."""
+    out: list[Event] = []
+    for event in events:
+        out.extend(limiter.feed(event))
+    out.extend(limiter.close())
+    return tuple(out)
 
 
 async def limited(events: AsyncIterable[Event], limiter: Limiter) -> AsyncIterator[Event]:

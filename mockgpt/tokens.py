@@ -23,13 +23,22 @@ REPLY_PRIMING_TOKENS = 3
 
 def split_tokens(text: str) -> list[str]:
     """Split ``text`` into token pieces; ``"".join(split_tokens(t)) == t``."""
-    return _PIECE.findall(text)
+    return list(token_pieces(text))
+
+
+@lru_cache(maxsize=1024)
+def token_pieces(text: str) -> tuple[str, ...]:
+    """``split_tokens(text)`` as a tuple, cached.
+
+    An answer's text is split once however often the limits, the stream and usage read it.
+    """
+    return tuple(_PIECE.findall(text))
 
 
 @lru_cache(maxsize=4096)
 def count_tokens(text: str) -> int:
     """Number of tokens in ``text`` (>= 0)."""
-    return len(_PIECE.findall(text))
+    return len(token_pieces(text))
 
 
 def prefix_tokens(text: str, limit: int) -> str:

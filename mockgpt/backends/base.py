@@ -1,8 +1,8 @@
-"""The backend seam: ``Backend.respond(turn) -> AsyncIterator[Event]``."""
+"""The backend seam: ``Backend.respond(turn)`` -> events, ready or arriving over time."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, Protocol
 
 from mockgpt.events import Event
@@ -19,8 +19,12 @@ class Backend(Protocol):
     """True when events arrive over time (a proxy, a model): each is sent as it comes.
     False when all events are ready at once: an unpaced stream is then written in one go."""
 
-    def respond(self, ctx: Turn) -> AsyncIterator[Event]:
-        """The events of the answer to ``ctx``; a ``Finish`` per choice."""
+    def respond(self, ctx: Turn) -> Sequence[Event] | AsyncIterator[Event]:
+        """The events of the answer to ``ctx``; a ``Finish`` per choice.
+
+        A sequence when every event is ready at once (``live`` False), an async iterator
+        when they arrive over time (``live`` True).
+        """
         ...
 
 

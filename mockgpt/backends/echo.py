@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator
+import random
 
 from mockgpt.events import Event, Finish, TextDelta, ToolCallDelta
 from mockgpt.models import CreateChatCompletionRequest
@@ -92,26 +92,27 @@ class EchoBackend:
 
     live = False
 
-    async def respond(self, ctx: Turn) -> AsyncIterator[Event]:
+    def respond(self, ctx: Turn) -> list[Event]:
         """``TextDelta`` events (one per token when streamed), then ``Finish("stop")``.
 
         Choices come in order, each with the same text.
         """
+        out: list[Event] = []
         calls = forced_tool_calls(ctx)
         if calls:
             for choice in range(ctx.choices):
                 for index, (name, arguments) in enumerate(calls):
                     call_id = tool_call_id(ctx, choice, index)
                     pieces = split_tokens(arguments) or [""]
-                    yield ToolCallDelta(index, pieces[0], call_id, name, choice)
-                    for piece in pieces[1:]:
-                        yield ToolCallDelta(index, piece, choice=choice)
-                yield Finish("tool_calls", choice)
-            return
+                    out.append(ToolCallDelta(index, pieces[0], call_id, name, choice))
+                    out.extend(ToolCallDelta(index, piece, choice=choice) for piece in pieces[1:])
+                out.append(Finish("tool_calls", choice))
+            return out
         for choice in range(ctx.choices):
             for piece in text_deltas(ctx, shaped_text(ctx, prompt_of(ctx, choice))):
-                yield TextDelta(piece, choice)
-            yield Finish("stop", choice)
+                out.append(TextDelta(piece, choice))
+            out.append(Finish("stop", choice))
+        return out
 
 
 def text_deltas(ctx: Turn, text: str) -> list[str]:
@@ -120,7 +121,7 @@ def text_deltas(ctx: Turn, text: str) -> list[str]:
     A non-streamed answer is folded into one message anyway; sending it as one delta spares
     the per-token work (the joined text, and so the answer, is the same).
     """
-    if ctx.body.get("stream"):
+    if ctx.stream:
         return split_tokens(text)
     return [text] if text else []
 
@@ -138,14 +139,15 @@ class LoremBackend:
     live = False
     words = _LOREM
 
-    async def respond(self, ctx: Turn) -> AsyncIterator[Event]:
+    def respond(self, ctx: Turn) -> list[Event]:
         """Between 8 and 40 words per choice, then ``Finish("stop")``."""
-        import random
-
+        out: list[Event] = []
         for choice in range(ctx.choices):
             rng = random.Random(prompt_of(ctx, choice))
             count = rng.randint(8, 40)
             text = " ".join(rng.choice(self.words) for _ in range(count)).capitalize() + "."
-            for piece in text_deltas(ctx, shaped_text(ctx, text)):
-                yield TextDelta(piece, choice)
-            yield Finish("stop", choice)
+            out.extend(
+                TextDelta(piece, choice) for piece in text_deltas(ctx, shaped_text(ctx, text))
+            )
+            out.append(Finish("stop", choice))
+        return out

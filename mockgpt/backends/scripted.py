@@ -9,7 +9,7 @@ first use) and ``request`` (the JSON body).
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -109,16 +109,16 @@ class ScriptedBackend:
             return None
         return render_template(answer.content, ctx, self.call_count, self.stub_id)
 
-    def respond(self, ctx: Turn) -> AsyncIterator[Event]:
+    def respond(self, ctx: Turn) -> list[Event]:
         """Text, refusal and tool-call events per choice, then ``Finish``; ``Usage`` if set.
 
         Raises:
             RequestRejected: the content template failed. It is rendered here, before the
                 first event, so the client gets an error status rather than a broken stream.
         """
-        return self._events(ctx, self._content(ctx))
+        return list(self._events(ctx, self._content(ctx)))
 
-    async def _events(self, ctx: Turn, content: str | None) -> AsyncIterator[Event]:
+    def _events(self, ctx: Turn, content: str | None) -> Iterator[Event]:
         answer = self.answer
         for choice in range(ctx.choices):
             if content:

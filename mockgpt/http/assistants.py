@@ -141,7 +141,7 @@ class RunWire(Wire):
         """Run the call to its end; the body is the ``queued`` run."""
         renderer = self.renderer
         try:
-            async for event in reply.events:
+            async for event in reply.each():
                 renderer.feed(event)
             self._finish()
         except RequestRejected as exc:
@@ -156,7 +156,7 @@ class RunWire(Wire):
             for item in self.head:
                 yield _encode([item])
             try:
-                async for event in reply.events:
+                async for event in reply.each():
                     for item in renderer.feed(event):
                         yield _encode([item])
                     if renderer.run["status"] == "cancelling":

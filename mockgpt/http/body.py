@@ -6,8 +6,10 @@ import json
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive
 
 from mockgpt.errors import RequestRejected
+from mockgpt.faults import ConnectionDropped
 from mockgpt.sse import dumps
 from mockgpt.types import JSONValue
 
@@ -22,14 +24,7 @@ async def read_json(request: Request, max_body_bytes: int) -> JSONValue:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_body_bytes:
         raise _too_large(max_body_bytes)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_body_bytes:
-            raise _too_large(max_body_bytes)
-        chunks.append(chunk)
-    body = b"".join(chunks)
+    body = await read_body(request.receive, max_body_bytes)
     try:
         value: JSONValue = json.loads(body)
     except (ValueError, RecursionError):
@@ -40,6 +35,33 @@ async def read_json(request: Request, max_body_bytes: int) -> JSONValue:
             "but what was sent was not valid JSON.)",
         ) from None
     return value
+
+
+async def read_body(receive: Receive, max_body_bytes: int) -> bytes:
+    """The request body, read from ASGI ``http.request`` messages.
+
+    Raises:
+        RequestRejected: 413 when the body is larger than ``max_body_bytes``.
+        ConnectionDropped: the client disconnected before the whole body arrived.
+    """
+    message = await receive()
+    body: bytes = message.get("body", b"")
+    if not message.get("more_body", False):
+        if len(body) > max_body_bytes:
+            raise _too_large(max_body_bytes)
+        return body
+    chunks = [body]
+    size = len(body)
+    while message.get("more_body", False):
+        message = await receive()
+        if message["type"] != "http.request":  # the client went away mid-upload
+            raise ConnectionDropped("the client disconnected while sending the body")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > max_body_bytes:
+            raise _too_large(max_body_bytes)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _too_large(limit: int) -> RequestRejected:

@@ -102,13 +102,18 @@ class GenerationWire(Wire):
         return super().begin(reply)
 
     def _events(self, reply: Reply) -> AsyncIterator[Event]:
-        return reply.events if self.wrap_events is None else self.wrap_events(reply.events)
+        events = reply.each()
+        return events if self.wrap_events is None else self.wrap_events(events)
 
     async def body(self, reply: Reply) -> bytes:
         """The ``chat.completion`` (or ``text_completion``) body."""
         builder = self.builder(reply.model)
-        async for event in self._events(reply):
-            builder.feed(event)
+        if isinstance(reply.events, tuple) and self.wrap_events is None:
+            for event in reply.events:
+                builder.feed(event)
+        else:
+            async for event in self._events(reply):
+                builder.feed(event)
         body = builder.build()
         if reply.quirks:
             body = quirk_completion(body, reply.quirks)

@@ -42,7 +42,7 @@ class OllamaWire(Wire):
     async def body(self, reply: Reply) -> bytes:
         """The one object of a ``stream: false`` answer."""
         renderer = self._renderer(reply)
-        async for event in reply.events:
+        async for event in reply.each():
             renderer.feed(event)
         return dumps(renderer.close()[0])
 
@@ -50,7 +50,7 @@ class OllamaWire(Wire):
         """One line per object (always one event each); the last has ``done: true``."""
         renderer = self._renderer(reply)
         try:
-            async for event in reply.events:
+            async for event in reply.each():
                 for item in renderer.feed(event):
                     yield ndjson_line(item)
         except RequestRejected as error:  # a live backend (a proxy) failed after the 200

@@ -77,7 +77,7 @@ class ResponsesWire(Wire):
     async def body(self, reply: Reply) -> bytes:
         """The ``Response`` object."""
         renderer = self.renderer
-        async for event in reply.events:
+        async for event in reply.each():
             renderer.feed(event)
         renderer.close()
         assert renderer.final is not None
@@ -99,7 +99,7 @@ class ResponsesWire(Wire):
     async def frames(self, reply: Reply, *, one_event_each: bool) -> AsyncIterator[bytes]:
         """Every event's frame, in order (always one event each)."""
         try:
-            async for event in reply.events:
+            async for event in reply.each():
                 for number, frame in self._encode(self.renderer.feed(event)):
                     self._pulled = number
                     yield frame

@@ -30,7 +30,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockgpt.engine import Reply
 from mockgpt.errors import RequestRejected
-from mockgpt.events import Event
 from mockgpt.faults import (
     MALFORMED_EVENT,
     ConnectionDropped,
@@ -288,11 +287,6 @@ def _error_of(spec: ErrorSpec | None) -> RequestRejected:
 async def _malformed_as(frames: AsyncIterator[bytes], malformed: bytes) -> AsyncIterator[bytes]:
     async for frame in frames:
         yield malformed if frame == MALFORMED_EVENT else frame
-
-
-async def events_of(reply: Reply) -> list[Event]:
-    """Every event of ``reply``, read to the end."""
-    return [event async for event in reply.events]
 
 
 class SSEBody:

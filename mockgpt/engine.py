@@ -28,7 +28,7 @@ from mockgpt.models import CreateChatCompletionRequest
 from mockgpt.models.chat import content_text
 from mockgpt.recorder import Recorder
 from mockgpt.scenarios import Scenario, load_scenario
-from mockgpt.scenarios.matchers import MatchInput
+from mockgpt.scenarios.matchers import MatchView
 from mockgpt.scenarios.registry import Selection, StubRegistry
 from mockgpt.scenarios.schema import Fault
 from mockgpt.sse import AsyncioClock, Clock, dumps
@@ -214,9 +214,7 @@ class Engine:
         sender first reads them (after any delay). A backend that refuses the turn before
         answering (a content template that failed) makes ``Reply.error``.
         """
-        selection = self.registry.select(
-            MatchInput(turn.endpoint, turn.body, turn.headers), self.fallback
-        )
+        selection = self.registry.select(MatchView(turn), self.fallback)
         quirks = turn.quirks = selection.quirks
         fault = selection.fault
         spec = selection.error or (fault.http_error if fault is not None else None)

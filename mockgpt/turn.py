@@ -9,17 +9,19 @@ family's chat form where there is one) for ``match.body`` and the templates' ``r
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Union
 
 from mockgpt.models import CreateChatCompletionRequest, CreateCompletionRequest
+from mockgpt.models.chat import ResponseFormatJSONSchema
 from mockgpt.types import Endpoint, JSONObject
 
 GenerationRequest = Union[CreateChatCompletionRequest, CreateCompletionRequest]
 
 
-@dataclass
+@dataclass(eq=False)
 class Turn:
     """One request, as the engine and the backends see it.
 
@@ -27,8 +29,9 @@ class Turn:
         endpoint: the API family, e.g. ``chat.completions``.
         request: the validated generation request (the chat form of a Responses, Assistants
             or Ollama request); None for a family that generates nothing (embeddings).
-        body: the decoded JSON body, as sent (with ``messages`` in chat form where the
-            family has its own input shape).
+        raw: the request body as sent, bytes; ``body`` decodes it when first read.
+        parsed: the decoded body when the adapter has it already (with ``messages`` in chat
+            form where the family has its own input shape); None to decode ``raw`` lazily.
         headers: request headers, lower-case names.
         request_id: the ``x-request-id`` the response carries.
         choices: how many choices to answer (``n``; for legacy completions, prompts x n).
@@ -45,7 +48,8 @@ class Turn:
 
     endpoint: Endpoint
     request: GenerationRequest | None
-    body: JSONObject
+    raw: bytes = b""
+    parsed: JSONObject | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     request_id: str = ""
     choices: int = 1
@@ -56,6 +60,15 @@ class Turn:
     prompt_tokens: int = 0
     include_usage: bool = False
     quirks: frozenset[str] = frozenset()
+
+    @property
+    def body(self) -> JSONObject:
+        """The decoded JSON body (see ``parsed``); decoded once, when first read."""
+        parsed = self.parsed
+        if parsed is None:
+            value = json.loads(self.raw) if self.raw else {}
+            parsed = self.parsed = value if isinstance(value, dict) else {}
+        return parsed
 
     @property
     def generation(self) -> GenerationRequest:
@@ -71,8 +84,19 @@ class Turn:
     def response_schema(self) -> tuple[str, dict[str, Any] | None]:
         """The structured output asked for: (``text`` | ``json_object`` | ``json_schema``, schema).
 
-        Reads ``response_format`` (chat) or ``text.format`` (Responses API).
+        Reads the validated request's ``response_format`` (every family but legacy
+        completions is validated in chat form, where the Responses API's ``text.format``,
+        Ollama's ``format`` and a run's ``response_format`` become ``response_format``);
+        otherwise the body's ``response_format`` or ``text.format``.
         """
+        request = self.request
+        if isinstance(request, CreateChatCompletionRequest):
+            chosen = request.response_format
+            if chosen is None:
+                return "text", None
+            if isinstance(chosen, ResponseFormatJSONSchema):
+                return "json_schema", chosen.json_schema.schema_
+            return chosen.type, None
         fmt = self.body.get("response_format")
         text = self.body.get("text")
         if fmt is None and isinstance(text, dict):
@@ -87,5 +111,6 @@ class Turn:
     @property
     def seed(self) -> int:
         """The request's ``seed``, 0 when none."""
-        seed = self.body.get("seed")
+        request = self.request
+        seed = request.seed if request is not None else self.body.get("seed")
         return seed if isinstance(seed, int) and not isinstance(seed, bool) else 0

@@ -19,7 +19,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from mockgpt.backends.echo import prompt_of, shaped_text, tool_call_id
 from mockgpt.errors import RequestRejected
 from mockgpt.events import Event, Finish, Refusal, TextDelta, ToolCallDelta, Usage
-from mockgpt.scenarios.matchers import MatchInput, text_of
+from mockgpt.scenarios.matchers import MatchView, text_of
 from mockgpt.scenarios.schema import Chunking, Respond
 from mockgpt.structured import value_for_schema
 from mockgpt.tokens import split_tokens
@@ -42,7 +42,7 @@ def render_template(source: str, ctx: Turn, call_count: int, stub_id: str) -> st
     """
     if "{" not in source:
         return source
-    view = MatchInput(ctx.endpoint, ctx.body, ctx.headers)
+    view = MatchView(ctx)
     variables = {
         "last_user": prompt_of(ctx),
         "messages": [

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive
 
 from mockgpt.errors import RequestRejected
 from mockgpt.faults import ConnectionDropped
+from mockgpt.models.common import parse_json
 from mockgpt.sse import dumps
 from mockgpt.types import JSONValue
 
@@ -20,21 +19,23 @@ async def read_json(request: Request, max_body_bytes: int) -> JSONValue:
     Raises:
         RequestRejected: 413 when the body is larger than ``max_body_bytes``; 400 when it is
             not valid UTF-8 JSON.
+        ConnectionDropped: the client disconnected before the whole body arrived.
     """
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_body_bytes:
-        raise _too_large(max_body_bytes)
-    body = await read_body(request.receive, max_body_bytes)
-    try:
-        value: JSONValue = json.loads(body)
-    except (ValueError, RecursionError):
-        raise RequestRejected(
-            400,
-            "We could not parse the JSON body of your request. (HINT: This likely means you "
-            "aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, "
-            "but what was sent was not valid JSON.)",
-        ) from None
-    return value
+    return parse_json(await read_raw(request, max_body_bytes))
+
+
+async def read_raw(request: Request, max_body_bytes: int) -> bytes:
+    """The request body as sent, bytes.
+
+    Raises:
+        RequestRejected: 413 when the body (or its ``Content-Length``) is larger than
+            ``max_body_bytes``.
+        ConnectionDropped: the client disconnected before the whole body arrived.
+    """
+    for key, value in request.scope["headers"]:
+        if key == b"content-length" and value.isdigit() and int(value) > max_body_bytes:
+            raise _too_large(max_body_bytes)
+    return await read_body(request.receive, max_body_bytes)
 
 
 async def read_body(receive: Receive, max_body_bytes: int) -> bytes:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from mockgpt.errors import RequestRejected
+from mockgpt.types import JSONValue
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -266,3 +268,38 @@ def validate_request(model: type[ModelT], body: object) -> ModelT:
         return model.model_validate(body)
     except ValidationError as exc:
         raise _describe(exc.errors()) from None
+
+
+def parse_json(raw: bytes) -> JSONValue:
+    """``raw`` decoded as JSON.
+
+    Raises:
+        RequestRejected: 400 when it is not valid UTF-8 JSON (or nests too deep).
+    """
+    try:
+        value: JSONValue = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise RequestRejected(
+            400,
+            "We could not parse the JSON body of your request. (HINT: This likely means you "
+            "aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, "
+            "but what was sent was not valid JSON.)",
+        ) from None
+    return value
+
+
+def validate_request_json(model: type[ModelT], raw: bytes) -> ModelT:
+    """Validate a raw JSON body into ``model`` in one pass (no intermediate dict).
+
+    A body that does not validate is decoded and validated again as a dict, so its error is
+    exactly ``validate_request``'s.
+
+    Raises:
+        RequestRejected: 400 for a body that is not JSON, not an object, or not valid, naming
+            the first bad field in ``param``.
+    """
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError:
+        pass
+    return validate_request(model, parse_json(raw))

@@ -53,7 +53,7 @@ async def advance(
     turn = Turn(
         endpoint="assistants",
         request=chat_request,
-        body={**body, "assistant_id": run["assistant_id"], "thread_id": thread.id},
+        parsed={**body, "assistant_id": run["assistant_id"], "thread_id": thread.id},
         headers=request.headers,
         request_id=request.scope.get("mockgpt.request_id", ""),
         model=chat_request.model,

@@ -8,10 +8,12 @@ from mockgpt.engine import chat_prompt_tokens
 from mockgpt.http.chat import GenerationWire
 from mockgpt.http.send import ReplySender
 from mockgpt.models import CreateChatCompletionRequest, validate_request
+from mockgpt.models.common import parse_json, validate_request_json
 from mockgpt.quirks import quirk_chat_request, quirk_valid_chat_request
 from mockgpt.render.chat import ChatChunkRenderer, ChatCompletionBuilder, ChatMeta
-from mockgpt.routes.common import engine_of, fingerprint, new_id, now, read_json, serve
+from mockgpt.routes.common import engine_of, fingerprint, new_id, now, read_raw, serve
 from mockgpt.turn import Turn
+from mockgpt.types import JSONObject
 
 
 async def create_chat_completion(request: Request) -> ReplySender:
@@ -22,20 +24,26 @@ async def create_chat_completion(request: Request) -> ReplySender:
             413 for a body over ``max_body_bytes``, or a scripted error.
     """
     engine = engine_of(request)
-    body = await read_json(request, engine.config.max_body_bytes)
+    raw = await read_raw(request, engine.config.max_body_bytes)
     quirks = engine.quirks
-    if quirks:
-        quirk_chat_request(body, quirks)
-    chat = validate_request(CreateChatCompletionRequest, body)
+    body: JSONObject | None = None
+    if quirks:  # the request stage of the quirks rewrites the decoded body
+        decoded = parse_json(raw)
+        quirk_chat_request(decoded, quirks)
+        chat = validate_request(CreateChatCompletionRequest, decoded)
+        assert isinstance(decoded, dict)
+        body = decoded
+        if quirk_valid_chat_request(body, quirks):
+            chat = validate_request(CreateChatCompletionRequest, body)
+    else:
+        chat = validate_request_json(CreateChatCompletionRequest, raw)
     engine.check_model(chat.model)
-    assert isinstance(body, dict)
-    if quirks and quirk_valid_chat_request(body, quirks):
-        chat = validate_request(CreateChatCompletionRequest, body)
     n = chat.choice_count
     turn = Turn(
         endpoint="chat.completions",
         request=chat,
-        body=body,
+        raw=raw,
+        parsed=body,
         headers=request.headers,
         request_id=request.scope.get("mockgpt.request_id", ""),
         choices=n,

@@ -13,7 +13,7 @@ from functools import lru_cache
 from starlette.requests import Request
 
 from mockgpt.engine import Engine, Reply
-from mockgpt.http.body import json_response, read_json
+from mockgpt.http.body import json_response, read_json, read_raw
 from mockgpt.http.send import ReplySender, Wire
 from mockgpt.turn import Turn
 
@@ -64,5 +64,6 @@ __all__ = [
     "new_id",
     "now",
     "read_json",
+    "read_raw",
     "serve",
 ]

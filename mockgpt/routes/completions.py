@@ -9,9 +9,10 @@ from starlette.requests import Request
 from mockgpt.events import Event, TextDelta, Usage
 from mockgpt.http.chat import GenerationWire
 from mockgpt.http.send import ReplySender
-from mockgpt.models import CreateCompletionRequest, validate_request
+from mockgpt.models import CreateCompletionRequest
+from mockgpt.models.common import validate_request_json
 from mockgpt.render.completions import CompletionBuilder, CompletionChunkRenderer, CompletionMeta
-from mockgpt.routes.common import engine_of, fingerprint, new_id, now, read_json, serve
+from mockgpt.routes.common import engine_of, fingerprint, new_id, now, read_raw, serve
 from mockgpt.tokens import count_tokens
 from mockgpt.turn import Turn
 
@@ -52,15 +53,14 @@ async def create_completion(request: Request) -> ReplySender:
             413 for a body over ``max_body_bytes``.
     """
     engine = engine_of(request)
-    body = await read_json(request, engine.config.max_body_bytes)
-    legacy = validate_request(CreateCompletionRequest, body)
+    raw = await read_raw(request, engine.config.max_body_bytes)
+    legacy = validate_request_json(CreateCompletionRequest, raw)
     engine.check_model(legacy.model)
-    assert isinstance(body, dict)
     n = legacy.choice_count * len(legacy.prompts)
     turn = Turn(
         endpoint="completions",
         request=legacy,
-        body=body,
+        raw=raw,
         headers=request.headers,
         request_id=request.scope.get("mockgpt.request_id", ""),
         choices=n,

@@ -44,7 +44,7 @@ async def create_embedding(request: Request) -> ReplySender:
     turn = Turn(
         endpoint="embeddings",
         request=None,
-        body=body,
+        parsed=body,
         headers=request.headers,
         request_id=request.scope.get("mockgpt.request_id", ""),
         model=req.model,

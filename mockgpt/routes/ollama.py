@@ -273,7 +273,7 @@ def _answer(
     turn = Turn(
         endpoint="ollama",
         request=chat_request,
-        body={**body, **chat},
+        parsed={**body, **chat},
         headers=request.headers,
         request_id=request.scope.get("mockgpt.request_id", ""),
         model=meta.model,

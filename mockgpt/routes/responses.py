@@ -199,7 +199,7 @@ async def create_response(request: Request) -> ReplySender:
     turn = Turn(
         endpoint="responses",
         request=chat_request,
-        body={**body, "messages": chat["messages"]},
+        parsed={**body, "messages": chat["messages"]},
         headers=request.headers,
         request_id=request.scope.get("mockgpt.request_id", ""),
         model=req.model,

@@ -1,70 +1,66 @@
-"""Matchers: does a request meet a stub's ``match``, and if not, why not.
+"""Matchers, compiled at load: does a request meet a stub's ``match``, and if not, why not.
 
-``match_stub(match, request) -> MatchResult``: every condition is checked in the order of the
-``Match`` fields; the result names the first that failed (the near-miss reason) and how many
-held, so the closest stub can be named when nothing matches.
+``compile_match(match) -> CompiledMatch`` turns each condition of a ``Match`` into a small
+object with its regexes, globs and case folds prepared once; ``CompiledMatch.check(view)``
+runs every condition against a ``MatchView`` (the request's endpoint, headers and its
+conversation in chat form) and lists every condition that failed, so the closest stub's
+near-miss report names them all.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from typing import Any, Protocol
 
 from mockgpt.scenarios.schema import Match, MessageMatch, TextMatch, ToolResultMatch
 
 
+class Request(Protocol):
+    """What a matcher reads of a request (a ``Turn``, or a journalled call)."""
+
+    @property
+    def endpoint(self) -> str:
+        """The API family, e.g. ``chat.completions``."""
+
+    @property
+    def body(self) -> Mapping[str, Any]:
+        """The decoded JSON body, with ``messages`` in chat form where the family has them."""
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """Request headers, lower-case names."""
+
+
 @dataclass(frozen=True)
 class MatchResult:
-    """Whether a stub matched; if not, the first failed condition.
+    """Whether a stub matched; if not, every condition that failed.
 
     Attributes:
         matched: all conditions held.
-        reason: why not, e.g. ``last_user.contains: expected 'weather', got 'hello'``; "" when
-            matched.
+        reasons: why not, one per failed condition, e.g. ``last_user.contains: expected
+            'weather', got 'hello'``; empty when matched.
         held: how many conditions held.
         total: how many conditions the stub has.
     """
 
     matched: bool
-    reason: str = ""
+    reasons: tuple[str, ...] = ()
     held: int = 0
     total: int = 0
+
+    @property
+    def reason(self) -> str:
+        """Every failed condition, joined with ``; `` ("" when matched)."""
+        return "; ".join(self.reasons)
 
     @property
     def closeness(self) -> float:
         """Share of conditions that held, 0..1 (1 for a stub with no conditions)."""
         return self.held / self.total if self.total else 1.0
-
-
-@dataclass(frozen=True)
-class MatchInput:
-    """The parts of a request that matchers read.
-
-    Attributes:
-        endpoint: API family, e.g. ``chat.completions``.
-        body: the decoded JSON body.
-        headers: request headers, lower-case names.
-    """
-
-    endpoint: str
-    body: Mapping[str, Any]
-    headers: Mapping[str, str]
-
-    @property
-    def messages(self) -> list[Mapping[str, Any]]:
-        """Chat messages (legacy prompts and Responses input become user messages)."""
-        messages = self.body.get("messages")
-        if isinstance(messages, list):
-            return [m for m in messages if isinstance(m, Mapping)]
-        prompt = self.body.get("prompt", self.body.get("input"))
-        if isinstance(prompt, str):
-            return [{"role": "user", "content": prompt}]
-        if isinstance(prompt, list):
-            return [{"role": "user", "content": p} for p in prompt if isinstance(p, str)]
-        return []
 
 
 def text_of(content: Any) -> str:
@@ -78,32 +74,136 @@ def text_of(content: Any) -> str:
     return ""
 
 
+class MatchView:
+    """A request as the matchers read it; each part is computed once, when first asked.
+
+    Args:
+        request: a ``Turn`` or anything with ``endpoint``, ``body`` and ``headers``.
+    """
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.endpoint = request.endpoint
+
+    @cached_property
+    def body(self) -> Mapping[str, Any]:
+        """The decoded body."""
+        return self.request.body
+
+    @cached_property
+    def headers(self) -> Mapping[str, str]:
+        """Request headers, lower-case names."""
+        return self.request.headers
+
+    @cached_property
+    def messages(self) -> list[Mapping[str, Any]]:
+        """Chat messages (legacy prompts and Responses input become user messages)."""
+        messages = self.body.get("messages")
+        if isinstance(messages, list):
+            return [m for m in messages if isinstance(m, Mapping)]
+        prompt = self.body.get("prompt", self.body.get("input"))
+        if isinstance(prompt, str):
+            return [{"role": "user", "content": prompt}]
+        if isinstance(prompt, list):
+            return [{"role": "user", "content": p} for p in prompt if isinstance(p, str)]
+        return []
+
+    @cached_property
+    def last_user(self) -> str | None:
+        """The text of the last user message (for legacy completions: the prompt)."""
+        for message in reversed(self.messages):
+            if message.get("role") == "user":
+                return text_of(message.get("content"))
+        return None
+
+    @cached_property
+    def system(self) -> str | None:
+        """The instructions and every system or developer message, joined by newlines."""
+        texts = [
+            text_of(m.get("content"))
+            for m in self.messages
+            if m.get("role") in ("system", "developer")
+        ]
+        instructions = self.body.get("instructions")
+        if isinstance(instructions, str):
+            texts.insert(0, instructions)
+        return "\n".join(texts) if texts else None
+
+    @cached_property
+    def tool_names(self) -> list[str]:
+        """The names of the offered tools (chat and Responses shapes)."""
+        names = []
+        for tool in self.body.get("tools") or ():
+            if isinstance(tool, Mapping):
+                function = tool.get("function")
+                name = function.get("name") if isinstance(function, Mapping) else tool.get("name")
+                if isinstance(name, str):
+                    names.append(name)
+        return names
+
+    @cached_property
+    def tool_choice(self) -> str | None:
+        """``none``, ``auto``, ``required``, or the forced function's name."""
+        choice = self.body.get("tool_choice")
+        if isinstance(choice, str):
+            return choice
+        if isinstance(choice, Mapping):
+            function = choice.get("function")
+            name = function.get("name") if isinstance(function, Mapping) else choice.get("name")
+            return str(name) if name is not None else None
+        return None
+
+    @cached_property
+    def response_format(self) -> str | None:
+        """The structured output type asked for (``response_format`` or ``text.format``)."""
+        fmt = self.body.get("response_format")
+        kind = fmt.get("type") if isinstance(fmt, Mapping) else None
+        text = self.body.get("text")
+        if kind is None and isinstance(text, Mapping) and isinstance(text.get("format"), Mapping):
+            kind = text["format"].get("type")
+        return kind if isinstance(kind, str) else None
+
+
 def _short(text: str | None, limit: int = 60) -> str:
     if text is None:
         return "nothing"
     return repr(text if len(text) <= limit else text[: limit - 3] + "...")
 
 
+class TextCondition:
+    """A compiled ``TextMatch``: its regex compiled and its strings folded once."""
+
+    def __init__(self, cond: TextMatch) -> None:
+        self.cond = cond
+        fold = str.casefold if cond.ignore_case else None
+        self.fold = fold
+        self.equals = fold(cond.equals) if fold and cond.equals is not None else cond.equals
+        self.contains = fold(cond.contains) if fold and cond.contains is not None else cond.contains
+        flags = re.IGNORECASE if cond.ignore_case else 0
+        self.regex = re.compile(cond.regex, flags) if cond.regex is not None else None
+
+    def check(self, text: str | None, where: str) -> str:
+        """The reason ``text`` does not meet the condition, or "" when it does."""
+        cond = self.cond
+        if cond.absent is not None:
+            missing = not text
+            if cond.absent and not missing:
+                return f"{where}.absent: expected no text, got {_short(text)}"
+            if not cond.absent and missing:
+                return f"{where}.absent: expected some text, got nothing"
+        folded = self.fold(text) if self.fold and text is not None else text
+        if self.equals is not None and folded != self.equals:
+            return f"{where}.equals: expected {_short(cond.equals)}, got {_short(text)}"
+        if self.contains is not None and (folded is None or self.contains not in folded):
+            return f"{where}.contains: expected {_short(cond.contains)}, got {_short(text)}"
+        if self.regex is not None and (text is None or not self.regex.search(text)):
+            return f"{where}.regex: expected /{cond.regex}/, got {_short(text)}"
+        return ""
+
+
 def check_text(cond: TextMatch, text: str | None, where: str) -> str:
     """The reason ``text`` does not meet ``cond``, or "" when it does."""
-    flags = re.IGNORECASE if cond.ignore_case else 0
-
-    def fold(value: str) -> str:
-        return value.casefold() if cond.ignore_case else value
-
-    if cond.absent is not None:
-        missing = not text
-        if cond.absent and not missing:
-            return f"{where}.absent: expected no text, got {_short(text)}"
-        if not cond.absent and missing:
-            return f"{where}.absent: expected some text, got nothing"
-    if cond.equals is not None and (text is None or fold(text) != fold(cond.equals)):
-        return f"{where}.equals: expected {_short(cond.equals)}, got {_short(text)}"
-    if cond.contains is not None and (text is None or fold(cond.contains) not in fold(text)):
-        return f"{where}.contains: expected {_short(cond.contains)}, got {_short(text)}"
-    if cond.regex is not None and (text is None or not re.search(cond.regex, text, flags)):
-        return f"{where}.regex: expected /{cond.regex}/, got {_short(text)}"
-    return ""
+    return TextCondition(cond).check(text, where)
 
 
 def is_subset(expected: Any, actual: Any) -> bool:
@@ -127,178 +227,223 @@ def is_subset(expected: Any, actual: Any) -> bool:
     )
 
 
-def _last_user(req: MatchInput) -> str | None:
-    for message in reversed(req.messages):
-        if message.get("role") == "user":
-            return text_of(message.get("content"))
-    return None
+Condition = Callable[[MatchView], str]
+"""One compiled condition: "" when it holds, else why not."""
 
 
-def _system(req: MatchInput) -> str | None:
-    texts = [
-        text_of(m.get("content")) for m in req.messages if m.get("role") in ("system", "developer")
-    ]
-    instructions = req.body.get("instructions")
-    if isinstance(instructions, str):
-        texts.insert(0, instructions)
-    return "\n".join(texts) if texts else None
+def _message_condition(cond: MessageMatch, where: str) -> Condition:
+    content = TextCondition(cond.content) if cond.content is not None else None
+
+    def check(view: MatchView) -> str:
+        messages = view.messages
+        if cond.index is not None:
+            try:
+                candidates = [messages[cond.index]]
+            except IndexError:
+                return f"{where}.index: no message at index {cond.index} ({len(messages)} messages)"
+        else:
+            candidates = list(messages)
+        if cond.role is not None:
+            candidates = [m for m in candidates if m.get("role") == cond.role]
+            if not candidates:
+                return f"{where}.role: no {cond.role!r} message"
+        if content is None:
+            return ""
+        reasons = [content.check(text_of(m.get("content")), f"{where}.content") for m in candidates]
+        if any(r == "" for r in reasons):
+            return ""
+        return reasons[-1] if reasons else f"{where}: no message"
+
+    return check
 
 
-def _tool_names(req: MatchInput) -> list[str]:
-    names = []
-    for tool in req.body.get("tools") or ():
-        if isinstance(tool, Mapping):
-            function = tool.get("function")
-            name = function.get("name") if isinstance(function, Mapping) else tool.get("name")
-            if isinstance(name, str):
-                names.append(name)
-    return names
+def _tool_result_condition(cond: ToolResultMatch) -> Condition:
+    content = TextCondition(cond.content) if cond.content is not None else None
 
-
-def _tool_choice(req: MatchInput) -> str | None:
-    choice = req.body.get("tool_choice")
-    if isinstance(choice, str):
-        return choice
-    if isinstance(choice, Mapping):
-        function = choice.get("function")
-        name = function.get("name") if isinstance(function, Mapping) else choice.get("name")
-        return str(name) if name is not None else None
-    return None
-
-
-def _check_message(cond: MessageMatch, req: MatchInput, where: str) -> str:
-    messages = req.messages
-    if cond.index is not None:
-        try:
-            candidates = [messages[cond.index]]
-        except IndexError:
-            return f"{where}.index: no message at index {cond.index} ({len(messages)} messages)"
-    else:
-        candidates = list(messages)
-    if cond.role is not None:
-        candidates = [m for m in candidates if m.get("role") == cond.role]
-        if not candidates:
-            return f"{where}.role: no {cond.role!r} message"
-    if cond.content is None:
-        return ""
-    reasons = [
-        check_text(cond.content, text_of(m.get("content")), f"{where}.content") for m in candidates
-    ]
-    return (
-        ""
-        if any(r == "" for r in reasons)
-        else (reasons[-1] if reasons else f"{where}: no message")
-    )
-
-
-def _check_tool_result(cond: ToolResultMatch, req: MatchInput) -> str:
-    calls: dict[str, str] = {}
-    for message in req.messages:
-        for call in message.get("tool_calls") or ():
-            if isinstance(call, Mapping):
-                function = call.get("function")
-                if isinstance(function, Mapping):
-                    calls[str(call.get("id"))] = str(function.get("name"))
-    results = [m for m in req.messages if m.get("role") == "tool"]
-    # Responses API: function_call / function_call_output items
-    items = req.body.get("input")
-    if isinstance(items, list):
-        for item in items:
-            if isinstance(item, Mapping) and item.get("type") == "function_call":
-                calls[str(item.get("call_id"))] = str(item.get("name"))
-            if isinstance(item, Mapping) and item.get("type") == "function_call_output":
-                results.append({"tool_call_id": item.get("call_id"), "content": item.get("output")})
-    if not results:
-        return "tool_result: the conversation has no tool result"
-    last_reason = ""
-    for result in results:
-        call_id = str(result.get("tool_call_id"))
-        if cond.tool_call_id is not None and call_id != cond.tool_call_id:
-            last_reason = (
-                f"tool_result.tool_call_id: expected {cond.tool_call_id!r}, got {call_id!r}"
-            )
-            continue
-        if cond.name is not None and calls.get(call_id) != cond.name:
-            last_reason = (
-                f"tool_result.name: expected a result of {cond.name!r}, got one of "
-                f"{calls.get(call_id)!r}"
-            )
-            continue
-        if cond.content is not None:
-            reason = check_text(cond.content, text_of(result.get("content")), "tool_result.content")
-            if reason:
-                last_reason = reason
+    def check(view: MatchView) -> str:
+        calls: dict[str, str] = {}
+        for message in view.messages:
+            for call in message.get("tool_calls") or ():
+                if isinstance(call, Mapping):
+                    function = call.get("function")
+                    if isinstance(function, Mapping):
+                        calls[str(call.get("id"))] = str(function.get("name"))
+        results = [m for m in view.messages if m.get("role") == "tool"]
+        items = view.body.get("input")  # Responses API: function_call(_output) items
+        if isinstance(items, list):
+            for item in items:
+                if isinstance(item, Mapping) and item.get("type") == "function_call":
+                    calls[str(item.get("call_id"))] = str(item.get("name"))
+                if isinstance(item, Mapping) and item.get("type") == "function_call_output":
+                    results.append(
+                        {"tool_call_id": item.get("call_id"), "content": item.get("output")}
+                    )
+        if not results:
+            return "tool_result: the conversation has no tool result"
+        last_reason = ""
+        for result in results:
+            call_id = str(result.get("tool_call_id"))
+            if cond.tool_call_id is not None and call_id != cond.tool_call_id:
+                last_reason = (
+                    f"tool_result.tool_call_id: expected {cond.tool_call_id!r}, got {call_id!r}"
+                )
                 continue
-        return ""
-    return last_reason
+            if cond.name is not None and calls.get(call_id) != cond.name:
+                last_reason = (
+                    f"tool_result.name: expected a result of {cond.name!r}, got one of "
+                    f"{calls.get(call_id)!r}"
+                )
+                continue
+            if content is not None:
+                text = text_of(result.get("content"))
+                reason = content.check(text, "tool_result.content")
+                if reason:
+                    last_reason = reason
+                    continue
+            return ""
+        return last_reason
+
+    return check
 
 
-def match_stub(match: Match, req: MatchInput) -> MatchResult:
-    """Check every condition of ``match`` against ``req``; see ``MatchResult``."""
-    checks: list[str] = []
-    body = req.body
+def _text_condition(
+    cond: TextMatch, read: Callable[[MatchView], str | None], where: str
+) -> Condition:
+    compiled = TextCondition(cond)
+    return lambda view: compiled.check(read(view), where)
+
+
+def _header_condition(name: str, cond: TextMatch) -> Condition:
+    key = name.lower()
+    return _text_condition(cond, lambda view: view.headers.get(key), f"headers.{name}")
+
+
+def _conditions(match: Match) -> list[Condition]:
+    out: list[Condition] = []
     if match.endpoint is not None:
-        wanted = [match.endpoint] if isinstance(match.endpoint, str) else match.endpoint
-        checks.append(
-            "" if req.endpoint in wanted else f"endpoint: expected {wanted}, got {req.endpoint!r}"
+        wanted = [match.endpoint] if isinstance(match.endpoint, str) else list(match.endpoint)
+        out.append(
+            lambda v: (
+                "" if v.endpoint in wanted else f"endpoint: expected {wanted}, got {v.endpoint!r}"
+            )
         )
     if match.model is not None:
-        model = str(body.get("model", ""))
-        ok = fnmatch.fnmatchcase(model, match.model)
-        checks.append("" if ok else f"model: expected {match.model!r}, got {model!r}")
+        pattern = re.compile(fnmatch.translate(match.model))
+        expected_model = match.model
+
+        def model(view: MatchView) -> str:
+            name = str(view.body.get("model", ""))
+            if pattern.match(name):
+                return ""
+            return f"model: expected {expected_model!r}, got {name!r}"
+
+        out.append(model)
     if match.last_user is not None:
-        checks.append(check_text(match.last_user, _last_user(req), "last_user"))
+        out.append(_text_condition(match.last_user, lambda v: v.last_user, "last_user"))
     if match.any_message is not None:
-        texts = [text_of(m.get("content")) for m in req.messages]
-        reasons = [check_text(match.any_message, t, "any_message") for t in texts]
-        ok = any(r == "" for r in reasons)
-        checks.append("" if ok else (reasons[-1] if reasons else "any_message: no messages"))
+        anyone = TextCondition(match.any_message)
+
+        def any_message(view: MatchView) -> str:
+            reasons = [
+                anyone.check(text_of(m.get("content")), "any_message") for m in view.messages
+            ]
+            if any(r == "" for r in reasons):
+                return ""
+            return reasons[-1] if reasons else "any_message: no messages"
+
+        out.append(any_message)
     if match.system is not None:
-        checks.append(check_text(match.system, _system(req), "system"))
+        out.append(_text_condition(match.system, lambda v: v.system, "system"))
     for index, cond in enumerate(match.messages or ()):
-        checks.append(_check_message(cond, req, f"messages[{index}]"))
+        out.append(_message_condition(cond, f"messages[{index}]"))
     if match.tools is not None:
-        offered = _tool_names(req)
-        missing = [t for t in match.tools if t not in offered]
-        checks.append(f"tools: {missing} not offered (offered: {offered})" if missing else "")
+        tools = list(match.tools)
+
+        def offered(view: MatchView) -> str:
+            missing = [t for t in tools if t not in view.tool_names]
+            return f"tools: {missing} not offered (offered: {view.tool_names})" if missing else ""
+
+        out.append(offered)
     if match.tool_choice is not None:
-        choice = _tool_choice(req)
-        ok = choice == match.tool_choice
-        checks.append("" if ok else f"tool_choice: expected {match.tool_choice!r}, got {choice!r}")
+        choice = match.tool_choice
+        out.append(
+            lambda v: (
+                ""
+                if v.tool_choice == choice
+                else f"tool_choice: expected {choice!r}, got {v.tool_choice!r}"
+            )
+        )
     if match.tool_result is not None:
-        checks.append(_check_tool_result(match.tool_result, req))
+        out.append(_tool_result_condition(match.tool_result))
     if match.response_format is not None:
-        fmt = body.get("response_format")
-        kind = fmt.get("type") if isinstance(fmt, Mapping) else None
-        text = body.get("text")
-        if kind is None and isinstance(text, Mapping) and isinstance(text.get("format"), Mapping):
-            kind = text["format"].get("type")
-        ok = kind == match.response_format
-        checks.append(
-            "" if ok else f"response_format: expected {match.response_format!r}, got {kind!r}"
+        kind = match.response_format
+        out.append(
+            lambda v: (
+                ""
+                if v.response_format == kind
+                else f"response_format: expected {kind!r}, got {v.response_format!r}"
+            )
         )
     if match.stream is not None:
-        stream = bool(body.get("stream"))
-        ok = stream == match.stream
-        checks.append("" if ok else f"stream: expected {match.stream}, got {stream}")
+        stream = match.stream
+
+        def streamed(view: MatchView) -> str:
+            sent = bool(view.body.get("stream"))
+            return "" if sent == stream else f"stream: expected {stream}, got {sent}"
+
+        out.append(streamed)
     if match.n is not None:
-        n = body.get("n") or 1
-        checks.append("" if n == match.n else f"n: expected {match.n}, got {n}")
+        n = match.n
+
+        def choices(view: MatchView) -> str:
+            sent = view.body.get("n") or 1
+            return "" if sent == n else f"n: expected {n}, got {sent}"
+
+        out.append(choices)
     for name, header in (match.headers or {}).items():
-        checks.append(check_text(header, req.headers.get(name.lower()), f"headers.{name}"))
+        out.append(_header_condition(name, header))
     if match.metadata is not None:
-        metadata = body.get("metadata")
-        ok = is_subset(match.metadata, metadata or {})
-        checks.append(
-            "" if ok else f"metadata: expected to contain {match.metadata}, got {metadata}"
-        )
+        metadata = match.metadata
+
+        def meta(view: MatchView) -> str:
+            sent = view.body.get("metadata")
+            if is_subset(metadata, sent or {}):
+                return ""
+            return f"metadata: expected to contain {metadata}, got {sent}"
+
+        out.append(meta)
     if match.body is not None:
-        ok = is_subset(match.body, body)
-        checks.append("" if ok else f"body: expected to contain {match.body}")
-    failed = [c for c in checks if c]
-    return MatchResult(
-        matched=not failed,
-        reason=failed[0] if failed else "",
-        held=len(checks) - len(failed),
-        total=len(checks),
-    )
+        subset = match.body
+        out.append(
+            lambda v: "" if is_subset(subset, v.body) else f"body: expected to contain {subset}"
+        )
+    return out
+
+
+class CompiledMatch:
+    """A stub's ``match``, compiled: one small object per condition.
+
+    Args:
+        match: the stub's conditions.
+    """
+
+    def __init__(self, match: Match) -> None:
+        self.match = match
+        self.conditions = tuple(_conditions(match))
+
+    def check(self, view: MatchView) -> MatchResult:
+        """Run every condition; the result lists each one that failed."""
+        reasons = tuple(r for r in (cond(view) for cond in self.conditions) if r)
+        total = len(self.conditions)
+        return MatchResult(not reasons, reasons, total - len(reasons), total)
+
+
+def compile_match(match: Match) -> CompiledMatch:
+    """Compile ``match`` (see ``CompiledMatch``)."""
+    return CompiledMatch(match)
+
+
+def match_stub(match: Match, request: Request | MatchView) -> MatchResult:
+    """Check every condition of ``match`` against ``request`` (compiling it first)."""
+    view = request if isinstance(request, MatchView) else MatchView(request)
+    return compile_match(match).check(view)

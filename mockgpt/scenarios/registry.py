@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from mockgpt.backends.base import Backend
 from mockgpt.backends.echo import EchoBackend, LoremBackend
 from mockgpt.backends.scripted import ScriptedBackend
-from mockgpt.scenarios.matchers import MatchInput, MatchResult, match_stub
+from mockgpt.scenarios.matchers import CompiledMatch, MatchResult, MatchView, compile_match
 from mockgpt.scenarios.schema import ErrorSpec, Fault, Respond, Scenario, Stub
 
 logger = logging.getLogger(__name__)
@@ -29,6 +29,7 @@ class LoadedStub:
     id: str
     stub: Stub
     scenario: Scenario
+    matcher: CompiledMatch
     calls: int = 0
 
 
@@ -77,6 +78,7 @@ class StubRegistry:
         self._stubs: list[LoadedStub] = []
         self._chaos_rng: dict[int, random.Random] = {}
         """Each chaos scenario's random source, by ``id(scenario)``."""
+        self._matchers: dict[int, CompiledMatch] = {}
         self._rebuild()
 
     # -- loading -----------------------------------------------------------------------
@@ -86,11 +88,28 @@ class StubRegistry:
         for scenario in [*self._extra, *self._base]:
             for index, stub in enumerate(scenario.stubs):
                 stub_id = stub.id or f"{scenario.name}.stubs[{index}]"
-                stubs.append(LoadedStub(stub_id, stub, scenario, old.get(stub_id, 0)))
+                stubs.append(
+                    LoadedStub(
+                        stub_id,
+                        stub,
+                        scenario,
+                        self._compiled(stub),
+                        old.get(stub_id, 0),
+                    )
+                )
         self._stubs = stubs
+        live_stubs = {id(s.stub) for s in stubs}
+        self._matchers = {k: v for k, v in self._matchers.items() if k in live_stubs}
         self.quirks: frozenset[str] = frozenset(q for s in self.scenarios for q in s.quirks)
         live = {id(s) for s in self.scenarios}
         self._chaos_rng = {k: v for k, v in self._chaos_rng.items() if k in live}
+
+    def _compiled(self, stub: Stub) -> CompiledMatch:
+        """The stub's compiled matcher, compiled once per stub object."""
+        compiled = self._matchers.get(id(stub))
+        if compiled is None or compiled.match is not stub.match:
+            compiled = self._matchers[id(stub)] = compile_match(stub.match)
+        return compiled
 
     @property
     def scenarios(self) -> list[Scenario]:
@@ -141,7 +160,7 @@ class StubRegistry:
                 selection.fault = rng.choice(chaos.faults)
             return
 
-    def select(self, request: MatchInput, fallback: Backend) -> Selection:
+    def select(self, request: MatchView, fallback: Backend) -> Selection:
         """Choose what answers ``request``.
 
         A request that must fail gets a selection whose ``error`` is set (and which still
@@ -153,7 +172,7 @@ class StubRegistry:
             misses: dict[str, str] = {}
             results: list[tuple[LoadedStub, MatchResult]] = []
             for loaded in self._stubs:
-                result = match_stub(loaded.stub.match, request)
+                result = loaded.matcher.check(request)
                 if result.matched:
                     loaded.calls += 1
                     selection = self._answer(loaded, misses)

@@ -9,9 +9,10 @@ and ``UnusedStub``, whose messages are built here.
 from __future__ import annotations
 
 import logging
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from mockgpt.scenarios.matchers import MatchInput, match_stub
+from mockgpt.scenarios.matchers import MatchView
 from mockgpt.scenarios.registry import LoadedStub
 from mockgpt.testing.calls import Call, StubRef
 
@@ -247,8 +248,10 @@ class _Assertions:
         if unused:
             raise UnusedStub(self._unused_message(unused, calls))
 
-    def _match_input(self, call: Call) -> MatchInput:
-        return MatchInput(call.endpoint or "", call.body, call.headers)
+    def _match_input(self, call: Call) -> MatchView:
+        return MatchView(
+            SimpleNamespace(endpoint=call.endpoint or "", body=call.body, headers=call.headers)
+        )
 
     def _unmatched_message(
         self, unmatched: list[Call], calls: list[Call], unused: list[LoadedStub]
@@ -268,7 +271,7 @@ class _Assertions:
             ranked = []
             for position, stub_id in enumerate(call.misses or stubs):
                 loaded = stubs.get(stub_id)
-                result = match_stub(loaded.stub.match, self._match_input(call)) if loaded else None
+                result = loaded.matcher.check(self._match_input(call)) if loaded else None
                 reason = call.misses.get(stub_id) or (result.reason if result else "")
                 closeness = result.closeness if result else 0.0
                 held = f"{result.held} of {result.total}" if result else "?"
@@ -321,7 +324,7 @@ class _Assertions:
                 continue
             reason = call.misses.get(stub_id)
             if reason is None and loaded is not None:
-                result = match_stub(loaded.stub.match, self._match_input(call))
+                result = loaded.matcher.check(self._match_input(call))
                 reason = (
                     f"it matches, but {call.stub} came first"
                     if result.matched and call.stub

@@ -102,8 +102,9 @@ def test_journal_fallback_error_names_the_closest_stub(mock: Mock, kind: str) ->
     assert e.response.headers["x-should-retry"] == "false"
     [entry] = mock.wait_entries(1)
     assert (entry.status, entry.stub) == (404, None)
-    assert entry.misses == {
-        "far": "model: expected 'x', got 'm'",
+    assert entry.misses == {  # every failed condition, not only the first
+        "far": "model: expected 'x', got 'm'; last_user.contains: expected 'nope', got "
+        "'hello there'; stream: expected True, got False",
         "near": "last_user.contains: expected 'weather', got 'hello there'",
     }
 

@@ -1,0 +1,155 @@
+"""Compiled matchers: each condition holding and failing, and every failed one reported."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from mockgpt.scenarios.matchers import MatchView, compile_match
+from mockgpt.scenarios.schema import Match
+
+
+def view(body: dict[str, Any], endpoint: str = "chat.completions", **headers: str) -> MatchView:
+    return MatchView(SimpleNamespace(endpoint=endpoint, body=body, headers=headers))
+
+
+CHAT = {
+    "model": "gpt-4o-mini",
+    "messages": [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "What is the Weather in Paris?"},
+    ],
+    "tools": [{"type": "function", "function": {"name": "get_weather", "parameters": {}}}],
+    "tool_choice": {"type": "function", "function": {"name": "get_weather"}},
+    "response_format": {"type": "json_object"},
+    "stream": True,
+    "n": 2,
+    "metadata": {"case": "a", "other": "b"},
+}
+
+HOLDS = [
+    {"endpoint": "chat.completions"},
+    {"endpoint": ["responses", "chat.completions"]},
+    {"model": "gpt-4o*"},
+    {"last_user": "Weather"},
+    {"last_user": {"contains": "weather", "ignore_case": True}},
+    {"last_user": {"regex": "^What .* Paris\\?$"}},
+    {"last_user": {"equals": "what is the weather in paris?", "ignore_case": True}},
+    {"any_message": {"equals": "Be brief."}},
+    {"system": "brief"},
+    {"messages": [{"index": -1, "role": "user", "content": "Paris"}]},
+    {"tools": ["get_weather"]},
+    {"tool_choice": "get_weather"},
+    {"response_format": "json_object"},
+    {"stream": True},
+    {"n": 2},
+    {"metadata": {"case": "a"}},
+    {"body": {"messages": [{"role": "system"}]}},
+    {"headers": {"X-Case": {"equals": "one"}}},
+]
+
+
+@pytest.mark.parametrize("match", HOLDS, ids=[next(iter(m)) + str(i) for i, m in enumerate(HOLDS)])
+def test_matcher_condition_holds(match: dict[str, Any]) -> None:
+    result = compile_match(Match.model_validate(match)).check(view(CHAT, **{"x-case": "one"}))
+
+    assert result.matched, result.reasons
+    assert (result.held, result.total) == (1, 1)
+
+
+FAILS = [
+    ({"endpoint": "responses"}, "endpoint: expected ['responses'], got 'chat.completions'"),
+    ({"model": "gpt-5*"}, "model: expected 'gpt-5*', got 'gpt-4o-mini'"),
+    ({"model": "GPT-4O*"}, "model: expected 'GPT-4O*', got 'gpt-4o-mini'"),
+    ({"last_user": "weather"}, "last_user.contains: expected 'weather', got"),
+    ({"system": {"absent": True}}, "system.absent: expected no text, got 'Be brief.'"),
+    ({"messages": [{"index": 5}]}, "messages[0].index: no message at index 5 (2 messages)"),
+    ({"messages": [{"role": "tool"}]}, "messages[0].role: no 'tool' message"),
+    ({"tools": ["search"]}, "tools: ['search'] not offered (offered: ['get_weather'])"),
+    ({"tool_choice": "required"}, "tool_choice: expected 'required', got 'get_weather'"),
+    ({"tool_result": {"name": "x"}}, "tool_result: the conversation has no tool result"),
+    ({"response_format": "text"}, "response_format: expected 'text', got 'json_object'"),
+    ({"stream": False}, "stream: expected False, got True"),
+    ({"n": 1}, "n: expected 1, got 2"),
+    ({"metadata": {"case": "b"}}, "metadata: expected to contain {'case': 'b'}"),
+    ({"body": {"seed": 1}}, "body: expected to contain {'seed': 1}"),
+    ({"headers": {"X-Case": "two"}}, "headers.X-Case.contains: expected 'two', got 'one'"),
+]
+
+
+@pytest.mark.parametrize(("match", "reason"), FAILS, ids=[r.split(":")[0] for _, r in FAILS])
+def test_matcher_condition_fails_with_its_reason(match: dict[str, Any], reason: str) -> None:
+    result = compile_match(Match.model_validate(match)).check(view(CHAT, **{"x-case": "one"}))
+
+    assert not result.matched
+    assert result.reasons[0].startswith(reason)
+    assert (result.held, result.total) == (0, 1)
+
+
+def test_matcher_reports_every_failed_condition() -> None:
+    match = Match.model_validate(
+        {"model": "other", "last_user": "Paris", "stream": False, "n": 3, "tools": ["get_weather"]}
+    )
+
+    result = compile_match(match).check(view(CHAT))
+
+    assert [r.split(":")[0] for r in result.reasons] == ["model", "stream", "n"]
+    assert (result.held, result.total) == (2, 5)
+    assert result.reason == "; ".join(result.reasons)
+    assert result.closeness == pytest.approx(0.4)
+
+
+def test_matcher_reads_the_responses_shapes() -> None:
+    body = {
+        "model": "m",
+        "instructions": "Answer in French.",
+        "input": [
+            {"type": "function_call", "call_id": "c1", "name": "get_weather", "arguments": "{}"},
+            {"type": "function_call_output", "call_id": "c1", "output": "sunny"},
+        ],
+        "messages": [{"role": "user", "content": "weather?"}],
+        "tools": [{"type": "function", "name": "get_weather"}],
+        "tool_choice": {"type": "function", "name": "get_weather"},
+        "text": {"format": {"type": "json_schema", "name": "x", "schema": {}}},
+    }
+    match = Match.model_validate(
+        {
+            "system": "French",
+            "tools": ["get_weather"],
+            "tool_choice": "get_weather",
+            "response_format": "json_schema",
+            "tool_result": {"name": "get_weather", "content": "sunny"},
+        }
+    )
+
+    result = compile_match(match).check(view(body, "responses"))
+
+    assert result.matched, result.reasons
+
+
+def test_matcher_view_reads_the_body_once_and_only_when_asked() -> None:
+    reads = []
+
+    class Request:
+        endpoint = "chat.completions"
+
+        def __init__(self) -> None:
+            self.headers: dict[str, str] = {}
+
+        @property
+        def body(self) -> dict[str, Any]:
+            reads.append(1)
+            return CHAT
+
+    lazy = MatchView(Request())
+    assert reads == []
+    endpoint_only = compile_match(Match.model_validate({"endpoint": "chat.completions"}))
+    assert endpoint_only.check(lazy).matched
+    assert reads == []
+
+    everything = compile_match(Match.model_validate({"last_user": "Paris", "n": 2}))
+    assert everything.check(lazy).matched
+    assert everything.check(lazy).matched
+    assert reads == [1]

@@ -48,6 +48,10 @@ class BodyBuilder(Protocol):
         """The response body."""
         ...
 
+    def body(self) -> bytes:
+        """``dumps(build())``, byte for byte (a byte template where the shape allows)."""
+        ...
+
 
 def _frames_of(chunks: Iterable[JSONObject]) -> bytes:
     return b"".join(encode_sse(chunk) for chunk in chunks)
@@ -114,10 +118,9 @@ class GenerationWire(Wire):
         else:
             async for event in self._events(reply):
                 builder.feed(event)
-        body = builder.build()
-        if reply.quirks:
-            body = quirk_completion(body, reply.quirks)
-        return dumps(body)
+        if not reply.quirks:
+            return builder.body()
+        return dumps(quirk_completion(builder.build(), reply.quirks))
 
     def frames(self, reply: Reply, *, one_event_each: bool) -> AsyncIterator[bytes]:
         """The chunks as SSE events, then ``data: [DONE]``."""

@@ -14,8 +14,11 @@ chunk per event, then a chunk with an empty ``delta`` and the ``finish_reason``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from json.encoder import encode_basestring as _encode_string
+from typing import Any
 
 from mockgpt.events import Event, Finish, Refusal, TextDelta, ToolCallDelta, Usage
 from mockgpt.render.logprobs import chat_logprobs
@@ -114,6 +117,39 @@ class ChatCompletionBuilder:
         elif isinstance(event, Finish):
             choice.finish_reason = event.reason
 
+    def body(self) -> bytes:
+        """``dumps(build())``, byte for byte; the common shape from a byte template.
+
+        The common shape is one choice of text (no tool calls, refusal or logprobs, no lone
+        surrogate); any other is built and dumped.
+        """
+        if len(self.choices) == 1 and not self.meta.logprobs:
+            choice = self.choices[0]
+            if not (choice.tool_calls or choice.refusal):
+                meta = self.meta
+                usage = self.usage or Usage(0, 0)
+                try:  # a lone surrogate has no UTF-8 form: dumps escapes the whole body then
+                    values = {
+                        "id": _encode_string(meta.id).encode(),
+                        "created": b"%d" % meta.created,
+                        "model": _encode_string(meta.model).encode(),
+                        "content": _encode_string("".join(choice.content)).encode(),
+                        "finish_reason": _encode_string(choice.finish_reason or "stop").encode(),
+                        "prompt_tokens": b"%d" % usage.prompt_tokens,
+                        "completion_tokens": b"%d" % usage.completion_tokens,
+                        "total_tokens": b"%d" % usage.total_tokens,
+                        "system_fingerprint": _encode_string(meta.system_fingerprint).encode(),
+                    }
+                except UnicodeEncodeError:
+                    return dumps(self.build())
+                parts, names = _completion_template()
+                out = [parts[0]]
+                for name, part in zip(names, parts[1:], strict=True):
+                    out.append(values[name])
+                    out.append(part)
+                return b"".join(out)
+        return dumps(self.build())
+
     def build(self) -> JSONObject:
         """The ``ChatCompletion`` body."""
         choices: list[JSONValue] = []
@@ -150,6 +186,33 @@ class ChatCompletionBuilder:
             "service_tier": "default",
             "system_fingerprint": self.meta.system_fingerprint,
         }
+
+
+_SLOT = "\ue000{}\ue000"
+"""A template hole: a private-use character pair no rendered value contains."""
+
+
+@lru_cache(maxsize=1)
+def _completion_template() -> tuple[tuple[bytes, ...], tuple[str, ...]]:
+    """The one-choice text ``ChatCompletion`` as byte parts around its holes, and their names.
+
+    Made by the renderer itself: a sample with a sentinel in each hole, dumped and split, so
+    the template cannot drift from ``dumps(build())``.
+    """
+    sample = ChatCompletionBuilder(
+        ChatMeta(_SLOT.format("id"), 0, _SLOT.format("model"), _SLOT.format("system_fingerprint")),
+        1,
+    )
+    body: Any = sample.build()
+    body["created"] = _SLOT.format("created")
+    choice = body["choices"][0]
+    choice["message"]["content"] = _SLOT.format("content")
+    choice["finish_reason"] = _SLOT.format("finish_reason")
+    for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
+        body["usage"][key] = _SLOT.format(key)
+    text = dumps(body).decode()
+    pieces = re.split('"\ue000(\\w+)\ue000"', text)
+    return tuple(p.encode() for p in pieces[::2]), tuple(pieces[1::2])
 
 
 class ChatChunkRenderer:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from mockgpt.events import Event, Finish, TextDelta, Usage
 from mockgpt.render.logprobs import completion_logprobs
-from mockgpt.sse import encode_sse
+from mockgpt.sse import dumps, encode_sse
 from mockgpt.types import JSONObject, JSONValue
 
 
@@ -79,6 +79,10 @@ class CompletionBuilder:
             self.offsets[event.choice] += len(event.text)
         elif isinstance(event, Finish):
             self.finish[event.choice] = event.reason
+
+    def body(self) -> bytes:
+        """``dumps(build())``."""
+        return dumps(self.build())
 
     def build(self) -> JSONObject:
         """The ``text_completion`` body."""

@@ -174,31 +174,30 @@ class Dispatcher:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         in_flight = self.in_flight
-        finishing = False
-
-        async def send_counted(message: Message) -> None:
-            nonlocal finishing
-            last = message["type"] == "http.response.body" and not message.get("more_body")
-            if last and not finishing:
-                finishing = True
-                with in_flight.idle:
-                    in_flight.finishing += 1
-            await send(message)
-
         with in_flight.idle:
             in_flight.count += 1
+        finishing = [False]  # set once the last byte went out (by the journal's send)
         try:
             if scope["path"].startswith(OPEN_PATHS):
-                await self._open(scope, receive, send_counted)
+                await self._open(scope, receive, send, finishing)
             else:
-                await self._journalled(scope, receive, send_counted)
+                await self._journalled(scope, receive, send, finishing)
         finally:
             with in_flight.idle:
                 in_flight.count -= 1
-                in_flight.finishing -= finishing
+                in_flight.finishing -= finishing[0]
                 in_flight.idle.notify_all()
 
-    async def _open(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def _finishing(self, finishing: list[bool]) -> None:
+        """The last byte of a response is going out; its handler has not returned yet."""
+        if not finishing[0]:
+            finishing[0] = True
+            with self.in_flight.idle:
+                self.in_flight.finishing += 1
+
+    async def _open(
+        self, scope: Scope, receive: Receive, send: Send, finishing: list[bool]
+    ) -> None:
         """``/health`` and ``/_mockgpt/``: no key, no journal."""
         extra = [(b"x-request-id", _request_id(scope)), _VERSION_HEADER]
         started = False
@@ -208,11 +207,15 @@ class Dispatcher:
             if message["type"] == "http.response.start":
                 started = True
                 message["headers"] = [*message.get("headers", ()), *extra]
+            elif not message.get("more_body", False):
+                self._finishing(finishing)
             await send(message)
 
         await self._serve(scope, receive, send_open, lambda: started)
 
-    async def _journalled(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _journalled(
+        self, scope: Scope, receive: Receive, send: Send, finishing: list[bool]
+    ) -> None:
         """An API request: key checked, journalled with the bytes of its response."""
         started = time.perf_counter()
         request_id = _request_id(scope)
@@ -255,6 +258,7 @@ class Dispatcher:
                     entry.complete = True
                     entry.response_body = b"".join(sent_parts)
                     entry.duration_ms = (time.perf_counter() - started) * 1000
+                    self._finishing(finishing)
             await send(message)
 
         try:

@@ -24,16 +24,13 @@ from mockgpt.events import Event
 from mockgpt.faults import error_from_spec, stream_breaks
 from mockgpt.journal import Journal
 from mockgpt.limits import Limiter, limit_ready, limited
-from mockgpt.models import CreateChatCompletionRequest
-from mockgpt.models.chat import content_text
 from mockgpt.recorder import Recorder
 from mockgpt.scenarios import Scenario, load_scenario
 from mockgpt.scenarios.matchers import MatchView
 from mockgpt.scenarios.registry import Selection, StubRegistry
 from mockgpt.scenarios.schema import Fault
-from mockgpt.sse import AsyncioClock, Clock, dumps
+from mockgpt.sse import AsyncioClock, Clock
 from mockgpt.store import ResponseStore
-from mockgpt.tokens import MESSAGE_OVERHEAD_TOKENS, REPLY_PRIMING_TOKENS, count_tokens
 from mockgpt.turn import Turn
 
 logger = logging.getLogger(__name__)
@@ -125,24 +122,6 @@ class Reply:
                 yield event
 
         self.events = chained()
-
-
-def chat_prompt_tokens(request: CreateChatCompletionRequest) -> int:
-    """Prompt tokens of a chat request.
-
-    Each message's text plus its overhead, the reply priming, and the tools as JSON.
-    """
-    total = REPLY_PRIMING_TOKENS
-    for message in request.messages:
-        total += MESSAGE_OVERHEAD_TOKENS + count_tokens(content_text(message.content))
-        name = getattr(message, "name", None)
-        if name:
-            total += count_tokens(name)
-        for call in getattr(message, "tool_calls", None) or ():
-            total += count_tokens(call.function.name) + count_tokens(call.function.arguments)
-    if request.tools:
-        total += count_tokens(dumps([t.model_dump(by_alias=True) for t in request.tools]).decode())
-    return total
 
 
 class Engine:

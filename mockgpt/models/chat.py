@@ -14,6 +14,8 @@ from mockgpt.models.common import (
     RequestModel,
     StreamOptions,
 )
+from mockgpt.sse import dumps
+from mockgpt.tokens import MESSAGE_OVERHEAD_TOKENS, REPLY_PRIMING_TOKENS, count_tokens
 
 
 def _tag_of(key: str, prefix: str) -> Any:
@@ -343,3 +345,23 @@ def content_text(content: object) -> str:
             for part in content
         )
     return ""
+
+
+def chat_prompt_tokens(request: CreateChatCompletionRequest) -> int:
+    """Prompt tokens of a chat request, in tokens.
+
+    Each message's text plus its overhead, the reply priming, and the tools as JSON.
+    """
+    total = REPLY_PRIMING_TOKENS
+    for message in request.messages:
+        total += MESSAGE_OVERHEAD_TOKENS + count_tokens(content_text(message.content))
+        fields = message.__dict__  # declared fields; extras are in __pydantic_extra__
+        extra = message.__pydantic_extra__ or {}
+        name = fields.get("name", extra.get("name"))
+        if name:
+            total += count_tokens(str(name))
+        for call in fields.get("tool_calls") or ():
+            total += count_tokens(call.function.name) + count_tokens(call.function.arguments)
+    if request.tools:
+        total += count_tokens(dumps([t.model_dump(by_alias=True) for t in request.tools]).decode())
+    return total

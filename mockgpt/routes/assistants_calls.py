@@ -12,11 +12,11 @@ from starlette.requests import Request
 from starlette.types import ASGIApp
 
 from mockgpt.assistants_store import StoredRun, StoredThread
-from mockgpt.engine import chat_prompt_tokens
 from mockgpt.errors import RequestRejected
 from mockgpt.http.assistants import RunWire
 from mockgpt.models import CreateChatCompletionRequest, validate_request
 from mockgpt.models.assistants import run_chat_body
+from mockgpt.models.chat import chat_prompt_tokens
 from mockgpt.render.assistants import Frame
 from mockgpt.routes.common import serve
 from mockgpt.turn import Turn

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from mockgpt.engine import chat_prompt_tokens
 from mockgpt.http.chat import GenerationWire
 from mockgpt.http.send import ReplySender
 from mockgpt.models import CreateChatCompletionRequest, validate_request
+from mockgpt.models.chat import chat_prompt_tokens
 from mockgpt.models.common import parse_json, validate_request_json
 from mockgpt.quirks import quirk_chat_request, quirk_valid_chat_request
 from mockgpt.render.chat import ChatChunkRenderer, ChatCompletionBuilder, ChatMeta

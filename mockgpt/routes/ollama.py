@@ -24,11 +24,11 @@ from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mockgpt.engine import chat_prompt_tokens
 from mockgpt.errors import RequestRejected
 from mockgpt.http.ollama import OllamaWire
 from mockgpt.http.send import ReplySender
 from mockgpt.models import CreateChatCompletionRequest, validate_request
+from mockgpt.models.chat import chat_prompt_tokens
 from mockgpt.models.common import RequestModel
 from mockgpt.render.ollama import (
     DEFAULT_KEEP_ALIVE_S,

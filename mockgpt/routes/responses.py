@@ -13,12 +13,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mockgpt.engine import chat_prompt_tokens
 from mockgpt.errors import RequestRejected
 from mockgpt.http.pages import cursor_page
 from mockgpt.http.responses import ResponsesWire
 from mockgpt.http.send import ReplySender, SSEBody
 from mockgpt.models import CreateChatCompletionRequest, validate_request
+from mockgpt.models.chat import chat_prompt_tokens
 from mockgpt.models.responses import (
     CreateResponse,
     chat_body,

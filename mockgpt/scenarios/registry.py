@@ -79,6 +79,8 @@ class StubRegistry:
         self._chaos_rng: dict[int, random.Random] = {}
         """Each chaos scenario's random source, by ``id(scenario)``."""
         self._matchers: dict[int, CompiledMatch] = {}
+        self._plain_fallback: tuple[Backend, Selection] | None = None
+        """What answers when there is nothing to match, decided once per load."""
         self._rebuild()
 
     # -- loading -----------------------------------------------------------------------
@@ -98,6 +100,7 @@ class StubRegistry:
                     )
                 )
         self._stubs = stubs
+        self._plain_fallback = None
         live_stubs = {id(s.stub) for s in stubs}
         self._matchers = {k: v for k, v in self._matchers.items() if k in live_stubs}
         self.quirks: frozenset[str] = frozenset(q for s in self.scenarios for q in s.quirks)
@@ -168,6 +171,9 @@ class StubRegistry:
         matched and the fallback is ``error``; 500 ``sequence_exhausted`` when a ``sequence``
         with ``on_exhausted: fail`` ran out.
         """
+        plain = self._plain_fallback
+        if plain is not None and not self._stubs and plain[0] is fallback:
+            return plain[1]  # no stubs, no chaos: the same answer every time
         with self._lock:
             misses: dict[str, str] = {}
             results: list[tuple[LoadedStub, MatchResult]] = []
@@ -183,6 +189,8 @@ class StubRegistry:
                 closest = max(results, key=lambda r: r[1].closeness, default=None)
                 selection = self._fallback_selection(fallback, misses, closest)
             self._chaos(selection)
+            if not self._stubs and not any(s.chaos for s in self.scenarios):
+                self._plain_fallback = (fallback, selection)
             return selection
 
     def _fallback_selection(

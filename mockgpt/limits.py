@@ -219,10 +219,36 @@ def _token_start(pieces: list[str], position: int) -> int:
 
 
 def limit_ready(events: Iterable[Event], limiter: Limiter) -> tuple[Event, ...]:
-    """``events`` (all ready) passed through ``limiter``, ending with its ``Usage`` event."""
+    """``events`` (all ready) passed through ``limiter``, ending with its ``Usage`` event.
+
+    With nothing to cut (no ``max_tokens``, no stop sequences) the events only pass, and are
+    counted, in one loop (``Limiter._pass`` for each, inlined).
+    """
     out: list[Event] = []
-    for event in events:
-        out.extend(limiter.feed(event))
+    if limiter.unlimited:
+        choices = limiter.choices
+        for event in events:
+            kind = type(event)
+            if kind is Usage:
+                limiter.usage = event  # type: ignore[assignment]
+                continue
+            state = choices[event.choice]  # type: ignore[union-attr]
+            if state.done:
+                continue
+            if kind is TextDelta:
+                state.pieces.append(event.text)  # type: ignore[union-attr]
+            elif kind is Finish:
+                state.done = True
+                state.text = "".join(state.pieces)
+                state.sent = len(state.text)
+            elif kind is ToolCallDelta:
+                state.other_tokens += count_tokens(event.arguments)  # type: ignore[union-attr]
+            else:
+                state.other_tokens += count_tokens(event.text)  # type: ignore[union-attr]
+            out.append(event)
+    else:
+        for event in events:
+            out.extend(limiter.feed(event))
     out.extend(limiter.close())
     return tuple(out)
 

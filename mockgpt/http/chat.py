@@ -122,6 +122,16 @@ class GenerationWire(Wire):
             return builder.body()
         return dumps(quirk_completion(builder.build(), reply.quirks))
 
+    def ready_stream(self, reply: Reply) -> bytes | None:
+        """Every chunk of a ready answer, then ``data: [DONE]``, framed in one pass."""
+        events = reply.events
+        if not isinstance(events, tuple) or self.wrap_events is not None or reply.quirks:
+            return None
+        renderer = self.stream_renderer(reply.model, self.turn.include_usage)
+        if not isinstance(renderer, ChatChunkRenderer | CompletionChunkRenderer):
+            return None
+        return renderer.encode_all(events) + DONE
+
     def frames(self, reply: Reply, *, one_event_each: bool) -> AsyncIterator[bytes]:
         """The chunks as SSE events, then ``data: [DONE]``."""
         frames = self._frames(reply)

@@ -125,6 +125,13 @@ class Wire:
         """
         raise NotImplementedError
 
+    def ready_stream(self, reply: Reply) -> bytes | None:
+        """The whole stream at once, or None to take ``frames``.
+
+        A family that can frame ready events without awaiting gives them here (the fast path).
+        """
+        return None
+
     def error_frames(self, error: RequestRejected) -> list[bytes]:
         """The frames of an error event replacing the rest of the stream."""
         raise NotImplementedError
@@ -196,8 +203,10 @@ class ReplySender:
         if not wire.stream:
             await self._send_body(receive, send)
         elif reply.plain:
-            frames = wire.outgoing(wire.frames(reply, one_event_each=False))
-            body = b"".join([frame async for frame in frames])
+            body = wire.ready_stream(reply)
+            if body is None:
+                frames = wire.outgoing(wire.frames(reply, one_event_each=False))
+                body = b"".join([frame async for frame in frames])
             await self._start(send, wire.media_type)
             await send({"type": "http.response.body", "body": body, "more_body": False})
         else:

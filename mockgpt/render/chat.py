@@ -15,6 +15,7 @@ chunk per event, then a chunk with an empty ``delta`` and the ``finish_reason``.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from json.encoder import encode_basestring as _encode_string
@@ -245,6 +246,29 @@ class ChatChunkRenderer:
                 head, tail = self._text_frame(event.choice)
                 return head + text + tail
         return b"".join(encode_sse(chunk) for chunk in self.feed(event))
+
+    def encode_all(self, events: Sequence[Event]) -> bytes:
+        """The SSE frames of every event then ``close()``: ``encode`` of each, joined.
+
+        For a ready answer: the text deltas of a choice under way are framed in one tight
+        loop from the choice's template.
+        """
+        out: list[bytes] = []
+        append = out.append
+        started = self._started
+        plain = not self.meta.logprobs
+        frames = self._text_frames
+        for event in events:
+            if plain and type(event) is TextDelta and started[event.choice]:
+                frame = frames.get(event.choice) or self._text_frame(event.choice)
+                try:
+                    append(frame[0] + _encode_string(event.text).encode() + frame[1])
+                    continue
+                except UnicodeEncodeError:  # a lone surrogate: the general path escapes it
+                    pass
+            append(self.encode(event))
+        append(self.encode_close())
+        return b"".join(out)
 
     def _text_frame(self, index: int) -> tuple[bytes, bytes]:
         frame = self._text_frames.get(index)

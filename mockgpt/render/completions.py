@@ -7,6 +7,7 @@ Tool calls and refusals do not exist in this API; their events are ignored.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mockgpt.events import Event, Finish, TextDelta, Usage
@@ -182,3 +183,7 @@ class CompletionChunkRenderer:
     def encode_close(self) -> bytes:
         """The SSE frames of ``close()``."""
         return b"".join(encode_sse(chunk) for chunk in self.close())
+
+    def encode_all(self, events: Sequence[Event]) -> bytes:
+        """The SSE frames of every event then ``close()``."""
+        return b"".join([*(self.encode(event) for event in events), self.encode_close()])

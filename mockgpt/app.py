@@ -37,7 +37,7 @@ from mockgpt.engine import Engine
 from mockgpt.errors import RequestRejected, ScenarioError
 from mockgpt.faults import ConnectionDropped
 from mockgpt.journal import JournalEntry
-from mockgpt.quirks import quirk_error, quirk_headers, quirk_status
+from mockgpt.quirks.chat import quirk_error, quirk_headers, quirk_status
 from mockgpt.routes.table import Handler, routes
 from mockgpt.scenarios import load_scenario, resolve_scenario
 from mockgpt.sse import dumps

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from mockgpt.errors import ConfigError
+from mockgpt.quirks import QUIRKS
 
 DEFAULT_MODELS: tuple[str, ...] = (
     "gpt-4o-mini",
@@ -87,8 +88,6 @@ class ServerConfig:
             raise ConfigError(f"--tokens-per-second must be > 0, got {self.tokens_per_second}")
         if self.max_body_bytes <= 0:
             raise ConfigError(f"--max-body-bytes must be > 0, got {self.max_body_bytes}")
-        from mockgpt.quirks import QUIRKS
-
         unknown = [q for q in self.quirks if q not in QUIRKS]
         if unknown:
             raise ConfigError(

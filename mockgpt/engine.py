@@ -17,13 +17,17 @@ from dataclasses import dataclass
 from mockgpt.assistants_store import assistants_store
 from mockgpt.backends import Backend, EchoBackend
 from mockgpt.backends.base import PassThrough
+from mockgpt.backends.echo import LoremBackend
+from mockgpt.backends.local import LocalModelBackend
 from mockgpt.backends.proxy import ProxyBackend
+from mockgpt.backends.scripted import ScriptedBackend
 from mockgpt.config import ServerConfig
 from mockgpt.errors import ConfigError, RequestRejected
 from mockgpt.events import Event
 from mockgpt.faults import error_from_spec, stream_breaks
 from mockgpt.journal import Journal
 from mockgpt.limits import Limiter, limit_ready, limited
+from mockgpt.quirks import unknown_model_status
 from mockgpt.recorder import Recorder
 from mockgpt.scenarios import Scenario, load_scenario
 from mockgpt.scenarios.matchers import MatchView
@@ -140,7 +144,9 @@ class Engine:
         self.config = config
         self.clock: Clock = clock or AsyncioClock()
         self.journal = Journal(config.journal_size)
-        self.fallback: Backend = EchoBackend()
+        self.echo = EchoBackend()
+        self.lorem = LoremBackend()
+        self.fallback: Backend = self.echo
         scenarios = [load_scenario(s) for s in config.scenarios]
         if config.quirks:
             scenarios.append(Scenario(name="quirks", quirks=list(config.quirks)))
@@ -148,8 +154,6 @@ class Engine:
         if config.upstream:
             self.fallback = ProxyBackend(config.upstream, config.upstream_api_key)
         elif config.local_model:
-            from mockgpt.backends.local import LocalModelBackend
-
             self.fallback = LocalModelBackend(config.local_model)
         elif any(s.fallback == "proxy" for s in scenarios):
             raise ConfigError(
@@ -181,7 +185,7 @@ class Engine:
         """
         if self.config.strict_models and model not in self.config.models:
             raise RequestRejected(
-                400 if "unknown-model-400" in self.quirks else 404,
+                unknown_model_status(self.quirks),
                 f"The model `{model}` does not exist or you do not have access to it.",
                 code="model_not_found",
             )
@@ -193,7 +197,7 @@ class Engine:
         sender first reads them (after any delay). A backend that refuses the turn before
         answering (a content template that failed) makes ``Reply.error``.
         """
-        selection = self.registry.select(MatchView(turn), self.fallback)
+        selection = self.registry.select(MatchView(turn))
         quirks = turn.quirks = selection.quirks
         fault = selection.fault
         spec = selection.error or (fault.http_error if fault is not None else None)
@@ -202,14 +206,14 @@ class Engine:
             error = error_from_spec(spec)
             error.quirks = quirks
         config = self.config
-        backend = selection.backend
+        backend = self._backend(selection)
         forward: PassThrough | None = None
         events: tuple[Event, ...] | AsyncIterator[Event] = ()
         if selection.stub_id is None and isinstance(backend, ProxyBackend) and turn.request is None:
             forward = backend
         elif error is None and turn.request is not None and not (fault and fault.reset):
             try:
-                events = self._events(selection, turn)
+                events = self._events(selection, backend, turn)
             except RequestRejected as exc:  # a content template that failed
                 error = exc
                 error.quirks = quirks
@@ -231,13 +235,26 @@ class Engine:
             forward=forward,
         )
 
-    def _events(self, selection: Selection, turn: Turn) -> tuple[Event, ...] | AsyncIterator[Event]:
+    def _backend(self, selection: Selection) -> Backend:
+        """The backend that answers a selection: the stub's script, echo, lorem or fallback."""
+        if selection.stub_id is not None:
+            if selection.answer is None:
+                return self.echo
+            return ScriptedBackend(
+                selection.answer, stub_id=selection.stub_id, call_count=selection.calls
+            )
+        if selection.fallback == "lorem":
+            return self.lorem
+        return self.fallback
+
+    def _events(
+        self, selection: Selection, backend: Backend, turn: Turn
+    ) -> tuple[Event, ...] | AsyncIterator[Event]:
         """The events answering ``turn``, cut by its limits and ending with ``Usage``.
 
         A ready answer (echo, lorem, scripted) is limited here, at once, into a tuple; a live
         one (a proxy, a model) is limited as its events arrive.
         """
-        backend = selection.backend
         if getattr(backend, "limits_upstream", False):
             # the upstream applied max_tokens and stop with its own tokenizer
             limiter = Limiter(n=turn.choices, max_tokens=None, stops=(), prompt_tokens=0)

@@ -9,6 +9,7 @@ import random
 from mockgpt.events import Event, Finish, TextDelta, ToolCallDelta
 from mockgpt.models import CreateChatCompletionRequest
 from mockgpt.models.chat import FunctionTool, NamedToolChoice, content_text
+from mockgpt.quirks import ignores_output_format
 from mockgpt.structured import value_for_schema
 from mockgpt.tokens import split_tokens
 from mockgpt.turn import Turn
@@ -45,7 +46,7 @@ def shaped_text(ctx: Turn, text: str) -> str:
     ``response-format-ignored`` keeps the plain text when the request has ``response_format``
     (chat); the Responses API's ``text.format`` has its own quirk.
     """
-    if "response-format-ignored" in ctx.quirks and "response_format" in ctx.body:
+    if ctx.quirks and ignores_output_format(ctx.quirks, "response_format" in ctx.body):
         return text
     kind, schema = ctx.response_schema()
     if kind == "json_schema":

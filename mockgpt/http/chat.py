@@ -17,7 +17,8 @@ from mockgpt.errors import RequestRejected
 from mockgpt.events import Event
 from mockgpt.faults import chat_error_frames
 from mockgpt.http.send import SSE_MEDIA_TYPE, Wire
-from mockgpt.quirks import QuirkedChunks, quirk_completion
+from mockgpt.quirks import stream_as_json, stream_media_type, usage_always
+from mockgpt.quirks.chat import QuirkedChunks, quirk_completion, quirk_frames
 from mockgpt.render.chat import ChatChunkRenderer
 from mockgpt.render.completions import CompletionChunkRenderer
 from mockgpt.sse import DONE, dumps, encode_sse
@@ -98,11 +99,8 @@ class GenerationWire(Wire):
         """Apply the quirks that change how the answer is sent; raise the reply's error."""
         quirks = reply.quirks
         if quirks:
-            self.stream = self.stream and "json-when-stream" not in quirks
-            if "ndjson-content-type" in quirks:
-                self.media_type = "application/x-ndjson"
-            else:
-                self.media_type = SSE_MEDIA_TYPE
+            self.stream = self.stream and not stream_as_json(quirks, self.turn.endpoint)
+            self.media_type = stream_media_type(quirks, SSE_MEDIA_TYPE)
         return super().begin(reply)
 
     def _events(self, reply: Reply) -> AsyncIterator[Event]:
@@ -140,7 +138,7 @@ class GenerationWire(Wire):
     async def _frames(self, reply: Reply) -> AsyncIterator[bytes]:
         quirks = reply.quirks
         usage_requested = self.turn.include_usage
-        renderer = self.stream_renderer(reply.model, usage_requested or "usage-always" in quirks)
+        renderer = self.stream_renderer(reply.model, usage_requested or usage_always(quirks))
         if quirks:
             renderer = QuirkedChunks(renderer, quirks, usage_requested=usage_requested)
         try:
@@ -163,24 +161,4 @@ class GenerationWire(Wire):
 
     def frame_quirks(self, frames: AsyncIterator[bytes], reply: Reply) -> AsyncIterator[bytes]:
         """The quirks acting on stream bytes (a ping event, no ``[DONE]``, ...)."""
-        return _frame_quirks(frames, reply.quirks, chat=self.turn.endpoint == "chat.completions")
-
-
-async def _frame_quirks(
-    frames: AsyncIterator[bytes], quirks: frozenset[str], *, chat: bool
-) -> AsyncIterator[bytes]:
-    if chat and "ping-event" in quirks:
-        yield b"event: ping\n\n"
-    last: bytes | None = None
-    async for frame in frames:
-        if chat and "stream-error-dropped" in quirks and frame.startswith(b'data: {"error"'):
-            break
-        if frame == DONE and "no-done" in quirks:
-            continue
-        if last is not None:
-            yield last
-        last = frame
-    if last is not None:
-        if "no-trailing-blank-line" in quirks and last.endswith(b"\n\n"):
-            last = last[:-1]
-        yield last
+        return quirk_frames(frames, reply.quirks, chat=self.turn.endpoint == "chat.completions")

@@ -14,8 +14,14 @@ from starlette.types import ASGIApp
 from mockgpt.engine import Reply
 from mockgpt.errors import RequestRejected
 from mockgpt.http.send import Wire
+from mockgpt.quirks import stream_as_json
+from mockgpt.quirks.responses import (
+    ResponseEventQuirks,
+    error_event,
+    event_names,
+    quirk_response,
+)
 from mockgpt.render.responses import ResponseRenderer
-from mockgpt.responses_quirks import ResponseEventQuirks, error_frame, quirk_response
 from mockgpt.sse import dumps, encode_sse
 from mockgpt.types import JSONObject
 
@@ -31,13 +37,10 @@ def responses_error_frames(
         "param": error.param,
         "sequence_number": sequence_number,
     }
-    chat_style = error_frame(event, error.type, quirks)
-    if chat_style is not None:
-        return [encode_sse(chat_style)]
-    if "responses-sequence-number-missing" in quirks:
-        del event["sequence_number"]
-    named = "responses-no-event-field" not in quirks
-    return [encode_sse(event, event="error" if named else None)]
+    if quirks:
+        event, named = error_event(event, error.type, quirks)
+        return [encode_sse(event, event="error" if named else None)]
+    return [encode_sse(event, event="error")]
 
 
 class ResponsesWire(Wire):
@@ -70,7 +73,7 @@ class ResponsesWire(Wire):
         """Take the reply's quirks; raise its error."""
         self.quirks = reply.quirks
         if reply.quirks:
-            self.stream = self.stream and "responses-json-when-stream" not in reply.quirks
+            self.stream = self.stream and not stream_as_json(reply.quirks, "responses")
             self._quirked = ResponseEventQuirks(reply.quirks)
         return super().begin(reply)
 
@@ -87,7 +90,7 @@ class ResponsesWire(Wire):
         named = True
         if self._quirked is not None:
             items = self._quirked.apply(items)
-            named = "responses-no-event-field" not in self.quirks
+            named = event_names(self.quirks)
         out = []
         for item in items:
             out.append(

@@ -9,7 +9,7 @@ from mockgpt.http.send import ReplySender
 from mockgpt.models import CreateChatCompletionRequest, validate_request
 from mockgpt.models.chat import chat_prompt_tokens
 from mockgpt.models.common import parse_json, validate_request_json
-from mockgpt.quirks import quirk_chat_request, quirk_valid_chat_request
+from mockgpt.quirks.chat import quirk_chat_request, quirk_valid_chat_request
 from mockgpt.render.chat import ChatChunkRenderer, ChatCompletionBuilder, ChatMeta
 from mockgpt.routes.common import engine_of, fingerprint, new_id, now, read_raw, serve
 from mockgpt.turn import Turn

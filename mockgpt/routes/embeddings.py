@@ -11,7 +11,8 @@ from mockgpt.engine import Reply
 from mockgpt.errors import RequestRejected
 from mockgpt.http.send import ReplySender, Wire
 from mockgpt.models import CreateEmbeddingRequest, validate_request
-from mockgpt.quirks import quirk_embeddings
+from mockgpt.quirks import embeddings_dimensions, embeddings_format
+from mockgpt.quirks.chat import quirk_embeddings
 from mockgpt.render.embeddings import (
     DEFAULT_DIMENSIONS,
     MODEL_DIMENSIONS,
@@ -85,11 +86,9 @@ class _Forwarded:
 
 
 def _vectors(req: CreateEmbeddingRequest, quirks: frozenset[str]) -> JSONObject:
-    encoding_format = req.encoding_format
-    if "embeddings-ignore-encoding-format" in quirks:
-        encoding_format = "float"
+    encoding_format = embeddings_format(quirks, req.encoding_format)
     native = MODEL_DIMENSIONS.get(req.model, DEFAULT_DIMENSIONS)
-    dimensions = native if "embeddings-dimensions-ignored" in quirks else req.dimensions or native
+    dimensions = embeddings_dimensions(quirks, req.dimensions, native)
     if dimensions > native:
         raise RequestRejected(
             400,

@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from mockgpt.backends.proxy import ProxyBackend
 from mockgpt.errors import RequestRejected
+from mockgpt.quirks import model_exists, model_objects
 from mockgpt.routes.common import engine_of, json_response
 from mockgpt.types import JSONObject, JSONValue
 
@@ -29,9 +30,7 @@ async def list_models(request: Request) -> Response:
         status, content = await engine.fallback.forward("GET", "/models")
         return Response(content, status_code=status, media_type="application/json")
     models = [model_object(m) for m in engine.config.models]
-    if "models-owned-by-missing" in engine.quirks:
-        for model in models:
-            del model["owned_by"]
+    model_objects(engine.quirks, models)
     data: list[JSONValue] = list(models)
     return json_response({"object": "list", "data": data})
 
@@ -49,7 +48,7 @@ async def retrieve_model(request: Request) -> Response:
         return Response(content, status_code=status, media_type="application/json")
     quirks = engine.quirks
     known = model_id in engine.config.models
-    if "model-retrieve-404" in quirks or (not known and "model-retrieve-any" not in quirks):
+    if not model_exists(quirks, known):
         raise RequestRejected(
             404,
             f"The model '{model_id}' does not exist",

@@ -25,8 +25,8 @@ from mockgpt.models.responses import (
     encode_compaction,
     input_items,
 )
+from mockgpt.quirks.responses import quirk_request, reject_request, stale_response
 from mockgpt.render.responses import ResponseMeta, ResponseRenderer, new_item_id
-from mockgpt.responses_quirks import quirk_request, reject_request, stale_response
 from mockgpt.routes.common import annotate, engine_of, json_response, now, read_json
 from mockgpt.routes.conversations import conversation_of, not_found
 from mockgpt.sse import encode_sse

@@ -13,9 +13,6 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from mockgpt.backends.base import Backend
-from mockgpt.backends.echo import EchoBackend, LoremBackend
-from mockgpt.backends.scripted import ScriptedBackend
 from mockgpt.scenarios.matchers import CompiledMatch, MatchResult, MatchView, compile_match
 from mockgpt.scenarios.schema import ErrorSpec, Fault, Respond, Scenario, Stub
 
@@ -38,7 +35,11 @@ class Selection:
     """What answers one request, and how.
 
     Attributes:
-        backend: yields the answer's events.
+        answer: the stub's answer (its ``respond`` or the sequence's next), None for the
+            fallback or a stub without one (echo).
+        fallback: how the fallback answers (``echo``, ``lorem``, ``error``, ``proxy``), None
+            when a stub matched.
+        calls: how many times the stub has answered, this call included.
         stub_id: the stub that matched, None when the fallback answers.
         misses: stub id -> why it did not match, for every stub tried before.
         closest: the stub that came nearest when none matched, with its reason.
@@ -50,7 +51,9 @@ class Selection:
         model: the model name the answer reports, None for the requested one.
     """
 
-    backend: Backend
+    answer: Respond | None = None
+    fallback: str | None = None
+    calls: int = 0
     stub_id: str | None = None
     misses: dict[str, str] = field(default_factory=dict)
     closest: tuple[str, str] | None = None
@@ -79,7 +82,7 @@ class StubRegistry:
         self._chaos_rng: dict[int, random.Random] = {}
         """Each chaos scenario's random source, by ``id(scenario)``."""
         self._matchers: dict[int, CompiledMatch] = {}
-        self._plain_fallback: tuple[Backend, Selection] | None = None
+        self._plain_fallback: Selection | None = None
         """What answers when there is nothing to match, decided once per load."""
         self._rebuild()
 
@@ -163,7 +166,7 @@ class StubRegistry:
                 selection.fault = rng.choice(chaos.faults)
             return
 
-    def select(self, request: MatchView, fallback: Backend) -> Selection:
+    def select(self, request: MatchView) -> Selection:
         """Choose what answers ``request``.
 
         A request that must fail gets a selection whose ``error`` is set (and which still
@@ -172,8 +175,8 @@ class StubRegistry:
         with ``on_exhausted: fail`` ran out.
         """
         plain = self._plain_fallback
-        if plain is not None and not self._stubs and plain[0] is fallback:
-            return plain[1]  # no stubs, no chaos: the same answer every time
+        if plain is not None and not self._stubs:
+            return plain  # no stubs, no chaos: the same answer every time
         with self._lock:
             misses: dict[str, str] = {}
             results: list[tuple[LoadedStub, MatchResult]] = []
@@ -187,15 +190,14 @@ class StubRegistry:
                 results.append((loaded, result))
             else:
                 closest = max(results, key=lambda r: r[1].closeness, default=None)
-                selection = self._fallback_selection(fallback, misses, closest)
+                selection = self._fallback_selection(misses, closest)
             self._chaos(selection)
             if not self._stubs and not any(s.chaos for s in self.scenarios):
-                self._plain_fallback = (fallback, selection)
+                self._plain_fallback = selection
             return selection
 
     def _fallback_selection(
         self,
-        fallback: Backend,
         misses: dict[str, str],
         closest: tuple[LoadedStub, MatchResult] | None,
     ) -> Selection:
@@ -213,12 +215,11 @@ class StubRegistry:
                 should_retry=False,
             )
             return Selection(
-                backend=fallback, misses=misses, closest=near, quirks=self.quirks, error=error
+                fallback=kind, misses=misses, closest=near, quirks=self.quirks, error=error
             )
-        backend = LoremBackend() if kind == "lorem" else fallback
         defaults = self.scenarios[0].defaults if self.scenarios else None
         return Selection(
-            backend=backend,
+            fallback=kind,
             misses=misses,
             closest=near,
             quirks=self.quirks,
@@ -243,7 +244,6 @@ class StubRegistry:
                         should_retry=False,
                     )
                     return Selection(
-                        backend=EchoBackend(),
                         stub_id=loaded.id,
                         misses=misses,
                         quirks=self.quirks | frozenset(stub.quirks),
@@ -254,14 +254,10 @@ class StubRegistry:
                 else:
                     position = len(stub.sequence) - 1
             answer = stub.sequence[position]
-        backend: Backend
-        if answer is None:
-            backend = EchoBackend()
-        else:
-            backend = ScriptedBackend(answer, stub_id=loaded.id, call_count=loaded.calls)
         pacing = stub.pacing
         return Selection(
-            backend=backend,
+            answer=answer,
+            calls=loaded.calls,
             stub_id=loaded.id,
             misses=misses,
             quirks=self.quirks | frozenset(stub.quirks),

@@ -1,4 +1,4 @@
-"""The Responses API's quirks: each makes ``/v1/responses`` depart from the spec in one way.
+"""The Responses API's quirks (``mockgpt.quirks.REGISTRY``), by stage.
 
 Real servers that bridge the Responses API onto chat completions have shipped each of these
 (vLLM, SGLang, LiteLLM; see ``openai-wire-notes``). They are the broken twins of the
@@ -18,36 +18,6 @@ from typing import Any
 
 from mockgpt.errors import RequestRejected
 from mockgpt.types import JSONObject, JSONValue
-
-RESPONSES_QUIRKS: dict[str, str] = {
-    "responses-fields-missing": "Response objects lack `parallel_tool_calls`, `tool_choice`, "
-    "`temperature` and `top_p`",
-    "responses-usage-chat-names": "Responses `usage` is `{prompt_tokens, completion_tokens, "
-    "total_tokens}`, the chat names",
-    "responses-input-array-rejected": "`input` given as an array of items gets a 400",
-    "responses-function-call-output-rejected": "a `function_call_output` input item gets a 400",
-    "responses-truncation-completed": "a response `max_output_tokens` cut is `completed`, "
-    "not `incomplete`",
-    "responses-arguments-object": "function_call `arguments` is a JSON object, not a string",
-    "responses-previous-id-dropped": "`previous_response_id` is accepted but the Response "
-    "says null",
-    "responses-retrieve-stale": "`GET /v1/responses/{id}` returns the response as created: "
-    "`in_progress`, no output",
-    "responses-text-format-ignored": "`text.format` is ignored: the answer is plain text",
-    "responses-json-when-stream": "Responses `stream: true` is answered with one JSON Response",
-    "responses-no-event-field": "Responses stream events have no `event:` line, only `data:`",
-    "responses-sequence-number-missing": "Responses stream events have no `sequence_number`",
-    "responses-no-created": "the Responses stream starts at `response.in_progress`, without "
-    "`response.created`",
-    "responses-no-content-part-events": "no `response.content_part.added` / `.done` around "
-    "text deltas",
-    "responses-id-changes": "each lifecycle event of a Responses stream has a different "
-    "`response.id`",
-    "responses-completed-output-empty": "the streamed `response.completed` has `output: []`",
-    "responses-chat-error-frame": "a Responses stream's error is a chat-style "
-    '`data: {"error": {...}}` frame',
-}
-"""The Responses quirks by name (``mockgpt.quirks.QUIRKS`` includes them)."""
 
 _LIFECYCLE = frozenset(
     {
@@ -237,21 +207,35 @@ class ResponseEventQuirks:
         return out
 
 
-def error_frame(event: JSONObject, error_type: str, quirks: frozenset[str]) -> JSONObject | None:
-    """``responses-chat-error-frame``: the chat-style body for an ``error`` event, else None.
+def event_names(quirks: frozenset[str]) -> bool:
+    """Whether stream events carry their ``event:`` line (``responses-no-event-field``)."""
+    return "responses-no-event-field" not in quirks
+
+
+def error_event(
+    event: JSONObject, error_type: str, quirks: frozenset[str]
+) -> tuple[JSONObject, bool]:
+    """The frame stage of a stream's ``error`` event: its data, and whether it is named.
+
+    ``responses-chat-error-frame`` sends a chat-style ``{"error": {...}}`` body without an
+    event name; ``responses-sequence-number-missing`` drops ``sequence_number``;
+    ``responses-no-event-field`` drops the name.
 
     Args:
-        event: the ``ResponseErrorEvent`` it replaces.
+        event: the ``ResponseErrorEvent``.
         error_type: the error's ``type`` (``server_error``, ``rate_limit_error``, ...).
         quirks: the active quirks.
     """
-    if "responses-chat-error-frame" not in quirks:
-        return None
-    return {
-        "error": {
-            "message": event.get("message"),
-            "type": error_type,
-            "param": event.get("param"),
-            "code": event.get("code"),
+    if "responses-chat-error-frame" in quirks:
+        chat_style: JSONObject = {
+            "error": {
+                "message": event.get("message"),
+                "type": error_type,
+                "param": event.get("param"),
+                "code": event.get("code"),
+            }
         }
-    }
+        return chat_style, False
+    if "responses-sequence-number-missing" in quirks:
+        event = {k: v for k, v in event.items() if k != "sequence_number"}
+    return event, event_names(quirks)

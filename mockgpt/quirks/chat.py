@@ -1,76 +1,22 @@
-"""Quirks: switches that make answers depart from the spec in exactly one way.
+"""The quirks of chat completions, legacy completions, embeddings, models and errors.
 
-Real OpenAI-compatible servers have shipped each of these (see the profiles in
-``mockgpt/scenarios/builtin/``). They let users test their clients against real-world
-servers, and they are the broken twins that prove each conformance check can fail. Nothing
-here runs unless a scenario or stub names the quirk.
+Each stage function applies the quirks of its stage (``mockgpt.quirks.QUIRKS`` names them):
+the request (rewrite or refuse the body before it is validated), the chunks of a stream, the
+stream's bytes, the non-streamed body and the error envelope. Nothing here runs unless a
+scenario or stub names the quirk.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+from collections.abc import AsyncIterator
 from typing import Protocol
 
 from mockgpt.errors import RequestRejected
 from mockgpt.events import Event
-from mockgpt.responses_quirks import RESPONSES_QUIRKS
+from mockgpt.sse import DONE
 from mockgpt.types import JSONObject, JSONValue
-
-QUIRKS: dict[str, str] = {
-    "no-done": "the stream ends without `data: [DONE]`",
-    "no-trailing-blank-line": "the last SSE event ends with one newline, not a blank line",
-    "chunk-id-changes": "every chunk of a stream has a different `id`",
-    "created-float": "`created` is a float, not an integer",
-    "role-every-delta": "`delta.role` is repeated in every chunk, not only the first",
-    "missing-finish-reason": "`finish_reason` is never set (stays null)",
-    "finish-reason-twice": "the chunk with `finish_reason` is sent twice",
-    "finish-stop-for-tool-calls": "`finish_reason` is `stop` when the answer is tool calls",
-    "finish-stop-for-length": "`finish_reason` is `stop` when `max_tokens` cut the answer",
-    "usage-on-content-chunk": "usage rides on the last chunk with choices, no `choices: []` chunk",
-    "usage-always": "the usage chunk is sent even without `stream_options.include_usage`",
-    "usage-never": "no usage chunk even with `stream_options.include_usage`",
-    "tool-index-missing": "streamed tool-call fragments have no `index`",
-    "tool-arguments-object": "tool-call `arguments` is a JSON object, not a JSON string",
-    "tool-id-missing-stream": "the first streamed fragment of a tool call has no `id`",
-    "tool-name-missing-stream": "the first streamed fragment of a tool call has no name",
-    "error-not-wrapped": "error bodies are `{message, type, param, code}` without `error`",
-    "error-code-int": "`error.code` is the HTTP status as an integer",
-    "ndjson-content-type": "streams are sent as `Content-Type: application/x-ndjson`",
-    "json-when-stream": "`stream: true` is answered with one JSON object, not SSE",
-    "response-format-ignored": "`response_format` is ignored: the answer is plain text",
-    "embeddings-ignore-encoding-format": "embeddings are floats even when base64 is asked",
-    "models-owned-by-missing": "Model objects in `GET /v1/models` have no `owned_by`",
-    "model-retrieve-404": "`GET /v1/models/{model}` answers 404 `model_not_found` for every id",
-    "model-retrieve-any": "`GET /v1/models/{model}` answers 200 with a Model for an unknown id",
-    "usage-total-wrong": "chat `usage.total_tokens` is prompt + completion + 1",
-    "stop-ignored": "a valid `stop` is not applied",
-    "n-ignored": "a valid `n` is answered with one choice",
-    "ping-event": "chat streams start with `event: ping` and a blank line (no data)",
-    "usage-chunk-no-choices": "the `include_usage` chunk has no `choices` key",
-    "created-changes": "in a chat stream, chunk k has `created` + k",
-    "tool-id-missing": "non-streamed tool calls have no `id`",
-    "tool-choice-required-ignored": "`tool_choice: required` is treated as `auto`",
-    "tool-choice-named-ignored": "a named `tool_choice` calls the first other function",
-    "tool-choice-none-ignored": "`tool_choice: none` is treated as `required`",
-    "tool-parallel-same-index": "every streamed tool-call fragment has `index: 0`",
-    "logprobs-ignored": "`logprobs` is accepted, but `choices[].logprobs` is null",
-    "top-logprobs-unbounded": "`top_logprobs` above 20 is answered as if 20",
-    "completions-object-wrong": 'legacy completions say `object: "completion"`',
-    "completions-stream-finish-empty": 'streamed legacy chunks carry `finish_reason: ""`',
-    "embeddings-usage-missing": "embeddings answers have no `usage`",
-    "embeddings-index-zero": "every embedding has `index: 0`",
-    "embeddings-dimensions-ignored": "a valid `dimensions` is ignored",
-    "validation-422": "request validation errors are sent with status 422, not 400",
-    "unknown-model-400": "an unknown model (strict model list) gets 400, not 404",
-    "auth-403": "a wrong or missing API key gets 403, not 401",
-    "retry-after-missing": "429 answers carry no `retry-after` or `retry-after-ms`",
-    "stream-error-dropped": "a mid-stream error ends the stream without the error and `[DONE]`",
-    "content-parts-500": "a message whose content is an array of parts gets a 500",
-    "invalid-temperature-accepted": "a `temperature` outside 0..2 is answered as if 1",
-    **RESPONSES_QUIRKS,
-}
-"""Every quirk by name, with the one way it departs from the spec."""
 
 
 class ChunkSource(Protocol):
@@ -389,3 +335,28 @@ def quirk_embeddings(body: JSONObject, quirks: frozenset[str]) -> None:
         for item in data:
             if isinstance(item, dict):
                 item["index"] = 0
+
+
+async def quirk_frames(
+    frames: AsyncIterator[bytes], quirks: frozenset[str], *, chat: bool
+) -> AsyncIterator[bytes]:
+    """The frame stage: ``frames`` (one SSE event each) with the quirks acting on bytes.
+
+    ``ping-event``, ``stream-error-dropped`` (chat only), ``no-done`` and
+    ``no-trailing-blank-line``.
+    """
+    if chat and "ping-event" in quirks:
+        yield b"event: ping\n\n"
+    last: bytes | None = None
+    async for frame in frames:
+        if chat and "stream-error-dropped" in quirks and frame.startswith(b'data: {"error"'):
+            break
+        if frame == DONE and "no-done" in quirks:
+            continue
+        if last is not None:
+            yield last
+        last = frame
+    if last is not None:
+        if "no-trailing-blank-line" in quirks and last.endswith(b"\n\n"):
+            last = last[:-1]
+        yield last

@@ -147,12 +147,15 @@ class Engine:
         self.echo = EchoBackend()
         self.lorem = LoremBackend()
         self.fallback: Backend = self.echo
+        self.upstream: PassThrough | None = None
+        """Where requests no stub answers go unchanged (``--upstream``), None without one."""
         scenarios = [load_scenario(s) for s in config.scenarios]
         if config.quirks:
             scenarios.append(Scenario(name="quirks", quirks=list(config.quirks)))
         self.registry = StubRegistry(scenarios)
         if config.upstream:
-            self.fallback = ProxyBackend(config.upstream, config.upstream_api_key)
+            self.upstream = ProxyBackend(config.upstream, config.upstream_api_key)
+            self.fallback = self.upstream
         elif config.local_model:
             self.fallback = LocalModelBackend(config.local_model)
         elif any(s.fallback == "proxy" for s in scenarios):
@@ -209,8 +212,8 @@ class Engine:
         backend = self._backend(selection)
         forward: PassThrough | None = None
         events: tuple[Event, ...] | AsyncIterator[Event] = ()
-        if selection.stub_id is None and isinstance(backend, ProxyBackend) and turn.request is None:
-            forward = backend
+        if selection.stub_id is None and turn.request is None and backend is self.fallback:
+            forward = self.upstream
         elif error is None and turn.request is not None and not (fault and fault.reset):
             try:
                 events = self._events(selection, backend, turn)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mockgpt.backends.proxy import ProxyBackend
 from mockgpt.errors import RequestRejected
 from mockgpt.quirks import model_exists, model_objects
 from mockgpt.routes.common import engine_of, json_response
@@ -26,8 +25,8 @@ async def list_models(request: Request) -> Response:
     With an upstream, the upstream's list (a proxy answers as its upstream does).
     """
     engine = engine_of(request)
-    if isinstance(engine.fallback, ProxyBackend):
-        status, content = await engine.fallback.forward("GET", "/models")
+    if engine.upstream is not None:
+        status, content = await engine.upstream.forward("GET", "/models")
         return Response(content, status_code=status, media_type="application/json")
     models = [model_object(m) for m in engine.config.models]
     model_objects(engine.quirks, models)
@@ -43,8 +42,8 @@ async def retrieve_model(request: Request) -> Response:
     """
     model_id = request.path_params["model"]
     engine = engine_of(request)
-    if isinstance(engine.fallback, ProxyBackend):
-        status, content = await engine.fallback.forward("GET", f"/models/{model_id}")
+    if engine.upstream is not None:
+        status, content = await engine.upstream.forward("GET", f"/models/{model_id}")
         return Response(content, status_code=status, media_type="application/json")
     quirks = engine.quirks
     known = model_id in engine.config.models

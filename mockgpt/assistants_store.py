@@ -1,6 +1,6 @@
 """What the Assistants API keeps between requests: assistants, threads, messages, runs, steps.
 
-Everything is in memory, one ``AssistantsStore`` per ``Engine`` (``assistants_store(engine)``),
+Everything is in memory, one ``AssistantsStore`` per server (``ServerState.assistants``),
 and forgotten with the rest of the server's state by ``Engine.reset()``. Objects are kept as
 the wire objects the API returns (``mockgpt.render.assistants`` builds them); a run changes
 them in place as it goes, so a retrieve sees what a stream has announced so far.
@@ -8,8 +8,6 @@ them in place as it goes, so a retrieve sees what a stream has announced so far.
 
 from __future__ import annotations
 
-import threading
-import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -176,19 +174,3 @@ class AssistantsStore:
         """Forget everything."""
         self.assistants.clear()
         self.threads.clear()
-
-
-_STORES: weakref.WeakKeyDictionary[object, AssistantsStore] = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
-
-
-def assistants_store(engine: object) -> AssistantsStore:
-    """The Assistants API state of ``engine`` (an ``Engine``), made on first use.
-
-    Kept beside the engine, not in it, and dropped with it; ``Engine.reset()`` clears it.
-    """
-    with _LOCK:
-        store = _STORES.get(engine)
-        if store is None:
-            store = _STORES[engine] = AssistantsStore()
-        return store

@@ -14,7 +14,6 @@ import math
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
-from mockgpt.assistants_store import assistants_store
 from mockgpt.backends import Backend, EchoBackend
 from mockgpt.backends.base import PassThrough
 from mockgpt.backends.echo import LoremBackend
@@ -25,7 +24,6 @@ from mockgpt.config import ServerConfig
 from mockgpt.errors import ConfigError, RequestRejected
 from mockgpt.events import Event
 from mockgpt.faults import error_from_spec, stream_breaks
-from mockgpt.journal import Journal
 from mockgpt.limits import Limiter, limit_ready, limited
 from mockgpt.quirks import unknown_model_status
 from mockgpt.recorder import Recorder
@@ -34,7 +32,7 @@ from mockgpt.scenarios.matchers import MatchView
 from mockgpt.scenarios.registry import Selection, StubRegistry
 from mockgpt.scenarios.schema import Fault
 from mockgpt.sse import AsyncioClock, Clock
-from mockgpt.store import ResponseStore
+from mockgpt.state import ServerState
 from mockgpt.turn import Turn
 
 logger = logging.getLogger(__name__)
@@ -143,7 +141,8 @@ class Engine:
     def __init__(self, config: ServerConfig, *, clock: Clock | None = None) -> None:
         self.config = config
         self.clock: Clock = clock or AsyncioClock()
-        self.journal = Journal(config.journal_size)
+        self.state = ServerState(config.journal_size)
+        self.journal = self.state.journal
         self.echo = EchoBackend()
         self.lorem = LoremBackend()
         self.fallback: Backend = self.echo
@@ -169,8 +168,8 @@ class Engine:
             if config.record
             else None
         )
-        self.store = ResponseStore()
-        self.errors: list[BaseException] = []
+        self.store = self.state.responses
+        self.errors = self.state.errors
         """Exceptions raised while serving (each also answered with a 500 envelope)."""
 
     @property
@@ -288,7 +287,4 @@ class Engine:
         the journal and recorded errors.
         """
         self.registry.reset()
-        self.store.clear()
-        assistants_store(self).clear()
-        self.journal.clear()
-        self.errors.clear()
+        self.state.reset()

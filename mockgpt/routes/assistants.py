@@ -17,7 +17,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mockgpt.assistants_store import AssistantsStore, StoredThread, assistants_store
+from mockgpt.assistants_store import AssistantsStore, StoredThread
 from mockgpt.errors import RequestRejected
 from mockgpt.models import validate_request
 from mockgpt.models.assistants import (
@@ -47,7 +47,7 @@ from mockgpt.types import JSONValue
 
 def store_of(request: Request) -> AssistantsStore:
     """The Assistants API state of the app's engine."""
-    return assistants_store(engine_of(request))
+    return engine_of(request).state.assistants
 
 
 async def read_body(request: Request, model: type[ModelT]) -> tuple[ModelT, dict[str, Any]]:

@@ -20,7 +20,6 @@ import pytest
 from openai.types.beta import FunctionToolParam
 
 from mockgpt import ServerConfig, create_app
-from mockgpt.assistants_store import assistants_store
 from mockgpt.engine import Engine
 from mockgpt.scenarios import Scenario
 from mockgpt.server import MockServer, http_library
@@ -57,7 +56,6 @@ WEATHER_STUBS: list[dict[str, Any]] = [
 
 def _forget(engine: Engine) -> None:
     engine.reset()
-    assistants_store(engine).clear()  # until Engine.reset() clears it (see test_state.py)
 
 
 @pytest.fixture(autouse=True)

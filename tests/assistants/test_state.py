@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import httpx
 import openai
 import pytest
 
-from mockgpt.assistants_store import assistants_store
-from mockgpt.engine import Engine
 from mockgpt.server import MockServer
 from tests.assistants.conftest import MODEL
 
 # openai 3.x marks every beta.assistants / beta.threads method @deprecated (Assistants API).
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
-_RESET_HOOKED = "assistants_store" in inspect.getsource(Engine.reset)
 
-
-@pytest.mark.xfail(
-    not _RESET_HOOKED,
-    reason="Engine.reset() does not call assistants_store(self).clear() yet",
-    strict=True,
-)
 def test_engine_reset_forgets_assistants_and_threads(
     client: openai.OpenAI, server: MockServer, http: httpx.Client
 ) -> None:
@@ -41,8 +31,8 @@ def test_engine_reset_forgets_assistants_and_threads(
 def test_each_server_has_its_own_state(client: openai.OpenAI, server: MockServer) -> None:
     made = client.beta.assistants.create(model=MODEL)
     with MockServer() as other:
-        assert list(assistants_store(other.engine).assistants) == []
-    assert list(assistants_store(server.engine).assistants) == [made.id]
+        assert list(other.engine.state.assistants.assistants) == []
+    assert list(server.engine.state.assistants.assistants) == [made.id]
 
 
 def test_second_run_sees_the_whole_thread(client: openai.OpenAI, assistant: str, stub: Any) -> None:

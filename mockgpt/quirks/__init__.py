@@ -15,8 +15,8 @@ module tests a quirk's name: the switches below are the pipeline's questions.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping, Sequence
-from typing import Any, Literal
+from collections.abc import MutableMapping, Sequence
+from typing import Any
 
 from mockgpt.quirks.registry import QUIRKS, REGISTRY, Family, Quirk, Stage
 

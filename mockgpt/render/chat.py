@@ -189,6 +189,19 @@ class ChatCompletionBuilder:
         }
 
 
+def _utf8(*texts: str) -> bool:
+    """Whether every text has a UTF-8 form (no lone surrogate)."""
+    try:
+        for text in texts:
+            text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+_MARKER = "\ue000"
+"""The hole of a chunk template (a private-use character; a meta holding it gets none)."""
+
 _SLOT = "\ue000{}\ue000"
 """A template hole: a private-use character pair no rendered value contains."""
 
@@ -229,6 +242,9 @@ class ChatChunkRenderer:
         self._started = [False] * n
         self._usage: Usage | None = None
         self._text_frames: dict[int, tuple[bytes, bytes]] = {}
+        # a lone surrogate in the meta makes dumps escape every chunk whole: no templates then
+        texts = (meta.id, meta.model, meta.system_fingerprint)
+        self._templated = _utf8(*texts) and not any(_MARKER in t for t in texts)
 
     def encode(self, event: Event) -> bytes:
         """The SSE frames of ``feed(event)``, byte for byte what ``encode_sse`` makes of them.
@@ -237,7 +253,12 @@ class ChatChunkRenderer:
         its chunk with only the text encoded: most of a stream's chunks, at a fraction of the
         cost of encoding the whole chunk.
         """
-        if isinstance(event, TextDelta) and self._started[event.choice] and not self.meta.logprobs:
+        if (
+            isinstance(event, TextDelta)
+            and self._templated
+            and self._started[event.choice]
+            and not self.meta.logprobs
+        ):
             try:
                 text = _encode_string(event.text).encode()
             except UnicodeEncodeError:  # a lone surrogate: the general path escapes it
@@ -256,7 +277,7 @@ class ChatChunkRenderer:
         out: list[bytes] = []
         append = out.append
         started = self._started
-        plain = not self.meta.logprobs
+        plain = self._templated and not self.meta.logprobs
         frames = self._text_frames
         for event in events:
             if plain and type(event) is TextDelta and started[event.choice]:
@@ -273,7 +294,7 @@ class ChatChunkRenderer:
     def _text_frame(self, index: int) -> tuple[bytes, bytes]:
         frame = self._text_frames.get(index)
         if frame is None:
-            marker = "\x00"
+            marker = _MARKER
             sample = encode_sse(
                 self._chunk(
                     {

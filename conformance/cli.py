@@ -2,8 +2,10 @@
 
 The same run as ``pytest --pyargs conformance --base-url URL --model M``; arguments after
 ``--`` go to pytest (``-n 2`` with pytest-xdist, ``--junitxml=PATH``, ``-k EXPR``, ``-v``).
-Exit codes: 0 every selected check passed (unsupported ones included), 1 a check failed,
-2 a usage error (bad option, server unreachable, no check selected).
+Exit codes: 0 no MUST rule failed (warnings, unsupported and not-applicable checks
+included; with ``--strict`` a warning fails too), 1 a check failed or is blocked by a
+failure, 2 a usage error (bad option, server unreachable, a base URL without ``/v1``, no
+check selected).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 import click
 
+from conformance.profiles import PROFILES
 from conformance.registry import FEATURES
 
 PYTEST_INI = Path(__file__).resolve().parent / "pytest.ini"
@@ -43,6 +46,9 @@ def pytest_arguments(
     property_examples: int,
     rate_limit_model: str | None,
     stream_error_model: str | None,
+    profile: str = "inference",
+    strict: bool = False,
+    repeat: int = 1,
     extra: tuple[str, ...] = (),
 ) -> list[str]:
     """The pytest command line for these options (without the ``pytest`` itself)."""
@@ -61,7 +67,11 @@ def pytest_arguments(
     for feature in features:
         args += ["--features", feature]
     args += ["--request-timeout", str(request_timeout), "--stream-timeout", str(stream_timeout)]
-    args += ["--property-examples", str(property_examples)]
+    args += ["--property-examples", str(property_examples), "--profile", profile]
+    if strict:
+        args.append("--conformance-strict")
+    if repeat != 1:
+        args += ["--conformance-repeat", str(repeat)]
     return [*args, *extra]
 
 
@@ -108,13 +118,28 @@ def pytest_arguments(
     "--rate-limit-model", help="A model the server answers with 429 (checks Retry-After)."
 )
 @click.option("--stream-error-model", help="A model whose streams fail with an error event.")
+@click.option(
+    "--profile",
+    type=click.Choice(list(PROFILES)),
+    default="inference",
+    show_default=True,
+    help="The kind of server: which checks apply to it (each exemption says why).",
+)
+@click.option("--strict", is_flag=True, help="SHOULD warnings fail the run too.")
+@click.option(
+    "--repeat",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Run each check N times; report the checks whose outcome changes as flaky.",
+)
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def conformance(pytest_args: tuple[str, ...], **options: Any) -> None:
     """Check an OpenAI-compatible server against the OpenAI API spec.
 
-    Prints a feature matrix (passed / failed / unsupported / blocked); each failure names the
-    check, the field, what was expected, what came, the spec and a curl command. Arguments
-    after -- go to pytest (-n 2, --junitxml=PATH, -k EXPR, -v).
+    Prints a feature matrix (pass / fail / warn / unsupported / blocked / inconclusive / n/a);
+    each failure names the check, the field, what was expected, what came, the spec and a curl
+    command. Arguments after -- go to pytest (-n 2, --junitxml=PATH, -k EXPR, -v).
     """
     try:
         import pytest

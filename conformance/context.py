@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.failures import Level, Unsupported, Violation
+from conformance.failures import NOT_A_STREAM, Level, Unsupported, Violation
 from conformance.http import Auth, Exchange, HttpResult, RawClient, StreamResult
 from conformance.sse import SSEEvent
 
@@ -51,6 +51,8 @@ class Settings:
         property_examples: generated requests per property check (the hypothesis budget).
         rate_limit_model: a model the server answers with 429 (to check the retry contract).
         stream_error_model: a model whose streams fail with an error event mid-stream.
+        profile: the kind of server (``inference``, ``proxy``, ``fixture-mock``): which
+            checks are not applicable to it (``conformance.profiles``).
     """
 
     base_url: str
@@ -62,6 +64,7 @@ class Settings:
     property_examples: int = 25
     rate_limit_model: str | None = None
     stream_error_model: str | None = None
+    profile: str = "inference"
 
 
 @dataclass
@@ -140,7 +143,7 @@ def _key(exchange: Exchange) -> str:
 
 
 def _copy(violation: Violation) -> Violation:
-    return Violation(
+    copied = Violation(
         violation.path,
         violation.expected,
         violation.actual,
@@ -148,7 +151,10 @@ def _copy(violation: Violation) -> Violation:
         owner=violation.owner,
         exchange=violation.exchange,
         note=violation.note,
+        rule=violation.rule,
     )
+    copied.more = [_copy(v) for v in violation.more]
+    return copied
 
 
 def error_message(result: HttpResult) -> str:
@@ -364,6 +370,7 @@ class CheckContext:
                 f"{result.headers.get('content-type', 'no content-type')}: {result.text(200)}",
                 owner=STREAM_SSE,
                 exchange=result.exchange,
+                rule=NOT_A_STREAM,
             )
         chunks: list[dict[str, Any]] = []
         done = False

@@ -131,7 +131,11 @@ class Registry:
                     f"check {id} ({func.__module__}.{func.__name__}) needs a docstring"
                 )
             existing = self._checks.get(id)
-            if existing is not None:
+            reimported = existing is not None and (existing.module, existing.func.__qualname__) == (
+                func.__module__,
+                func.__qualname__,
+            )  # the same module imported again (a reload, pytester's module snapshots)
+            if existing is not None and not reimported:
                 raise DuplicateCheckError(
                     f"check id {id!r} is registered twice: in {existing.module} "
                     f"({existing.func.__name__}) and in {func.__module__} ({func.__name__})"

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from conformance.failures import Level, Violation
+from conformance.failures import Level, Violation, combine
 from conformance.http import Exchange
 
 FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "function_call"]
@@ -379,34 +379,23 @@ def validate(
         level: where the data was seen.
 
     Raises:
-        Violation: for the first broken rule the running check owns; if every broken rule
-            has another owner, for the first of those (with ``owner`` set).
+        Violation: for the first broken rule the running check owns (or, when every broken
+            rule has another owner, the first of those, with ``owner`` set), carrying every
+            other broken rule in ``more``.
     """
     try:
         model.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors()
-        found: list[tuple[str | None, Violation]] = []
-        for error in errors:
+        found: list[Violation] = []
+        for error in exc.errors():
             path = field_path(error["loc"], prefix)
             missing = error["type"] == "missing"
             owner = owner_of(
                 field_path(error["loc"]), owners, value=error.get("input"), missing=missing
             )
             got = "no such key" if error["type"] == "missing" else _shown(error.get("input"))
-            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
             found.append(
-                (
-                    owner,
-                    Violation(
-                        path,
-                        _describe(error) + more,
-                        got,
-                        level=level,
-                        owner=owner,
-                        exchange=exchange,
-                    ),
-                )
+                Violation(path, _describe(error), got, level=level, owner=owner, exchange=exchange)
             )
-        own = [v for o, v in found if o is None]
-        raise (own or [v for _, v in found])[0] from None
+        own = [v for v in found if v.owner is None]
+        raise combine(own + [v for v in found if v.owner is not None]) from None

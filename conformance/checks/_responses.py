@@ -13,7 +13,7 @@ from typing import Any
 
 from conformance.checks._shared import LONG_PROMPT
 from conformance.context import CheckContext
-from conformance.failures import Unsupported, Violation
+from conformance.failures import NOT_A_STREAM, Unsupported, Violation
 from conformance.http import Exchange, HttpResult, StreamResult
 from conformance.sse import SSEEvent
 
@@ -269,6 +269,7 @@ def stream(
             f"{result.headers.get('content-type', 'no content-type')}: {result.text(200)}",
             owner=STREAM_SSE,
             exchange=result.exchange,
+            rule=NOT_A_STREAM,
         )
     events: list[ResponseEvent] = []
     for sse in result.sse.data_events:

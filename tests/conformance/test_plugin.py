@@ -92,16 +92,24 @@ def test_plugin_unsupported_checks_skip_with_their_reason(
     result.stdout.fnmatch_lines(["SKIPPED *unsupported: no embedding model given*"])
 
 
-def test_plugin_blocked_check_skips_but_fails_the_run_without_its_owner(
+def test_plugin_blocked_check_fails_naming_its_owner_and_shows_its_own_evidence(
     project: pytest.Pytester,
 ) -> None:
+    """The owner is not selected: it is still run, and reported as consulted."""
     with serving(quirks=("json-when-stream",)) as url:
         result = project.runpytest(
             "--pyargs", "conformance", *cli_options(url), "-k", "chat.stream.id-stable", "-ra"
         )
-    result.assert_outcomes(skipped=1)
+    result.assert_outcomes(failed=1)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.stdout.fnmatch_lines(["*blocked by chat.stream.sse, which fails: <body>: *"])
+    result.stdout.fnmatch_lines(
+        [
+            "*blocked by chat.stream.sse, which reports the same departure: <body>: *",
+            "*own evidence: <body>: expected server-sent events*",
+            "BLOCKED chat.stream.id-stable: by chat.stream.sse; its own evidence: <body>: *",
+            "CONSULTED chat.stream.sse (chat-streaming, not selected): failed, *",
+        ]
+    )
 
 
 def test_plugin_report_option_writes_json_and_markdown(
@@ -111,7 +119,17 @@ def test_plugin_report_option_writes_json_and_markdown(
     result = project.runpytest(*args, "--conformance-report", "out/report")
     result.assert_outcomes(passed=3)
     data = json.loads((project.path / "out" / "report.json").read_text())
-    assert data["totals"] == {"passed": 3, "failed": 0, "unsupported": 0, "blocked": 0}
+    assert data["totals"] == {
+        "passed": 3,
+        "failed": 0,
+        "warned": 0,
+        "unsupported": 0,
+        "blocked": 0,
+        "inconclusive": 0,
+        "not-applicable": 0,
+    }
+    assert data["meta"]["settings"]["model"] == "gpt-4o-mini"
+    assert "api_key" not in data["meta"]["settings"]
     assert (project.path / "out" / "report.md").read_text().startswith("# Conformance report")
 
 

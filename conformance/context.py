@@ -193,6 +193,9 @@ class CheckContext:
     def close(self) -> None:
         """Close the HTTP clients."""
         self.raw.close()
+        self._drop_clients()
+
+    def _drop_clients(self) -> None:
         for client in self._clients.values():
             client.close()
         self._clients.clear()
@@ -534,6 +537,8 @@ class CheckContext:
         except (Violation, Unsupported):
             raise
         except Exception as exc:
+            if type(exc).__name__ in ("APIConnectionError", "APITimeoutError"):
+                self._drop_clients()  # the next check gets fresh connections
             raise Violation(
                 "<client>",
                 f"{what} without an error",

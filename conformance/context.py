@@ -33,6 +33,9 @@ OWNER_IDS = (CHAT_SCHEMA, STREAM_SSE, STREAM_DATA, CHUNK_SCHEMA, ERROR_ENVELOPE,
 
 DEFAULT_PROMPT = "Say hello in one short sentence."
 DEFAULT_MAX_TOKENS = 64
+SEED = 20240601
+"""The ``seed`` of every request: with ``temperature: 0``, a model's answers are as
+repeatable as it can make them, so no check depends on what a model happens to say."""
 REFUSAL_STATUSES = frozenset({400, 404, 405, 415, 422, 501})
 """Statuses that refuse an optional feature cleanly (the feature is reported unsupported)."""
 
@@ -209,12 +212,15 @@ class CheckContext:
     def chat_body(self, **overrides: Any) -> dict[str, Any]:
         """The default chat request (one short user message), with ``overrides`` applied.
 
-        An override of None removes the key.
+        Every request carries ``max_tokens``, ``temperature: 0`` and ``seed``. An override of
+        None removes the key.
         """
         body: dict[str, Any] = {
             "model": self.settings.model,
             "messages": [{"role": "user", "content": DEFAULT_PROMPT}],
             "max_tokens": DEFAULT_MAX_TOKENS,
+            "temperature": 0,
+            "seed": SEED,
         }
         for key, value in overrides.items():
             if value is None:

@@ -137,9 +137,9 @@ class Violation(AssertionError):
         return line
 
     @property
-    def key(self) -> tuple[str, str]:
-        """What makes two departures the same: the rule and what was expected (digits aside)."""
-        return self.rule, re.sub(r"\d+", "N", self.expected)
+    def key(self) -> tuple[str, str, str]:
+        """What makes two departures the same: path and expectation, indexes and digits aside."""
+        return _generic(self.path), self.rule, re.sub(r"\d+", "N", self.expected)
 
     def findings(self) -> list[Violation]:
         """This departure and the others the check saw."""

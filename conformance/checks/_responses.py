@@ -68,11 +68,16 @@ WEATHER_PROMPT = "What is the weather in Paris right now? Use the get_weather to
 
 
 def body(ctx: CheckContext, **overrides: Any) -> dict[str, Any]:
-    """The default request (a short string ``input``), with ``overrides``; None removes a key."""
+    """The default request (a short string ``input``), with ``overrides``; None removes a key.
+
+    It carries ``max_output_tokens`` and ``temperature: 0`` (the Responses API has no
+    ``seed``).
+    """
     out: dict[str, Any] = {
         "model": ctx.model,
         "input": PROMPT,
         "max_output_tokens": MAX_OUTPUT_TOKENS,
+        "temperature": 0,
     }
     for key, value in overrides.items():
         if value is None:

@@ -504,6 +504,7 @@ def text_format(ctx: CheckContext) -> None:
                 input=STRUCTURED_PROMPT,
                 instructions=STRUCTURED_INSTRUCTIONS,
                 max_output_tokens=128,
+                temperature=0,
                 text_format=WeatherReport,
             )
             .output_parsed

@@ -30,6 +30,7 @@ from conformance.failures import Violation, shorten
 from conformance.sse import SSEStreamParse, parse_sse
 
 USER_AGENT = "mockgpt-conformance/0.1"
+SSE_INSTEAD_OF_JSON = "server-sent events where one JSON body was expected (no `stream: true` sent)"
 
 Auth = Literal["configured", "none", "literal"]
 """Which ``Authorization`` header a request carries: the configured key, none, or a given one."""
@@ -112,9 +113,21 @@ class HttpResult:
         except ValueError:
             return None
 
+    @property
+    def unexpected_sse(self) -> bool:
+        """Whether the body is server-sent events though the request asked for one JSON body."""
+        if self.exchange.stream:
+            return False
+        return self.content_type == "text/event-stream" or self.body.lstrip().startswith(
+            (b"data:", b"event:")
+        )
+
     def text(self, limit: int = 300) -> str:
-        """The body as text, shortened for messages."""
-        return shorten(self.body.decode("utf-8", errors="replace"), limit)
+        """The body as text, shortened for messages; said to be SSE when JSON was expected."""
+        text = self.body.decode("utf-8", errors="replace")
+        if self.unexpected_sse:
+            text = f"{SSE_INSTEAD_OF_JSON}: {text}"
+        return shorten(text, limit)
 
 
 @dataclass

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _pytest.junitxml import xml_key  # the --junitxml writer, to name JUnit classes
 
 from conformance.context import CheckContext, Settings
 from conformance.failures import Violation
@@ -69,6 +70,7 @@ class _Session:
         self.written: list[Path] = []
         self.headers: dict[str, str] = {}
         self.hints: list[str] = []
+        self.config: pytest.Config | None = None
 
     def run(self, check: Check) -> CheckResult:
         """The result of one check (the runners and their contexts start on first use)."""
@@ -140,9 +142,17 @@ class _Session:
         """Keep the checks this run reports, ``-k`` applied (other owners are consulted)."""
         self.selected = {i.check.id for i in session.items if isinstance(i, ConformanceItem)}
 
-    @pytest.hookimpl
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Keep the record each check item carries (on the xdist controller too)."""
+        """Keep the record each check item carries (on the xdist controller too).
+
+        And name its JUnit class after its feature (``conformance.<feature>``), wherever the
+        suite is installed.
+        """
+        xml = self.config.stash.get(xml_key, None) if self.config is not None else None
+        parts = report.nodeid.split("::")
+        if xml is not None and len(parts) >= 3 and parts[-2] in FEATURES:
+            xml.node_reporter(report).add_attribute("classname", f"conformance.{parts[-2]}")
         if report.when != "call":
             return
         for name, value in report.user_properties:
@@ -288,6 +298,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getini("junit_suite_name") == "pytest":
         # JUnit reports name the suite for what it is (unless the project's ini names it).
         config._inicache["junit_suite_name"] = "openai-conformance"
+    session.config = config
     config.stash[STATE] = session
     config.pluginmanager.register(session, "mockgpt-conformance-session")
 

@@ -94,6 +94,7 @@ class CheckResult:
             "warnings": self.warnings,
             "consulted": self.consulted,
             "flaky": self.flaky,
+            "notes": [self.check.caveat] if self.check.caveat and self.outcome in _BROKEN else [],
         }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import socket
+from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
@@ -169,3 +171,62 @@ def test_plugin_runs_under_xdist_and_reports_on_the_controller(
     result.stdout.fnmatch_lines(["total * 3 * 0 * 0 * 0"])
     data = json.loads((project.path / "report.json").read_text())
     assert len(data["checks"]) == 3
+
+
+def _junit(path: Any) -> ElementTree.Element:
+    return ElementTree.parse(path).getroot()
+
+
+def test_plugin_junit_blocked_is_a_failure_naming_the_owner_with_real_names(
+    project: pytest.Pytester,
+) -> None:
+    with serving(quirks=("json-when-stream",)) as url:
+        result = project.runpytest(
+            "--pyargs", "conformance", *cli_options(url), "-k", "chat.stream.id-stable",
+            "--junitxml", "out.xml",
+        )  # fmt: skip
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    root = _junit(project.path / "out.xml")
+    (suite,) = root.iter("testsuite")
+    assert suite.get("name") == "openai-conformance"
+    (case,) = root.iter("testcase")
+    assert (case.get("classname"), case.get("name")) == (
+        "conformance.chat-streaming",
+        "chat.stream.id-stable",
+    )
+    failure = case.find("failure")
+    assert failure is not None
+    assert str(failure.get("message")).startswith("blocked by chat.stream.sse, which reports")
+    properties = {p.get("name"): p.get("value") for p in case.iter("property")}
+    assert properties["blocked_by"] == "chat.stream.sse"
+    assert properties["outcome"] == "blocked"
+
+
+def test_plugin_should_warnings_pass_with_a_property_unless_strict(
+    project: pytest.Pytester,
+) -> None:
+    args = ["--pyargs", "conformance", "-k", "chat.stream.created-stable"]
+    with serving(quirks=("created-changes",)) as url:
+        lenient = project.runpytest(*args, *cli_options(url), "--junitxml", "out.xml")
+        strict = project.runpytest(*args, *cli_options(url), "--conformance-strict")
+    lenient.assert_outcomes(passed=1)
+    assert lenient.ret == pytest.ExitCode.OK
+    lenient.stdout.fnmatch_lines(
+        ["warnings (SHOULD rules: *", "WARN chat.stream.created-stable: chunks?1?.created: *"]
+    )
+    (case,) = _junit(project.path / "out.xml").iter("testcase")
+    properties = {p.get("name"): p.get("value") for p in case.iter("property")}
+    assert str(properties["warning"]).startswith("SHOULD: chunks[1].created: expected ")
+    strict.assert_outcomes(failed=1)
+    assert strict.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_plugin_profile_makes_generation_checks_not_applicable(project: pytest.Pytester) -> None:
+    args = ["--pyargs", "conformance", "-k", "chat.stop.sequence", "-rs"]
+    with serving(quirks=("stop-ignored",)) as url:
+        inference = project.runpytest(*args, *cli_options(url))
+        mock = project.runpytest(*args, *cli_options(url), "--profile", "fixture-mock")
+    inference.assert_outcomes(failed=1)
+    mock.assert_outcomes(skipped=1)
+    assert mock.ret == pytest.ExitCode.OK
+    mock.stdout.fnmatch_lines(["*not applicable (fixture-mock): a fixture mock answers *"])

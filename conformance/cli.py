@@ -77,9 +77,9 @@ def pytest_arguments(
 
 @click.command(context_settings={"ignore_unknown_options": True})
 @click.option(
-    "--base-url", required=True, help="API root of the server, e.g. http://127.0.0.1:8000/v1."
+    "--base-url", help="API root of the server, e.g. http://127.0.0.1:8000/v1 (required)."
 )
-@click.option("--model", required=True, help="The chat model to test.")
+@click.option("--model", help="The chat model to test (required with --base-url).")
 @click.option(
     "--api-key", envvar="CONFORMANCE_API_KEY", help="API key to send (env CONFORMANCE_API_KEY)."
 )
@@ -133,14 +133,40 @@ def pytest_arguments(
     show_default=True,
     help="Run each check N times; report the checks whose outcome changes as flaky.",
 )
+@click.option(
+    "--servers",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A YAML file of servers: run each and print a server-by-check matrix "
+    "(instead of --base-url and --model).",
+)
+@click.option(
+    "--merge",
+    "merge",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="A report or matrix JSON of an earlier run to merge into the matrix (repeatable).",
+)
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
-def conformance(pytest_args: tuple[str, ...], **options: Any) -> None:
+def conformance(
+    pytest_args: tuple[str, ...],
+    servers: str | None,
+    merge: tuple[str, ...],
+    **options: Any,
+) -> None:
     """Check an OpenAI-compatible server against the OpenAI API spec.
 
     Prints a feature matrix (pass / fail / warn / unsupported / blocked / inconclusive / n/a);
     each failure names the check, the field, what was expected, what came, the spec and a curl
     command. Arguments after -- go to pytest (-n 2, --junitxml=PATH, -k EXPR, -v).
+
+    With --servers FILE (and/or --merge REPORT.json), runs every server of FILE and prints
+    one server-by-check matrix; --report writes it as JSON and Markdown.
     """
+    if servers or merge:
+        _matrix(servers, merge, options)
+    for name in ("base_url", "model"):
+        if not options[name]:
+            raise click.UsageError(f"Missing option '--{name.replace('_', '-')}'.")
     try:
         import pytest
     except ImportError:
@@ -161,3 +187,31 @@ def conformance(pytest_args: tuple[str, ...], **options: Any) -> None:
     if code in (int(pytest.ExitCode.USAGE_ERROR), int(pytest.ExitCode.NO_TESTS_COLLECTED)):
         code = 2
     raise SystemExit(code)
+
+
+def _matrix(servers: str | None, merge: tuple[str, ...], options: dict[str, Any]) -> None:
+    """Run the servers of a servers file and/or merge earlier reports; print the matrix."""
+    from conformance.matrix import MatrixConfigError, load_servers, merge_files, run_matrix
+
+    try:
+        matrix = merge_files(merge)
+        if servers:
+            entries = load_servers(servers)
+            matrix = matrix.merge(
+                run_matrix(
+                    entries,
+                    strict=options["strict"],
+                    repeat=options["repeat"],
+                    timeout_s=options["request_timeout"],
+                    stream_timeout_s=options["stream_timeout"],
+                    property_examples=options["property_examples"],
+                )
+            )
+    except (MatrixConfigError, ValueError) as exc:
+        raise click.UsageError(str(exc)) from None
+    for line in matrix.terminal_lines():
+        click.echo(line)
+    if options["report"]:
+        for path in matrix.write(options["report"]):
+            click.echo(f"matrix written: {path}")
+    raise SystemExit(0 if matrix.ok(strict=options["strict"]) else 1)

@@ -28,7 +28,6 @@ PROFILES: Mapping[str, Mapping[str, str]] = {
         "chat.max-tokens.length": f"{_GENERATION} (cut at max_tokens)",
         "chat.stop.sequence": f"{_GENERATION} (stop at a stop sequence)",
         "chat.n.choices": f"{_GENERATION} (n choices)",
-        "chat.stream.equals-non-streamed": f"{_GENERATION} (the same seeded answer twice)",
         "tools.choice-required": "a fixture decides whether an answer calls a tool, not "
         "tool_choice",
         "tools.choice-named": "a fixture decides which function an answer calls, not tool_choice",

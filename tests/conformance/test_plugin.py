@@ -68,7 +68,7 @@ def test_plugin_failure_names_check_field_expected_actual_spec_and_curl(
             "--pyargs", "conformance", *cli_options(url), "--features", "chat-streaming"
         )
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.assert_outcomes(failed=1, passed=12)
+    result.assert_outcomes(failed=1, passed=13)
     result.stdout.fnmatch_lines(
         [
             "chat.stream.done-sentinel [http] <stream>",

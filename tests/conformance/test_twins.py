@@ -1,10 +1,11 @@
 """Each check is killed by its broken twin, and by nothing else of the twin.
 
-``fixtures/broken/<check-id>.yaml`` selects quirks of mockgpt that break exactly that check's
-rule. Against it the check fails, and every other check passes as on plain mockgpt, or is
-blocked by the check (the same root cause). A twin whose quirk mockgpt does not have yet is
-an expected failure that names the missing quirk (``quirk_emulator.py`` specifies it); it
-turns into a normal test as soon as ``mockgpt.quirks.QUIRKS`` has the quirk.
+``fixtures/broken/<check-id>.yaml`` selects quirks of mockgpt, or scripts stubs, that break
+exactly that check's rule. Against it the check fails, and every other check passes as on
+plain mockgpt, or is blocked by the check (the same root cause). A twin whose quirk mockgpt
+does not have yet is an expected failure that names the missing quirk
+(``quirk_emulator.py`` specifies it); it turns into a normal test as soon as
+``mockgpt.quirks.QUIRKS`` has the quirk.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ mutation, and content given as parts), which is what the properties' twins need.
 
 
 def twin_quirks(path: Path) -> list[str]:
-    quirks: list[str] = yaml.safe_load(path.read_text())["quirks"]
+    quirks: list[str] = yaml.safe_load(path.read_text()).get("quirks", [])
     return quirks
 
 

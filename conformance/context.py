@@ -156,6 +156,7 @@ def _copy(violation: Violation) -> Violation:
         note=violation.note,
         rule=violation.rule,
     )
+    copied.severity = violation.severity
     copied.more = [_copy(v) for v in violation.more]
     return copied
 
@@ -489,13 +490,16 @@ class CheckContext:
             )
         missing = [k for k in ("message", "type", "param", "code") if k not in error]
         if missing:
-            raise Violation(
+            violation = Violation(
                 f"error.{missing[0]}",
                 "the key to be present (message, type, param and code are required)",
                 "no such key",
                 owner=ERROR_ENVELOPE,
                 exchange=result.exchange,
             )
+            if set(missing) <= {"param", "code"}:
+                violation.severity = "should"  # nullable: clients read a missing one as null
+            raise violation
         for key, nullable in (("message", False), ("type", False), ("param", True), ("code", True)):
             value = error[key]
             if not types:

@@ -121,6 +121,9 @@ class Violation(AssertionError):
         self.exchange = exchange
         self.note = note
         self.rule = rule or rule_of(path, actual)
+        self.severity: Severity | None = None
+        """``should`` when the departure is a SHOULD even in a MUST check (a missing key that
+        may be null); None: the check's severity."""
         self.more: list[Violation] = []
         self.check_id = ""
         self.spec = ""
@@ -179,6 +182,7 @@ class Violation(AssertionError):
             "curl": self.curl,
             "note": self.note,
             "owner": self.owner,
+            "severity": self.severity,
             "more": [v.to_dict() for v in self.more],
         }
 

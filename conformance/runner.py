@@ -211,7 +211,8 @@ class Runner:
                 blocked.append((finding, owner))
             else:
                 own.append(finding)
-        broke: Outcome = "warned" if check.severity == "should" else "failed"
+        should = check.severity == "should" or all(f.severity == "should" for f in own)
+        broke: Outcome = "warned" if should else "failed"
         if own:
             return CheckResult(check, broke, combine(own + [f for f, _ in blocked + unknown]))
         if blocked:

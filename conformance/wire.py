@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import typing
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -330,6 +331,31 @@ def owner_of(path: str, owners: Owners, *, value: Any = 0, missing: bool = False
     return None
 
 
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
+def nullable_key(model: type[BaseModel], loc: Sequence[int | str]) -> bool:
+    """Whether the key at ``loc`` may be null (a required-but-nullable key).
+
+    Such a key (``refusal``, ``logprobs``) missing is read as null by every client: a
+    departure from the schema, but a SHOULD.
+    """
+    models: list[type[BaseModel]] = [model]
+    for position, part in enumerate(loc):
+        if isinstance(part, int):
+            continue
+        found = [m.model_fields[part] for m in models if part in m.model_fields]
+        if not found:
+            return False
+        if position == len(loc) - 1:
+            return any(type(None) in typing.get_args(f.annotation) for f in found)
+        models = [m for f in found for m in _models_in(f.annotation)]
+    return False
+
+
 def _describe(error: Any) -> str:
     kind = str(error["type"])
     if kind == "missing":
@@ -394,8 +420,12 @@ def validate(
                 field_path(error["loc"]), owners, value=error.get("input"), missing=missing
             )
             got = "no such key" if error["type"] == "missing" else _shown(error.get("input"))
-            found.append(
-                Violation(path, _describe(error), got, level=level, owner=owner, exchange=exchange)
+            violation = Violation(
+                path, _describe(error), got, level=level, owner=owner, exchange=exchange
             )
+            if missing and nullable_key(model, error["loc"]):
+                violation.severity = "should"
+                violation.note = "a required key that may be null; clients read it as null"
+            found.append(violation)
         own = [v for v in found if v.owner is None]
         raise combine(own + [v for v in found if v.owner is not None]) from None

@@ -41,6 +41,7 @@ def test_violation_carries_and_renders_its_fields() -> None:
         "curl": "curl -sS http://h/v1/models",
         "note": "why",
         "owner": None,
+        "severity": None,
         "more": [],
     }
     assert str(violation).splitlines() == [

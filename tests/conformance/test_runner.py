@@ -244,3 +244,19 @@ def test_runner_runs_each_check_once() -> None:
     runner.run("a.once")
     runner.run("a.once")
     assert calls == ["x"]
+
+
+def test_runner_a_must_check_whose_departures_are_all_shoulds_warns() -> None:
+    def nullable_missing() -> None:
+        violation = Violation("choices[0].message.refusal", "the key to be present", "no key")
+        violation.severity = "should"
+        raise violation
+
+    def and_a_must() -> None:
+        should = Violation("choices[0].message.refusal", "the key to be present", "no key")
+        should.severity = "should"
+        raise combine([should, Violation("created", "an integer", "1.5")])
+
+    runner = make_runner(**{"a.nullable": nullable_missing, "a.both": and_a_must})
+    assert runner.run("a.nullable").outcome == "warned"
+    assert runner.run("a.both").outcome == "failed"

@@ -136,3 +136,19 @@ def test_every_request_pins_max_tokens_temperature_and_seed(mock_server: str) ->
     ]
     assert not unpinned, unpinned[:3]
     assert all({"max_output_tokens", "temperature"} <= b.keys() for b in responses)
+
+
+def test_properties_record_every_failing_case_once_per_rule_with_its_curl() -> None:
+    """Out-of-range temperatures are accepted: both mutations are reported, each once, each
+    with the request that shows it."""
+    with serving(quirks=("invalid-temperature-accepted",)) as url:
+        found = outcomes(url, "properties.chat.invalid-requests")
+    violation = found["properties.chat.invalid-requests"]["violation"]
+    cases = [violation, *violation["more"]]
+    expected = sorted(c["expected"] for c in cases)
+    assert expected == [
+        "4xx for an invalid request (temperature above 2)",
+        "4xx for an invalid request (temperature below 0)",
+    ]
+    assert '"temperature": 2.5' in " ".join(c["curl"] for c in cases)
+    assert '"temperature": -0.5' in " ".join(c["curl"] for c in cases)

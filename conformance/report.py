@@ -253,7 +253,12 @@ def _markdown_failure(record: Mapping[str, Any]) -> list[str]:
     violation = record.get("violation") or {}
     lines = [
         "",
-        f"### `{record['check_id']}` ({record['feature']}, {record['severity'].upper()})",
+        f"### `{record['check_id']}` ({record['feature']}, {record['severity'].upper()}"
+        + (
+            ", not selected: consulted as the owner of another check's rule)"
+            if record.get("consulted")
+            else ")"
+        ),
         "",
         _md(record.get("summary", "")),
         "",

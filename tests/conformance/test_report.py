@@ -151,7 +151,12 @@ def test_report_lists_flaky_and_consulted_checks_and_hints() -> None:
         "CONSULTED chat.stream.sse (chat-streaming, not selected): failed, as the owner of a "
         "rule other checks broke" in lines
     )
-    assert "## Flaky (the outcome changed between repetitions)" in report.to_markdown()
+    markdown = report.to_markdown()
+    assert "## Flaky (the outcome changed between repetitions)" in markdown
+    assert (
+        "### `chat.stream.sse` (chat-streaming, MUST, not selected: consulted as the owner of "
+        "another check's rule)" in markdown
+    )
 
 
 def test_report_json_keeps_every_record() -> None:

@@ -205,12 +205,13 @@ _WORD = re.compile(r"[A-Za-z]{3,}")
 def stop_word(content: str) -> str | None:
     """A word of ``content`` to stop at, None when it is too short to stop inside.
 
-    From its second half, at least 3 letters, whose first occurrence in ``content`` is that
-    word itself (so stopping there cuts the text there).
+    At least 3 letters, not the first word, whose first occurrence in ``content`` is that
+    word itself (so stopping there cuts the text there); from the second half of the answer
+    when it has one (an answer that repeats itself may not).
     """
     words = list(_WORD.finditer(content))
     later = [m for i, m in enumerate(words) if i >= max(1, len(words) // 2)]
-    for match in later:
+    for match in [*later, *words[1:]]:  # the second half first; a repetitive answer: any
         if content.find(match.group(0)) == match.start():
             return match.group(0)
     return None

@@ -28,10 +28,19 @@ pytestmark = pytest.mark.timeout(300)
         ("Repeat exactly: alpha bravo charlie delta", "bravo"),
         ("the cat sat on the mat near another", "mat"),
         ("the theme is then there", "then"),  # "the" occurs inside earlier words: skipped
+        ("abc eat hal eat hal eat hal", "eat"),  # repeats itself: no new word in the 2nd half
         ("Hi.", None),
         ("ok", None),
     ],
-    ids=["numbers", "echo", "repeated-word", "substring-earlier", "one-word", "too-short"],
+    ids=[
+        "numbers",
+        "echo",
+        "repeated-word",
+        "substring-earlier",
+        "repetitive",
+        "one-word",
+        "too-short",
+    ],
 )
 def test_stop_word_comes_from_the_second_half_of_the_answer(content: str, word: str) -> None:
     assert stop_word(content) == word

@@ -2,8 +2,10 @@
 
 The same run as ``pytest --pyargs conformance --base-url URL --model M``; arguments after
 ``--`` go to pytest (``-n 2`` with pytest-xdist, ``--junitxml=PATH``, ``-k EXPR``, ``-v``).
-Exit codes: 0 every selected check passed (unsupported ones included), 1 a check failed,
-2 a usage error (bad option, server unreachable, no check selected).
+Exit codes: 0 no MUST rule failed (warnings, unsupported and not-applicable checks
+included; with ``--strict`` a warning fails too), 1 a check failed or is blocked by a
+failure, 2 a usage error (bad option, server unreachable, a base URL without ``/v1``, no
+check selected).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 import click
 
+from conformance.profiles import PROFILES
 from conformance.registry import FEATURES
 
 PYTEST_INI = Path(__file__).resolve().parent / "pytest.ini"
@@ -43,6 +46,9 @@ def pytest_arguments(
     property_examples: int,
     rate_limit_model: str | None,
     stream_error_model: str | None,
+    profile: str = "inference",
+    strict: bool = False,
+    repeat: int = 1,
     extra: tuple[str, ...] = (),
 ) -> list[str]:
     """The pytest command line for these options (without the ``pytest`` itself)."""
@@ -61,15 +67,19 @@ def pytest_arguments(
     for feature in features:
         args += ["--features", feature]
     args += ["--request-timeout", str(request_timeout), "--stream-timeout", str(stream_timeout)]
-    args += ["--property-examples", str(property_examples)]
+    args += ["--property-examples", str(property_examples), "--profile", profile]
+    if strict:
+        args.append("--conformance-strict")
+    if repeat != 1:
+        args += ["--conformance-repeat", str(repeat)]
     return [*args, *extra]
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
 @click.option(
-    "--base-url", required=True, help="API root of the server, e.g. http://127.0.0.1:8000/v1."
+    "--base-url", help="API root of the server, e.g. http://127.0.0.1:8000/v1 (required)."
 )
-@click.option("--model", required=True, help="The chat model to test.")
+@click.option("--model", help="The chat model to test (required with --base-url).")
 @click.option(
     "--api-key", envvar="CONFORMANCE_API_KEY", help="API key to send (env CONFORMANCE_API_KEY)."
 )
@@ -108,14 +118,55 @@ def pytest_arguments(
     "--rate-limit-model", help="A model the server answers with 429 (checks Retry-After)."
 )
 @click.option("--stream-error-model", help="A model whose streams fail with an error event.")
+@click.option(
+    "--profile",
+    type=click.Choice(list(PROFILES)),
+    default="inference",
+    show_default=True,
+    help="The kind of server: which checks apply to it (each exemption says why).",
+)
+@click.option("--strict", is_flag=True, help="SHOULD warnings fail the run too.")
+@click.option(
+    "--repeat",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Run each check N times; report the checks whose outcome changes as flaky.",
+)
+@click.option(
+    "--servers",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A YAML file of servers: run each and print a server-by-check matrix "
+    "(instead of --base-url and --model).",
+)
+@click.option(
+    "--merge",
+    "merge",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="A report or matrix JSON of an earlier run to merge into the matrix (repeatable).",
+)
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
-def conformance(pytest_args: tuple[str, ...], **options: Any) -> None:
+def conformance(
+    pytest_args: tuple[str, ...],
+    servers: str | None,
+    merge: tuple[str, ...],
+    **options: Any,
+) -> None:
     """Check an OpenAI-compatible server against the OpenAI API spec.
 
-    Prints a feature matrix (passed / failed / unsupported / blocked); each failure names the
-    check, the field, what was expected, what came, the spec and a curl command. Arguments
-    after -- go to pytest (-n 2, --junitxml=PATH, -k EXPR, -v).
+    Prints a feature matrix (pass / fail / warn / unsupported / blocked / inconclusive / n/a);
+    each failure names the check, the field, what was expected, what came, the spec and a curl
+    command. Arguments after -- go to pytest (-n 2, --junitxml=PATH, -k EXPR, -v).
+
+    With --servers FILE (and/or --merge REPORT.json), runs every server of FILE and prints
+    one server-by-check matrix; --report writes it as JSON and Markdown.
     """
+    if servers or merge:
+        _matrix(servers, merge, options)
+    for name in ("base_url", "model"):
+        if not options[name]:
+            raise click.UsageError(f"Missing option '--{name.replace('_', '-')}'.")
     try:
         import pytest
     except ImportError:
@@ -136,3 +187,31 @@ def conformance(pytest_args: tuple[str, ...], **options: Any) -> None:
     if code in (int(pytest.ExitCode.USAGE_ERROR), int(pytest.ExitCode.NO_TESTS_COLLECTED)):
         code = 2
     raise SystemExit(code)
+
+
+def _matrix(servers: str | None, merge: tuple[str, ...], options: dict[str, Any]) -> None:
+    """Run the servers of a servers file and/or merge earlier reports; print the matrix."""
+    from conformance.matrix import MatrixConfigError, load_servers, merge_files, run_matrix
+
+    try:
+        matrix = merge_files(merge)
+        if servers:
+            entries = load_servers(servers)
+            matrix = matrix.merge(
+                run_matrix(
+                    entries,
+                    strict=options["strict"],
+                    repeat=options["repeat"],
+                    timeout_s=options["request_timeout"],
+                    stream_timeout_s=options["stream_timeout"],
+                    property_examples=options["property_examples"],
+                )
+            )
+    except (MatrixConfigError, ValueError) as exc:
+        raise click.UsageError(str(exc)) from None
+    for line in matrix.terminal_lines():
+        click.echo(line)
+    if options["report"]:
+        for path in matrix.write(options["report"]):
+            click.echo(f"matrix written: {path}")
+    raise SystemExit(0 if matrix.ok(strict=options["strict"]) else 1)

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.failures import Level, Unsupported, Violation
+from conformance.failures import NOT_A_STREAM, Level, Unsupported, Violation
 from conformance.http import Auth, Exchange, HttpResult, RawClient, StreamResult
 from conformance.sse import SSEEvent
 
@@ -33,6 +33,9 @@ OWNER_IDS = (CHAT_SCHEMA, STREAM_SSE, STREAM_DATA, CHUNK_SCHEMA, ERROR_ENVELOPE,
 
 DEFAULT_PROMPT = "Say hello in one short sentence."
 DEFAULT_MAX_TOKENS = 64
+SEED = 20240601
+"""The ``seed`` of every request: with ``temperature: 0``, a model's answers are as
+repeatable as it can make them, so no check depends on what a model happens to say."""
 REFUSAL_STATUSES = frozenset({400, 404, 405, 415, 422, 501})
 """Statuses that refuse an optional feature cleanly (the feature is reported unsupported)."""
 
@@ -51,6 +54,8 @@ class Settings:
         property_examples: generated requests per property check (the hypothesis budget).
         rate_limit_model: a model the server answers with 429 (to check the retry contract).
         stream_error_model: a model whose streams fail with an error event mid-stream.
+        profile: the kind of server (``inference``, ``proxy``, ``fixture-mock``): which
+            checks are not applicable to it (``conformance.profiles``).
     """
 
     base_url: str
@@ -62,6 +67,7 @@ class Settings:
     property_examples: int = 25
     rate_limit_model: str | None = None
     stream_error_model: str | None = None
+    profile: str = "inference"
 
 
 @dataclass
@@ -140,7 +146,7 @@ def _key(exchange: Exchange) -> str:
 
 
 def _copy(violation: Violation) -> Violation:
-    return Violation(
+    copied = Violation(
         violation.path,
         violation.expected,
         violation.actual,
@@ -148,7 +154,11 @@ def _copy(violation: Violation) -> Violation:
         owner=violation.owner,
         exchange=violation.exchange,
         note=violation.note,
+        rule=violation.rule,
     )
+    copied.severity = violation.severity
+    copied.more = [_copy(v) for v in violation.more]
+    return copied
 
 
 def error_message(result: HttpResult) -> str:
@@ -187,6 +197,9 @@ class CheckContext:
     def close(self) -> None:
         """Close the HTTP clients."""
         self.raw.close()
+        self._drop_clients()
+
+    def _drop_clients(self) -> None:
         for client in self._clients.values():
             client.close()
         self._clients.clear()
@@ -200,12 +213,15 @@ class CheckContext:
     def chat_body(self, **overrides: Any) -> dict[str, Any]:
         """The default chat request (one short user message), with ``overrides`` applied.
 
-        An override of None removes the key.
+        Every request carries ``max_tokens``, ``temperature: 0`` and ``seed``. An override of
+        None removes the key.
         """
         body: dict[str, Any] = {
             "model": self.settings.model,
             "messages": [{"role": "user", "content": DEFAULT_PROMPT}],
             "max_tokens": DEFAULT_MAX_TOKENS,
+            "temperature": 0,
+            "seed": SEED,
         }
         for key, value in overrides.items():
             if value is None:
@@ -364,6 +380,7 @@ class CheckContext:
                 f"{result.headers.get('content-type', 'no content-type')}: {result.text(200)}",
                 owner=STREAM_SSE,
                 exchange=result.exchange,
+                rule=NOT_A_STREAM,
             )
         chunks: list[dict[str, Any]] = []
         done = False
@@ -473,13 +490,16 @@ class CheckContext:
             )
         missing = [k for k in ("message", "type", "param", "code") if k not in error]
         if missing:
-            raise Violation(
+            violation = Violation(
                 f"error.{missing[0]}",
                 "the key to be present (message, type, param and code are required)",
                 "no such key",
                 owner=ERROR_ENVELOPE,
                 exchange=result.exchange,
             )
+            if set(missing) <= {"param", "code"}:
+                violation.severity = "should"  # nullable: clients read a missing one as null
+            raise violation
         for key, nullable in (("message", False), ("type", False), ("param", True), ("code", True)):
             value = error[key]
             if not types:
@@ -527,6 +547,8 @@ class CheckContext:
         except (Violation, Unsupported):
             raise
         except Exception as exc:
+            if type(exc).__name__ in ("APIConnectionError", "APITimeoutError"):
+                self._drop_clients()  # the next check gets fresh connections
             raise Violation(
                 "<client>",
                 f"{what} without an error",

@@ -3,6 +3,13 @@
 This is plain ``httpx``, whichever HTTP library the installed ``openai`` package uses (httpx2
 for openai 3.x), so the suite reads exactly what the server sent. Each request is an
 ``Exchange``, which renders the ``curl`` command that sends it again.
+
+A connection a server may have given up on is never reused: after a 5xx, a broken or cut
+stream, or a ``Connection: close``, the next request opens a fresh connection. And a
+request whose connection was reset before any answer came is sent once more, on a fresh
+connection, only when that connection had served an earlier request (the server may have
+closed it in between): so a dropped connection is charged to the request that broke it,
+never to whichever check runs next.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from conformance.failures import Violation, shorten
 from conformance.sse import SSEStreamParse, parse_sse
 
 USER_AGENT = "mockgpt-conformance/0.1"
+SSE_INSTEAD_OF_JSON = "server-sent events where one JSON body was expected (no `stream: true` sent)"
 
 Auth = Literal["configured", "none", "literal"]
 """Which ``Authorization`` header a request carries: the configured key, none, or a given one."""
@@ -105,9 +113,21 @@ class HttpResult:
         except ValueError:
             return None
 
+    @property
+    def unexpected_sse(self) -> bool:
+        """Whether the body is server-sent events though the request asked for one JSON body."""
+        if self.exchange.stream:
+            return False
+        return self.content_type == "text/event-stream" or self.body.lstrip().startswith(
+            (b"data:", b"event:")
+        )
+
     def text(self, limit: int = 300) -> str:
-        """The body as text, shortened for messages."""
-        return shorten(self.body.decode("utf-8", errors="replace"), limit)
+        """The body as text, shortened for messages; said to be SSE when JSON was expected."""
+        text = self.body.decode("utf-8", errors="replace")
+        if self.unexpected_sse:
+            text = f"{SSE_INSTEAD_OF_JSON}: {text}"
+        return shorten(text, limit)
 
 
 @dataclass
@@ -120,6 +140,15 @@ class StreamResult(HttpResult):
     def sse(self) -> SSEStreamParse:
         """The body parsed as server-sent events."""
         return parse_sse(self.body)
+
+
+class _Reset(Exception):
+    """A stream's connection failed; ``retry``: it may be sent once more."""
+
+    def __init__(self, violation: Violation, *, retry: bool) -> None:
+        super().__init__(violation.headline())
+        self.violation = violation
+        self.retry = retry
 
 
 @cache
@@ -145,8 +174,14 @@ class RawClient:
         self.api_key = api_key
         self.timeout_s = timeout_s
         self.stream_timeout_s = stream_timeout_s
-        self._http = httpx.Client(
-            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)),
+        self._http = self._new_pool()
+        self._reused = False
+        self.reconnects = 0
+        """How many times the pool was replaced after a broken connection (for tests)."""
+
+    def _new_pool(self) -> httpx.Client:
+        return httpx.Client(
+            timeout=httpx.Timeout(self.timeout_s, connect=min(self.timeout_s, 10.0)),
             headers={"user-agent": USER_AGENT},
             verify=_ssl_context(),
         )
@@ -154,6 +189,28 @@ class RawClient:
     def close(self) -> None:
         """Close the connection pool."""
         self._http.close()
+
+    def reconnect(self) -> None:
+        """Drop every pooled connection: the next request opens a fresh one."""
+        self._http.close()
+        self._http = self._new_pool()
+        self._reused = False
+        self.reconnects += 1
+
+    def _settle(self, status: int | None, headers: Mapping[str, str] | None) -> None:
+        # After an answer the server may have closed its side of: a fresh pool next time.
+        closing = headers is not None and headers.get("connection", "").lower() == "close"
+        if status is None or status >= 500 or closing:
+            self.reconnect()
+        else:
+            self._reused = True
+
+    def _retryable(self, exc: httpx.TransportError, *, received: bool) -> bool:
+        # Only a reset before any byte of the answer, on a connection that served before.
+        reset = isinstance(
+            exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+        ) and not isinstance(exc, httpx.TimeoutException)
+        return reset and not received and self._reused
 
     def exchange(
         self,
@@ -193,21 +250,30 @@ class RawClient:
             Violation: on a timeout or a connection failure (path ``<connection>``).
         """
         started = time.monotonic()
-        try:
-            response = self._http.request(
-                exchange.method,
-                exchange.url,
-                content=self._content(exchange),
-                headers=self._headers(exchange),
-            )
-        except httpx.TimeoutException as exc:
-            raise self._timeout(exchange, exc) from exc
-        except httpx.TransportError as exc:
-            raise self._broken(exchange, exc) from exc
+        for attempt in (1, 2):
+            try:
+                response = self._http.request(
+                    exchange.method,
+                    exchange.url,
+                    content=self._content(exchange),
+                    headers=self._headers(exchange),
+                )
+            except httpx.TimeoutException as exc:
+                self.reconnect()
+                raise self._timeout(exchange, exc) from exc
+            except httpx.TransportError as exc:
+                retry = attempt == 1 and self._retryable(exc, received=False)
+                self.reconnect()
+                if retry:
+                    continue
+                raise self._broken(exchange, exc) from exc
+            break
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        self._settle(response.status_code, headers)
         return HttpResult(
             exchange,
             response.status_code,
-            {k.lower(): v for k, v in response.headers.items()},
+            headers,
             response.content,
             time.monotonic() - started,
         )
@@ -223,10 +289,21 @@ class RawClient:
             Violation: the stream was still open at the deadline, no byte came for
                 ``timeout_s``, or the connection failed.
         """
+        for attempt in (1, 2):
+            try:
+                return self._read_stream(exchange, owner)
+            except _Reset as reset:
+                if attempt == 2 or not reset.retry:
+                    raise reset.violation from reset.__cause__
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _read_stream(self, exchange: Exchange, owner: str | None) -> StreamResult:
         started = time.monotonic()
         deadline = started + self.stream_timeout_s
         parts: list[bytes] = []
         pieces = 0
+        status: int | None = None
+        headers: dict[str, str] | None = None
         try:
             with self._http.stream(
                 exchange.method,
@@ -234,11 +311,14 @@ class RawClient:
                 content=self._content(exchange),
                 headers=self._headers(exchange),
             ) as response:
+                status = response.status_code
+                headers = {k.lower(): v for k, v in response.headers.items()}
                 for piece in response.iter_bytes():
                     parts.append(piece)
                     pieces += 1
                     if time.monotonic() > deadline:
                         received = b"".join(parts)
+                        self.reconnect()
                         raise Violation(
                             "<stream>",
                             f"the stream ends within {self.stream_timeout_s:g} s",
@@ -250,12 +330,15 @@ class RawClient:
                             note="a stream that never ends hangs every client that waits "
                             "for [DONE] or for the connection to close",
                         )
-                status = response.status_code
-                headers = {k.lower(): v for k, v in response.headers.items()}
         except httpx.TimeoutException as exc:
+            self.reconnect()
             raise self._timeout(exchange, exc, received=b"".join(parts), owner=owner) from exc
         except httpx.TransportError as exc:
-            raise self._broken(exchange, exc, received=b"".join(parts), owner=owner) from exc
+            retry = status is None and self._retryable(exc, received=bool(parts))
+            self.reconnect()
+            violation = self._broken(exchange, exc, received=b"".join(parts), owner=owner)
+            raise _Reset(violation, retry=retry) from exc
+        self._settle(status, headers)
         return StreamResult(
             exchange,
             status,

@@ -2,16 +2,19 @@
 
 Registered as the ``pytest11`` entry point ``mockgpt_conformance``. It only adds options: it
 collects nothing unless ``--base-url`` is given *and* the run targets the conformance
-package, so another project's test run is unaffected. Each check is one test item; an
-unsupported check is a skip (``unsupported: ...``), a check blocked by another failure is a
-skip (``blocked by ...``) that still fails the run. Results travel as the items'
-``user_properties`` (so they reach the controller under pytest-xdist and the
-``--junitxml`` file), and the terminal summary, ``--conformance-report`` JSON and Markdown
-are written from them.
+package, so another project's test run is unaffected. Each check is one test item, under
+one collector per feature (JUnit class names read ``conformance.suite.<feature>``): a failure
+fails it; a check blocked by another's failure fails too, naming the owner, with its own
+evidence; a SHOULD warning passes with a ``warning`` property (and fails with
+``--conformance-strict``); unsupported, not-applicable and inconclusive checks are skips that
+say why. Results travel as the items' ``user_properties`` (so they reach the controller under
+pytest-xdist and the ``--junitxml`` file), and the terminal summary, ``--conformance-report``
+JSON and Markdown are written from them.
 """
 
 from __future__ import annotations
 
+import datetime
 import importlib.util
 import json
 import time
@@ -20,12 +23,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _pytest.junitxml import xml_key  # the --junitxml writer, to name JUnit classes
 
 from conformance.context import CheckContext, Settings
 from conformance.failures import Violation
+from conformance.meta import BaseUrlError, probe, run_meta
+from conformance.profiles import PROFILES, not_applicable
 from conformance.registry import FEATURES, Check, load_checks, select_checks
-from conformance.report import Report, report_from
-from conformance.runner import CheckResult, Runner
+from conformance.report import Report, evidence, report_from
+from conformance.runner import CheckResult, Runner, repeat_outcomes
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ANCHOR = PACKAGE_DIR / "suite.py"
@@ -33,42 +39,85 @@ ANCHOR = PACKAGE_DIR / "suite.py"
 PROPERTY = "conformance"
 
 
+class Blocked(AssertionError):
+    """A check blocked by another check's failure: a failure that names the owner."""
+
+
 class _Session:
     """The suite's state for one pytest run, registered as a plugin when the suite is set up."""
 
     def __init__(
-        self, settings: Settings, features: frozenset[str] | None, report_path: str | None
+        self,
+        settings: Settings,
+        features: frozenset[str] | None,
+        report_path: str | None,
+        *,
+        strict: bool = False,
+        repeat: int = 1,
     ) -> None:
         self.settings = settings
         self.features = features
         self.report_path = report_path
+        self.strict = strict
+        self.repeat = repeat
         self.started = time.monotonic()
-        self.ctx: CheckContext | None = None
-        self.runner: Runner | None = None
+        self.started_at = datetime.datetime.now(datetime.timezone.utc)
+        self.contexts: list[CheckContext] = []
+        self.runners: list[Runner] = []
+        self.selected = {c.id for c in select_checks(features)}
+        self.sent: set[str] = set()
         self.records: list[dict[str, Any]] = []
         self.written: list[Path] = []
+        self.headers: dict[str, str] = {}
+        self.hints: list[str] = []
+        self.config: pytest.Config | None = None
 
     def run(self, check: Check) -> CheckResult:
-        """The result of one check (the runner and its context start on first use)."""
-        if self.runner is None:
-            self.ctx = CheckContext(self.settings)
-            self.runner = Runner(self.ctx, list(load_checks()))
-        return self.runner.run(check.id)
+        """The result of one check (the runners and their contexts start on first use)."""
+        if not self.runners:
+            exempt = not_applicable(self.settings.profile)
+            for _ in range(self.repeat):
+                ctx = CheckContext(self.settings)
+                self.contexts.append(ctx)
+                self.runners.append(Runner(ctx, list(load_checks()), not_applicable=exempt))
+        return repeat_outcomes([runner.run(check.id) for runner in self.runners])
+
+    def consulted(self) -> list[CheckResult]:
+        """Owners run outside the selected checks, not handed over yet."""
+        if not self.runners:
+            return []
+        fresh = [r for r in self.runners[0].consulted(self.selected) if r.check.id not in self.sent]
+        self.sent.update(r.check.id for r in fresh)
+        return fresh
 
     def report(self) -> Report | None:
         """The report of the records received so far, None before any."""
         if not self.records:
             return None
+        options = {
+            "features": sorted(self.features) if self.features else None,
+            "strict": self.strict,
+            "repeat": self.repeat,
+        }
+        meta = run_meta(
+            self.settings, started=self.started_at, options=options, headers=self.headers
+        )
+        meta["hints"] = self.hints
         return report_from(
             self.records,
             base_url=self.settings.base_url,
             model=self.settings.model,
             duration_s=time.monotonic() - self.started,
+            meta=meta,
+            strict=self.strict,
         )
 
     @pytest.hookimpl
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        """Fail fast, as a usage error, when the server cannot be reached at all."""
+        """Fail fast, as a usage error, when the server cannot be reached or lacks ``/v1``.
+
+        A base URL without ``/v1`` gets one hint instead of every check unsupported.
+        """
         if hasattr(session.config, "workerinput"):
             return
         import httpx
@@ -80,10 +129,30 @@ class _Session:
                 f"cannot reach {self.settings.base_url}: {type(exc).__name__}: {exc} "
                 "(is the server running, and does --base-url end with /v1?)"
             ) from None
+        ctx = CheckContext(self.settings)
+        try:
+            self.headers, self.hints = probe(ctx)
+        except BaseUrlError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        finally:
+            ctx.close()
 
     @pytest.hookimpl
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Keep the checks this run reports, ``-k`` applied (other owners are consulted)."""
+        self.selected = {i.check.id for i in session.items if isinstance(i, ConformanceItem)}
+
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Keep the record each check item carries (on the xdist controller too)."""
+        """Keep the record each check item carries (on the xdist controller too).
+
+        And name its JUnit class after its feature (``conformance.<feature>``), wherever the
+        suite is installed.
+        """
+        xml = self.config.stash.get(xml_key, None) if self.config is not None else None
+        parts = report.nodeid.split("::")
+        if xml is not None and len(parts) >= 3 and parts[-2] in FEATURES:
+            xml.node_reporter(report).add_attribute("classname", f"conformance.{parts[-2]}")
         if report.when != "call":
             return
         for name, value in report.user_properties:
@@ -92,19 +161,18 @@ class _Session:
 
     @pytest.hookimpl
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        """Write the report files; fail the run for a check blocked by an unreported failure."""
+        """Write the report files; fail the run when the report is not ok."""
         report = self.report()
         if report is None or hasattr(session.config, "workerinput"):
             return
         if self.report_path:
             self.written = report.write(self.report_path)
-        failed = {r["check_id"] for r in report.by_outcome("failed")}
-        if any(r["blocked_by"] not in failed for r in report.by_outcome("blocked")):
+        if not report.ok and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     @pytest.hookimpl
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        """Print the feature matrix (passed / failed / unsupported / blocked per feature)."""
+        """Print the feature matrix and a line per failure, block, warning and flaky check."""
         report = self.report()
         if report is None:
             return
@@ -117,8 +185,8 @@ class _Session:
     @pytest.hookimpl
     def pytest_unconfigure(self) -> None:
         """Close the HTTP clients."""
-        if self.ctx is not None:
-            self.ctx.close()
+        for ctx in self.contexts:
+            ctx.close()
 
 
 STATE = pytest.StashKey[_Session]()
@@ -149,6 +217,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         ),
         ("--rate-limit-model", {"help": "a model the server answers with 429"}),
         ("--stream-error-model", {"help": "a model whose streams end with an error event"}),
+        (
+            "--profile",
+            {
+                "default": "inference",
+                "choices": list(PROFILES),
+                "help": "the kind of server: which checks apply (default: inference)",
+            },
+        ),
+        (
+            "--conformance-strict",
+            {"action": "store_true", "help": "SHOULD warnings fail the run too"},
+        ),
+        (
+            "--conformance-repeat",
+            {"type": int, "default": 1, "metavar": "N", "help": "run each check N times"},
+        ),
     ]
     if importlib.util.find_spec("pytest_base_url") is None:
         # pytest-base-url owns --base-url when it is installed; both use the dest base_url.
@@ -173,6 +257,7 @@ def _targets_suite(config: pytest.Config) -> bool:
     return False
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     """Set up the run when ``--base-url`` is given and the conformance package is targeted."""
     base_url = config.getoption("base_url", None)
@@ -198,8 +283,22 @@ def pytest_configure(config: pytest.Config) -> None:
         property_examples=config.getoption("property_examples"),
         rate_limit_model=config.getoption("rate_limit_model"),
         stream_error_model=config.getoption("stream_error_model"),
+        profile=config.getoption("profile"),
     )
-    session = _Session(settings, frozenset(names) or None, config.getoption("conformance_report"))
+    repeat = config.getoption("conformance_repeat")
+    if repeat < 1:
+        raise pytest.UsageError(f"--conformance-repeat must be >= 1, not {repeat}")
+    session = _Session(
+        settings,
+        frozenset(names) or None,
+        config.getoption("conformance_report"),
+        strict=config.getoption("conformance_strict"),
+        repeat=repeat,
+    )
+    if config.getini("junit_suite_name") == "pytest":
+        # JUnit reports name the suite for what it is (unless the project's ini names it).
+        config._inicache["junit_suite_name"] = "openai-conformance"
+    session.config = config
     config.stash[STATE] = session
     config.pluginmanager.register(session, "mockgpt-conformance-session")
 
@@ -213,12 +312,28 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 class ConformanceFile(pytest.File):
-    """The registered checks of the selected features, one item each."""
+    """The registered checks of the selected features: one collector per feature."""
+
+    def collect(self) -> Iterator[pytest.Collector]:
+        """One ``FeatureCollector`` per selected feature, in report order."""
+        state = self.config.stash[STATE]
+        features: dict[str, list[Check]] = {}
+        for check in select_checks(state.features):
+            features.setdefault(check.feature, []).append(check)
+        for feature, checks in features.items():
+            yield FeatureCollector.from_parent(self, name=feature, checks=checks)
+
+
+class FeatureCollector(pytest.Collector):
+    """The checks of one feature (a JUnit class)."""
+
+    def __init__(self, *, checks: list[Check], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.checks = checks
 
     def collect(self) -> Iterator[pytest.Item]:
-        """One ``ConformanceItem`` per selected check."""
-        state = self.config.stash[STATE]
-        for check in select_checks(state.features):
+        """One ``ConformanceItem`` per check."""
+        for check in self.checks:
             yield ConformanceItem.from_parent(self, name=check.id, check=check)
 
 
@@ -231,30 +346,53 @@ class ConformanceItem(pytest.Item):
         self.keywords[check.feature] = True
 
     def runtest(self) -> None:
-        """Run the check; a violation fails the item, unsupported and blocked skip it."""
+        """Run the check, and give the item the check's outcome.
+
+        A failure or a block fails the item; a warning passes it with a ``warning`` property
+        (fails it with ``--conformance-strict``); unsupported, not-applicable and
+        inconclusive skip it.
+        """
         state = self.config.stash[STATE]
         result = state.run(self.check)
         record = result.to_record()
         self.user_properties += [
             ("check", self.check.id),
             ("feature", self.check.feature),
+            ("severity", self.check.severity),
             ("outcome", result.outcome),
             (PROPERTY, json.dumps(record)),
         ]
-        if result.outcome == "failed":
+        for owner in state.consulted():
+            self.user_properties.append((PROPERTY, json.dumps(owner.to_record())))
+        if result.flaky:
+            self.user_properties.append(("flaky", ", ".join(result.flaky)))
+        own = evidence(record["violation"])
+        if result.outcome == "failed" or (result.outcome == "warned" and state.strict):
             assert result.violation is not None
             raise result.violation
-        if result.outcome == "unsupported":
+        if result.outcome == "warned":
+            self.user_properties.append(("warning", f"SHOULD: {own}"))
+        elif result.outcome == "blocked":
+            if result.root_outcome == "warned" and not state.strict:
+                self.user_properties.append(("warning", f"{result.reason}; own evidence: {own}"))
+                return
+            self.user_properties.append(("blocked_by", str(result.blocked_by)))
+            raise Blocked(f"{result.reason}\n  own evidence: {own}")
+        elif result.outcome == "unsupported":
             pytest.skip(f"unsupported: {result.reason}")
-        if result.outcome == "blocked":
-            pytest.skip(result.reason)
+        elif result.outcome == "not-applicable":
+            pytest.skip(f"not applicable ({state.settings.profile}): {result.reason}")
+        elif result.outcome == "inconclusive":
+            pytest.skip(f"inconclusive: {result.reason}; own evidence: {own}")
 
     def repr_failure(
         self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
     ) -> str | Any:
-        """A violation as its labelled lines; anything else as pytest shows it."""
+        """A violation or a block as its labelled lines; anything else as pytest shows it."""
         if isinstance(excinfo.value, Violation):
             return excinfo.value.render()
+        if isinstance(excinfo.value, Blocked):
+            return str(excinfo.value)
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:

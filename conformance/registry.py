@@ -62,8 +62,16 @@ CHECK_MODULES: tuple[str, ...] = (
     "conformance.checks.properties",
     "conformance.checks.responses",
     "conformance.checks.responses_streaming",
+    "conformance.checks.consistency",
 )
 """The modules that register the built-in checks, in report order."""
+
+
+PROXY_CAVEAT = (
+    "a proxy may forward this request to its upstream: the answer may be the upstream's, "
+    "and the proxy's own behaviour untested"
+)
+"""The caveat of the checks whose request a proxy may answer from its upstream."""
 
 
 class DuplicateCheckError(ValueError):
@@ -82,6 +90,8 @@ class Check:
         func: runs the check; raises ``Violation`` or ``Unsupported``.
         module: where it is defined.
         severity: ``must`` or ``should``.
+        caveat: what to bear in mind when it fails (shown with the failure), e.g. that a
+            proxy may forward the request to its upstream.
     """
 
     id: str
@@ -91,6 +101,7 @@ class Check:
     func: CheckFunction
     module: str
     severity: Severity = "must"
+    caveat: str = ""
 
     @property
     def summary(self) -> str:
@@ -105,7 +116,13 @@ class Registry:
         self._checks: dict[str, Check] = {}
 
     def check(
-        self, *, id: str, feature: str, spec: str, severity: Severity = "must"
+        self,
+        *,
+        id: str,
+        feature: str,
+        spec: str,
+        severity: Severity = "must",
+        caveat: str = "",
     ) -> Callable[[F], F]:
         """Register the decorated function as a check.
 
@@ -114,6 +131,7 @@ class Registry:
             feature: one of ``FEATURES``.
             spec: the spec text or schema the check enforces.
             severity: ``must`` (schema, or the official client breaks) or ``should``.
+            caveat: what to bear in mind when it fails (shown with the failure).
 
         Raises:
             DuplicateCheckError: the id is already registered (the message names both modules).
@@ -131,12 +149,18 @@ class Registry:
                     f"check {id} ({func.__module__}.{func.__name__}) needs a docstring"
                 )
             existing = self._checks.get(id)
-            if existing is not None:
+            reimported = existing is not None and (existing.module, existing.func.__qualname__) == (
+                func.__module__,
+                func.__qualname__,
+            )  # the same module imported again (a reload, pytester's module snapshots)
+            if existing is not None and not reimported:
                 raise DuplicateCheckError(
                     f"check id {id!r} is registered twice: in {existing.module} "
                     f"({existing.func.__name__}) and in {func.__module__} ({func.__name__})"
                 )
-            self._checks[id] = Check(id, feature, spec, doc, func, func.__module__, severity)
+            self._checks[id] = Check(
+                id, feature, spec, doc, func, func.__module__, severity, caveat
+            )
             return func
 
         return register

@@ -1,8 +1,18 @@
-"""Run checks: each gives one ``CheckResult`` (passed, failed, unsupported or blocked).
+"""Run checks: each gives one ``CheckResult``.
 
-A violation whose rule another check owns is settled by running that check (once per run):
-if the owner fails, this check is *blocked* by it (same root cause, reported once); if the
-owner passes, the departure is particular to this check's request and this check fails.
+Outcomes: ``passed``; ``failed`` (a MUST rule broken) or ``warned`` (a SHOULD rule broken);
+``unsupported`` (the server refused the feature cleanly); ``not-applicable`` (the profile of
+the server says the rule is not its to keep, with a reason); and two for a departure whose
+rule another check owns, settled by running that check (once per run):
+
+- ``blocked``: the owner fails and reports the *same* departure (``Violation.rule``): one
+  root cause, reported once, under the owner. The blocked check keeps its own evidence.
+- ``inconclusive``: the owner is unsupported or not applicable, so nobody can say whether
+  the departure is the server's.
+
+When the owner passes, or fails for something else, the departure is this check's own and it
+fails (or warns) with it: a 500 on this check's request is this check's failure even while
+the owner fails for a missing nullable key.
 """
 
 from __future__ import annotations
@@ -16,13 +26,25 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from conformance.context import CheckContext
-from conformance.failures import Unsupported, Violation
+from conformance.failures import Unsupported, Violation, combine
 from conformance.registry import Check
 
 logger = logging.getLogger(__name__)
 
-Outcome = Literal["passed", "failed", "unsupported", "blocked"]
-OUTCOMES: tuple[Outcome, ...] = ("passed", "failed", "unsupported", "blocked")
+Outcome = Literal[
+    "passed", "failed", "warned", "unsupported", "blocked", "inconclusive", "not-applicable"
+]
+OUTCOMES: tuple[Outcome, ...] = (
+    "passed",
+    "failed",
+    "warned",
+    "unsupported",
+    "blocked",
+    "inconclusive",
+    "not-applicable",
+)
+_BROKEN = ("failed", "warned", "blocked")
+_UNKNOWN = ("unsupported", "not-applicable", "inconclusive")
 
 
 @dataclass
@@ -31,12 +53,17 @@ class CheckResult:
 
     Attributes:
         check: the check.
-        outcome: ``passed``, ``failed``, ``unsupported`` or ``blocked``.
-        violation: the departure (failed and blocked).
-        reason: why unsupported or blocked, one line.
-        blocked_by: the failing check that owns the broken rule (blocked).
+        outcome: one of ``OUTCOMES``.
+        violation: the departure the check itself saw (failed, warned, blocked,
+            inconclusive), with the others in ``violation.more``.
+        reason: why unsupported, not applicable, blocked or inconclusive, one line.
+        blocked_by: the check that owns the departure (blocked: the root failure;
+            inconclusive: the unsupported owner).
+        root_outcome: the outcome of ``blocked_by`` (``failed`` or ``warned``).
         duration_s: wall time of the check, seconds.
         warnings: warnings raised while it ran (by the official client, say), as text.
+        consulted: run only as the owner of another check's departure (not selected).
+        flaky: the outcomes of every repetition, when they differ (``--repeat``).
     """
 
     check: Check
@@ -44,8 +71,11 @@ class CheckResult:
     violation: Violation | None = None
     reason: str = ""
     blocked_by: str | None = None
+    root_outcome: str | None = None
     duration_s: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    consulted: bool = False
+    flaky: list[str] = field(default_factory=list)
 
     def to_record(self) -> dict[str, Any]:
         """A JSON-ready record (what reports and the pytest plugin carry)."""
@@ -58,9 +88,13 @@ class CheckResult:
             "outcome": self.outcome,
             "reason": self.reason,
             "blocked_by": self.blocked_by,
+            "root_outcome": self.root_outcome,
             "violation": self.violation.to_dict() if self.violation else None,
             "duration_s": round(self.duration_s, 4),
             "warnings": self.warnings,
+            "consulted": self.consulted,
+            "flaky": self.flaky,
+            "notes": [self.check.caveat] if self.check.caveat and self.outcome in _BROKEN else [],
         }
 
 
@@ -81,13 +115,21 @@ class Runner:
     Args:
         ctx: the run's context.
         checks: every check that may be run or consulted as an owner, by id.
+        not_applicable: check id -> why the server's profile exempts it (not run).
     """
 
-    def __init__(self, ctx: CheckContext, checks: Mapping[str, Check] | Iterable[Check]) -> None:
+    def __init__(
+        self,
+        ctx: CheckContext,
+        checks: Mapping[str, Check] | Iterable[Check],
+        *,
+        not_applicable: Mapping[str, str] | None = None,
+    ) -> None:
         self.ctx = ctx
         self.checks: dict[str, Check] = (
             dict(checks) if isinstance(checks, Mapping) else {c.id: c for c in checks}
         )
+        self.not_applicable = dict(not_applicable or {})
         self.results: dict[str, CheckResult] = {}
         self._running: set[str] = set()
 
@@ -100,6 +142,10 @@ class Runner:
         if check_id in self.results:
             return self.results[check_id]
         check = self.checks[check_id]
+        if check_id in self.not_applicable:
+            result = CheckResult(check, "not-applicable", reason=self.not_applicable[check_id])
+            self.results[check_id] = result
+            return result
         self._running.add(check_id)
         started = time.monotonic()
         try:
@@ -119,6 +165,14 @@ class Runner:
         """Results of ``check_ids`` (all checks when None), in that order."""
         return [self.run(i) for i in (check_ids if check_ids is not None else self.checks)]
 
+    def consulted(self, selected: Iterable[str]) -> list[CheckResult]:
+        """Owners run for another check's departure that are not in ``selected``."""
+        chosen = set(selected)
+        extra = [r for i, r in self.results.items() if i not in chosen]
+        for result in extra:
+            result.consulted = True
+        return extra
+
     def _run(self, check: Check) -> CheckResult:
         try:
             check.func(self.ctx)
@@ -131,19 +185,71 @@ class Runner:
             return self._violated(check, _crash(exc))
         return CheckResult(check, "passed")
 
-    def _violated(self, check: Check, violation: Violation) -> CheckResult:
-        violation.check_id = check.id
-        violation.spec = check.spec
+    def _owner_result(self, check: Check, violation: Violation) -> CheckResult | None:
         owner = violation.owner
-        if owner and owner != check.id and owner in self.checks and owner not in self._running:
-            owner_result = self.run(owner)
-            if owner_result.outcome in ("failed", "blocked"):
-                root = owner_result.blocked_by or owner
-                return CheckResult(
-                    check,
-                    "blocked",
-                    violation,
-                    reason=f"blocked by {root}, which fails: {violation.headline()}",
-                    blocked_by=root,
-                )
-        return CheckResult(check, "failed", violation)
+        if not owner or owner == check.id or owner not in self.checks:
+            return None
+        if owner in self._running:
+            return None  # a cycle: the departure stays with the check that saw it
+        return self.run(owner)
+
+    def _violated(self, check: Check, violation: Violation) -> CheckResult:
+        findings = violation.findings()
+        for finding in findings:
+            finding.check_id = check.id
+            finding.spec = check.spec
+        own: list[Violation] = []
+        blocked: list[tuple[Violation, CheckResult]] = []
+        unknown: list[tuple[Violation, CheckResult]] = []
+        for finding in findings:
+            owner = self._owner_result(check, finding)
+            if owner is None or owner.outcome == "passed":
+                own.append(finding)
+            elif owner.outcome in _UNKNOWN:
+                unknown.append((finding, owner))
+            elif owner.outcome in _BROKEN and _reports(owner, finding):
+                blocked.append((finding, owner))
+            else:
+                own.append(finding)
+        should = check.severity == "should" or all(f.severity == "should" for f in own)
+        broke: Outcome = "warned" if should else "failed"
+        if own:
+            return CheckResult(check, broke, combine(own + [f for f, _ in blocked + unknown]))
+        if blocked:
+            finding, owner = blocked[0]
+            root = owner.blocked_by if owner.outcome == "blocked" else owner.check.id
+            root_outcome = owner.root_outcome if owner.outcome == "blocked" else owner.outcome
+            evidence = owner.violation.headline() if owner.violation else owner.reason
+            return CheckResult(
+                check,
+                "blocked",
+                combine([f for f, _ in blocked + unknown]),
+                reason=f"blocked by {root}, which reports the same departure: {evidence}",
+                blocked_by=root,
+                root_outcome=root_outcome,
+            )
+        finding, owner = unknown[0]
+        return CheckResult(
+            check,
+            "inconclusive",
+            combine([f for f, _ in unknown]),
+            reason=f"{owner.check.id} owns this rule and is {owner.outcome} "
+            f"({owner.reason}); whether the server keeps it is not known",
+            blocked_by=owner.check.id,
+        )
+
+
+def _reports(owner: CheckResult, finding: Violation) -> bool:
+    """Whether the owner's result shows the same departure as ``finding``."""
+    if owner.violation is None:
+        return False
+    return any(v.rule == finding.rule for v in owner.violation.findings())
+
+
+def repeat_outcomes(results: list[CheckResult]) -> CheckResult:
+    """The first of several runs of one check, marked flaky when their outcomes differ."""
+    first = results[0]
+    outcomes = [r.outcome for r in results]
+    if len(set(outcomes)) > 1:
+        first.flaky = list(outcomes)
+    return first

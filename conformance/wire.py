@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import typing
 from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from conformance.failures import Level, Violation
+from conformance.failures import Level, Violation, combine
 from conformance.http import Exchange
 
 FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "function_call"]
@@ -330,6 +331,31 @@ def owner_of(path: str, owners: Owners, *, value: Any = 0, missing: bool = False
     return None
 
 
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
+def nullable_key(model: type[BaseModel], loc: Sequence[int | str]) -> bool:
+    """Whether the key at ``loc`` may be null (a required-but-nullable key).
+
+    Such a key (``refusal``, ``logprobs``) missing is read as null by every client: a
+    departure from the schema, but a SHOULD.
+    """
+    models: list[type[BaseModel]] = [model]
+    for position, part in enumerate(loc):
+        if isinstance(part, int):
+            continue
+        found = [m.model_fields[part] for m in models if part in m.model_fields]
+        if not found:
+            return False
+        if position == len(loc) - 1:
+            return any(type(None) in typing.get_args(f.annotation) for f in found)
+        models = [m for f in found for m in _models_in(f.annotation)]
+    return False
+
+
 def _describe(error: Any) -> str:
     kind = str(error["type"])
     if kind == "missing":
@@ -379,34 +405,27 @@ def validate(
         level: where the data was seen.
 
     Raises:
-        Violation: for the first broken rule the running check owns; if every broken rule
-            has another owner, for the first of those (with ``owner`` set).
+        Violation: for the first broken rule the running check owns (or, when every broken
+            rule has another owner, the first of those, with ``owner`` set), carrying every
+            other broken rule in ``more``.
     """
     try:
         model.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors()
-        found: list[tuple[str | None, Violation]] = []
-        for error in errors:
+        found: list[Violation] = []
+        for error in exc.errors():
             path = field_path(error["loc"], prefix)
             missing = error["type"] == "missing"
             owner = owner_of(
                 field_path(error["loc"]), owners, value=error.get("input"), missing=missing
             )
             got = "no such key" if error["type"] == "missing" else _shown(error.get("input"))
-            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-            found.append(
-                (
-                    owner,
-                    Violation(
-                        path,
-                        _describe(error) + more,
-                        got,
-                        level=level,
-                        owner=owner,
-                        exchange=exchange,
-                    ),
-                )
+            violation = Violation(
+                path, _describe(error), got, level=level, owner=owner, exchange=exchange
             )
-        own = [v for o, v in found if o is None]
-        raise (own or [v for _, v in found])[0] from None
+            if missing and nullable_key(model, error["loc"]):
+                violation.severity = "should"
+                violation.note = "a required key that may be null; clients read it as null"
+            found.append(violation)
+        own = [v for v in found if v.owner is None]
+        raise combine(own + [v for v in found if v.owner is not None]) from None

@@ -13,7 +13,7 @@ from typing import Any
 
 from conformance.checks._shared import LONG_PROMPT
 from conformance.context import CheckContext
-from conformance.failures import Unsupported, Violation
+from conformance.failures import NOT_A_STREAM, Unsupported, Violation
 from conformance.http import Exchange, HttpResult, StreamResult
 from conformance.sse import SSEEvent
 
@@ -68,11 +68,16 @@ WEATHER_PROMPT = "What is the weather in Paris right now? Use the get_weather to
 
 
 def body(ctx: CheckContext, **overrides: Any) -> dict[str, Any]:
-    """The default request (a short string ``input``), with ``overrides``; None removes a key."""
+    """The default request (a short string ``input``), with ``overrides``; None removes a key.
+
+    It carries ``max_output_tokens`` and ``temperature: 0`` (the Responses API has no
+    ``seed``).
+    """
     out: dict[str, Any] = {
         "model": ctx.model,
         "input": PROMPT,
         "max_output_tokens": MAX_OUTPUT_TOKENS,
+        "temperature": 0,
     }
     for key, value in overrides.items():
         if value is None:
@@ -269,6 +274,7 @@ def stream(
             f"{result.headers.get('content-type', 'no content-type')}: {result.text(200)}",
             owner=STREAM_SSE,
             exchange=result.exchange,
+            rule=NOT_A_STREAM,
         )
     events: list[ResponseEvent] = []
     for sse in result.sse.data_events:

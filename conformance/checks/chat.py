@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from conformance.checks._shared import (
@@ -14,8 +15,8 @@ from conformance.checks._shared import (
     helper_final,
     joined_content,
 )
-from conformance.context import CheckContext
-from conformance.failures import Unsupported, Violation
+from conformance.context import ChatAnswer, CheckContext
+from conformance.failures import Unsupported, Violation, Violations
 from conformance.registry import check
 from conformance.wire import ChatCompletion, validate
 
@@ -120,6 +121,23 @@ def joined_text(body: dict[str, Any]) -> str:
     return "".join(parts)
 
 
+def _long_enough_to_cut(answer: ChatAnswer, limit: int) -> None:
+    """Raise ``Unsupported`` unless the uncut ``answer`` is longer than ``limit`` tokens."""
+    usage = answer.body.get("usage")
+    tokens = usage.get("completion_tokens") if isinstance(usage, dict) else None
+    content = answer.message().get("content") or ""
+    if isinstance(tokens, int) and not isinstance(tokens, bool):
+        short = tokens <= limit
+    else:
+        short = len(content.split()) <= limit
+    if short and answer.choices[0].get("finish_reason") != "length":
+        raise Unsupported(
+            f"the answer was not long enough to cut at {limit} tokens "
+            f"({tokens if tokens is not None else 'no usage'}): {dumps(content)[:80]}",
+            exchange=answer.exchange,
+        )
+
+
 @check(
     id="chat.max-tokens.length",
     feature="chat",
@@ -130,9 +148,12 @@ def max_tokens_length(ctx: CheckContext) -> None:
     """A ``max_tokens`` (and ``max_completion_tokens``) cut ends with ``finish_reason: length``.
 
     With a limit of 5 tokens on an answer that is longer, ``usage.completion_tokens`` is at
-    most 5 and the finish reason is ``length``, streamed and not.
+    most 5 and the finish reason is ``length``, streamed and not. Whether the answer is longer
+    comes from the same request without the limit: an answer of 5 tokens or fewer cannot be
+    cut, and the check is unsupported.
     """
     messages = [{"role": "user", "content": LONG_PROMPT}]
+    _long_enough_to_cut(ctx.chat(messages=messages), 5)
     for key in ("max_tokens", "max_completion_tokens"):
         optional = "max_completion_tokens" if key == "max_completion_tokens" else None
         extra: dict[str, Any] = {"max_tokens": None}
@@ -178,6 +199,22 @@ def max_tokens_length(ctx: CheckContext) -> None:
 
 
 STOP_PROMPT = "Repeat exactly, nothing else: alpha bravo charlie delta echo foxtrot golf hotel"
+_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def stop_word(content: str) -> str | None:
+    """A word of ``content`` to stop at, None when it is too short to stop inside.
+
+    At least 3 letters, not the first word, whose first occurrence in ``content`` is that
+    word itself (so stopping there cuts the text there); from the second half of the answer
+    when it has one (an answer that repeats itself may not).
+    """
+    words = list(_WORD.finditer(content))
+    later = [m for i, m in enumerate(words) if i >= max(1, len(words) // 2)]
+    for match in [*later, *words[1:]]:  # the second half first; a repetitive answer: any
+        if content.find(match.group(0)) == match.start():
+            return match.group(0)
+    return None
 
 
 @check(
@@ -189,38 +226,52 @@ STOP_PROMPT = "Repeat exactly, nothing else: alpha bravo charlie delta echo foxt
 def stop_sequence(ctx: CheckContext) -> None:
     """The answer stops before a ``stop`` sequence and does not contain it.
 
-    Asked to repeat "alpha bravo charlie delta ..." with ``stop: ["delta", "zulu"]``, the
-    content never contains "delta" and ``finish_reason`` is ``stop``, streamed and not.
+    The stop word comes from the model's own answer: a first request (``temperature: 0``,
+    a seed) without ``stop`` gives a text, a word from its second half becomes the stop
+    sequence of the same request, and that answer never contains it and ends with
+    ``finish_reason: stop``, streamed and not. An answer too short to stop inside is
+    unsupported, not a failure.
     """
-    extra: dict[str, Any] = {
-        "messages": [{"role": "user", "content": STOP_PROMPT}],
-        "stop": ["delta", "zulu"],
-    }
+    messages = [{"role": "user", "content": STOP_PROMPT}]
+    first = ctx.chat(messages=messages)
+    word = stop_word(first.message().get("content") or "")
+    if word is None:
+        raise Unsupported(
+            "the answer was not long enough to stop inside: "
+            f"{dumps(first.message().get('content'))[:120]}",
+            exchange=first.exchange,
+        )
+    extra: dict[str, Any] = {"messages": messages, "stop": [word, "zulu-zulu"]}
+    found = Violations()
     answer = ctx.chat(**extra)
     content = answer.message().get("content") or ""
-    if "delta" in content:
-        raise Violation(
-            "choices[0].message.content",
-            'text without the stop sequence "delta"',
-            dumps(content),
-            exchange=answer.exchange,
-        )
-    if answer.choices[0].get("finish_reason") not in ("stop", None):
-        raise Violation(
-            "choices[0].finish_reason",
-            "stop (a stop sequence was reached)",
-            dumps(answer.choices[0].get("finish_reason")),
-            exchange=answer.exchange,
-        )
-    stream = ctx.chat_stream(**extra)
-    streamed = joined_content(stream)
-    if "delta" in streamed:
-        raise Violation(
-            "<stream>.content",
-            'text without the stop sequence "delta"',
-            dumps(streamed),
-            exchange=stream.exchange,
-        )
+    with found.soft():
+        if word in content:
+            raise Violation(
+                "choices[0].message.content",
+                f"text without the stop sequence {word!r} (taken from the answer without stop)",
+                dumps(content),
+                exchange=answer.exchange,
+            )
+    with found.soft():
+        if answer.choices[0].get("finish_reason") not in ("stop", None):
+            raise Violation(
+                "choices[0].finish_reason",
+                "stop (a stop sequence was reached)",
+                dumps(answer.choices[0].get("finish_reason")),
+                exchange=answer.exchange,
+            )
+    with found.soft():
+        stream = ctx.chat_stream(**extra)
+        streamed = joined_content(stream)
+        if word in streamed:
+            raise Violation(
+                "<stream>.content",
+                f"text without the stop sequence {word!r} (taken from the answer without stop)",
+                dumps(streamed),
+                exchange=stream.exchange,
+            )
+    found.raise_any()
 
 
 @check(

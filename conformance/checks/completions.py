@@ -11,7 +11,7 @@ from conformance.checks._shared import (
     ID_STABLE,
     dumps,
 )
-from conformance.context import CHAT_SCHEMA, CheckContext
+from conformance.context import CHAT_SCHEMA, SEED, CheckContext
 from conformance.failures import Unsupported, Violation
 from conformance.registry import check
 from conformance.wire import Completion, CompletionChunk, validate
@@ -21,7 +21,14 @@ PROMPT = "Say hello in one short sentence:"
 
 
 def _body(ctx: CheckContext, **extra: Any) -> dict[str, Any]:
-    return {"model": ctx.model, "prompt": PROMPT, "max_tokens": 16, **extra}
+    return {
+        "model": ctx.model,
+        "prompt": PROMPT,
+        "max_tokens": 16,
+        "temperature": 0,
+        "seed": SEED,
+        **extra,
+    }
 
 
 def _refused(ctx: CheckContext, status: int, message: str) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from conformance.checks._shared import dumps
 from conformance.context import STREAM_DATA, STREAM_SSE, CheckContext
-from conformance.failures import Unsupported, Violation
+from conformance.failures import NOT_A_STREAM, Unsupported, Violation
 from conformance.http import HttpResult
 from conformance.registry import check
 
@@ -288,6 +288,7 @@ def stream_error(ctx: CheckContext) -> None:
             f"{result.status} {result.text(160)}",
             owner=STREAM_SSE,
             exchange=result.exchange,
+            rule=NOT_A_STREAM,  # blocked only when the server streams nothing at all
         )
     errors = []
     for event in result.sse.data_events:

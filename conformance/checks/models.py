@@ -7,7 +7,7 @@ import secrets
 from conformance.checks._shared import dumps
 from conformance.context import CheckContext
 from conformance.failures import Unsupported, Violation
-from conformance.registry import check
+from conformance.registry import PROXY_CAVEAT, check
 from conformance.wire import Model, ModelList, validate
 
 LIST_SCHEMA = "models.list.schema"
@@ -36,6 +36,7 @@ def list_schema(ctx: CheckContext) -> None:
     spec="GET /models/{model}: the Model; the model under test is retrievable (ids with `/` "
     "or `:` included)",
     severity="should",
+    caveat=PROXY_CAVEAT,
 )
 def retrieve_model(ctx: CheckContext) -> None:
     """``GET /models/{model}`` returns the model under test as a ``Model`` with that id."""
@@ -68,6 +69,7 @@ def retrieve_model(ctx: CheckContext) -> None:
     feature="models",
     spec="GET /models/{model} for a model that does not exist: 404 with the error envelope",
     severity="should",
+    caveat=PROXY_CAVEAT,
 )
 def retrieve_unknown(ctx: CheckContext) -> None:
     """``GET /models/{unknown}`` is a 404 error envelope; the client raises ``NotFoundError``."""

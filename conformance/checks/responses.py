@@ -22,7 +22,7 @@ from conformance.checks.structured import (
 )
 from conformance.context import CheckContext
 from conformance.failures import Unsupported, Violation
-from conformance.registry import check
+from conformance.registry import PROXY_CAVEAT, check
 from conformance.responses_wire import ResponseUsage, validate_item, validate_response
 from conformance.wire import validate
 
@@ -410,6 +410,7 @@ def previous_response_id(ctx: CheckContext) -> None:
     feature="responses",
     spec="GET /responses/{response_id} (getResponse): the stored Response; an unknown id is a "
     "404 error",
+    caveat=PROXY_CAVEAT,
 )
 def retrieve(ctx: CheckContext) -> None:
     """``GET /responses/{id}`` returns the stored response as it finished.
@@ -504,6 +505,7 @@ def text_format(ctx: CheckContext) -> None:
                 input=STRUCTURED_PROMPT,
                 instructions=STRUCTURED_INSTRUCTIONS,
                 max_output_tokens=128,
+                temperature=0,
                 text_format=WeatherReport,
             )
             .output_parsed

@@ -18,7 +18,7 @@ from typing import Any
 from conformance.checks import _responses as rs
 from conformance.checks._shared import dumps
 from conformance.context import CheckContext
-from conformance.failures import Unsupported, Violation
+from conformance.failures import NOT_A_STREAM, Unsupported, Violation
 from conformance.registry import check
 from conformance.responses_wire import ErrorEvent, ResponseError
 from conformance.wire import validate
@@ -451,6 +451,7 @@ def stream_error_event(ctx: CheckContext) -> None:
             f"{result.status} {result.text(160)}",
             owner=rs.STREAM_SSE,
             exchange=result.exchange,
+            rule=NOT_A_STREAM,  # blocked only when the server streams nothing at all
         )
     for sse in result.sse.data_events:
         try:

@@ -59,6 +59,18 @@ def require_weather_report(value: Any, where: str, exchange: Exchange) -> None:
         ) from None
 
 
+JSON_MAX_TOKENS = 256
+"""The budget of a structured answer: enough for the small object asked for."""
+
+
+def _cut(answer: ChatAnswer, kind: str, not_judged: list[str]) -> bool:
+    """Whether ``answer`` was cut by its budget (then noted in ``not_judged``)."""
+    if answer.choices[0].get("finish_reason") != "length":
+        return False
+    not_judged.append(f"{kind}: the answer was cut at max_tokens {JSON_MAX_TOKENS}, not judged")
+    return True
+
+
 def _messages() -> list[dict[str, str]]:
     return [
         {"role": "system", "content": "You reply with JSON only."},
@@ -99,7 +111,9 @@ def response_format(ctx: CheckContext) -> None:
 
     Accepted json_object gives a JSON object; accepted json_schema (``strict: true``) gives
     an instance of the schema, which the official ``.parse()`` helper turns into the model.
-    A format that is accepted and then ignored (free text, fenced JSON) fails.
+    A format that is accepted and then ignored (free text, fenced JSON) fails. The answers
+    get a budget of 256 tokens, and an answer cut by it (``finish_reason: length``) is not
+    judged: cut JSON is not the server's departure.
     """
     refused: list[str] = []
     try:
@@ -107,11 +121,14 @@ def response_format(ctx: CheckContext) -> None:
             optional="response_format json_object",
             messages=_messages(),
             response_format={"type": "json_object"},
+            max_tokens=JSON_MAX_TOKENS,
         )
     except Unsupported as exc:
         refused.append(exc.reason)
     else:
-        if not isinstance(_content(answer, "json_object"), dict):
+        if _cut(answer, "json_object", refused):
+            pass
+        elif not isinstance(_content(answer, "json_object"), dict):
             raise Violation(
                 "choices[0].message.content",
                 "a JSON object (json_object)",
@@ -127,10 +144,15 @@ def response_format(ctx: CheckContext) -> None:
             optional="response_format json_schema",
             messages=_messages(),
             response_format=schema_format,
+            max_tokens=JSON_MAX_TOKENS,
         )
     except Unsupported as exc:
         refused.append(exc.reason)
     else:
+        if _cut(answer, "json_schema", refused):
+            if len(refused) == 2:
+                raise Unsupported("; ".join(refused))
+            return
         value = _content(answer, "json_schema")
         require_weather_report(value, "choices[0].message.content", answer.exchange)
         _parse_helper(ctx, answer)
@@ -141,7 +163,8 @@ def response_format(ctx: CheckContext) -> None:
 def _parse_helper(ctx: CheckContext, answer: ChatAnswer) -> None:
     with ctx.client_step("helper", answer.exchange, ".parse(response_format=WeatherReport)"):
         completion = ctx.helpers().parse(
-            model=ctx.model, messages=_messages(), response_format=WeatherReport
+            **ctx.chat_body(messages=_messages(), max_tokens=JSON_MAX_TOKENS),
+            response_format=WeatherReport,
         )
     parsed = completion.choices[0].message.parsed
     if not isinstance(parsed, WeatherReport):

@@ -75,15 +75,23 @@ def tool_call_answer(ctx: CheckContext) -> ChatAnswer:
     """A non-streamed answer that calls ``get_weather`` (``tool_choice: required``).
 
     Raises:
-        Unsupported: the server refuses ``tools``.
+        Unsupported: the server refuses ``tools``; or it refuses ``tool_choice: required``
+            and the model, free to choose, calls no tool.
         Violation: no tool call (owned by ``tools.choice-required``).
     """
     try:
         answer = ctx.chat(optional="tools with tool_choice: required", **tool_request())
-    except Unsupported:
+        refused = None
+    except Unsupported as exc:
+        refused = exc.reason
         answer = ctx.chat(optional="tools", **tool_request(tool_choice=None))
     calls = answer.message().get("tool_calls")
     if not isinstance(calls, list) or not calls:
+        if refused is not None:
+            raise Unsupported(
+                f"{refused}; with tool_choice auto the model chose not to call a tool",
+                exchange=answer.exchange,
+            )
         raise Violation(
             "choices[0].message.tool_calls",
             "a call of get_weather (tool_choice: required)",
@@ -98,20 +106,28 @@ def tool_call_stream(ctx: CheckContext, **extra: Any) -> ChatStream:
     """A streamed answer that calls ``get_weather`` (``tool_choice: required``).
 
     Raises:
-        Unsupported: the server refuses ``tools``.
+        Unsupported: the server refuses ``tools``; or it refuses ``tool_choice: required``
+            and the model, free to choose, calls no tool.
         Violation: no tool-call delta (owned by ``tools.choice-required``).
     """
     try:
         stream = ctx.chat_stream(
             optional="tools with tool_choice: required", **tool_request(**extra)
         )
-    except Unsupported:
+        refused = None
+    except Unsupported as exc:
+        refused = exc.reason
         stream = ctx.chat_stream(optional="tools", **tool_request(tool_choice=None, **extra))
     if not any(
         item["delta"].get("tool_calls")
         for items in stream.choice_chunks().values()
         for _, item in items
     ):
+        if refused is not None:
+            raise Unsupported(
+                f"{refused}; with tool_choice auto the model chose not to call a tool",
+                exchange=stream.exchange,
+            )
         raise Violation(
             "chunks[*].choices[*].delta.tool_calls",
             "tool-call deltas (tool_choice: required)",
@@ -209,12 +225,11 @@ def arguments_json(ctx: CheckContext) -> None:
 def _parse_helper(ctx: CheckContext, answer: ChatAnswer) -> None:
     import openai
 
-    kwargs = {
-        "model": ctx.model,
-        "messages": _user(WEATHER_PROMPT),
-        "tools": [openai.pydantic_function_tool(GetWeather, name="get_weather")],
-        "tool_choice": "required",
-    }
+    kwargs = ctx.chat_body(
+        messages=_user(WEATHER_PROMPT),
+        tools=[openai.pydantic_function_tool(GetWeather, name="get_weather")],
+        tool_choice="required",
+    )
     exchange = ctx.exchange(
         "POST", "/chat/completions", {**kwargs, "tools": "<strict get_weather>"}
     )

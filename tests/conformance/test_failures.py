@@ -40,6 +40,9 @@ def test_violation_carries_and_renders_its_fields() -> None:
         "spec": "Model.created: integer",
         "curl": "curl -sS http://h/v1/models",
         "note": "why",
+        "owner": None,
+        "severity": None,
+        "more": [],
     }
     assert str(violation).splitlines() == [
         "models.list.schema [http] data[0].created",

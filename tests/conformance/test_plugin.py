@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import socket
+from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
@@ -66,7 +68,7 @@ def test_plugin_failure_names_check_field_expected_actual_spec_and_curl(
             "--pyargs", "conformance", *cli_options(url), "--features", "chat-streaming"
         )
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.assert_outcomes(failed=1, passed=12)
+    result.assert_outcomes(failed=1, passed=13)
     result.stdout.fnmatch_lines(
         [
             "chat.stream.done-sentinel [http] <stream>",
@@ -92,16 +94,24 @@ def test_plugin_unsupported_checks_skip_with_their_reason(
     result.stdout.fnmatch_lines(["SKIPPED *unsupported: no embedding model given*"])
 
 
-def test_plugin_blocked_check_skips_but_fails_the_run_without_its_owner(
+def test_plugin_blocked_check_fails_naming_its_owner_and_shows_its_own_evidence(
     project: pytest.Pytester,
 ) -> None:
+    """The owner is not selected: it is still run, and reported as consulted."""
     with serving(quirks=("json-when-stream",)) as url:
         result = project.runpytest(
             "--pyargs", "conformance", *cli_options(url), "-k", "chat.stream.id-stable", "-ra"
         )
-    result.assert_outcomes(skipped=1)
+    result.assert_outcomes(failed=1)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.stdout.fnmatch_lines(["*blocked by chat.stream.sse, which fails: <body>: *"])
+    result.stdout.fnmatch_lines(
+        [
+            "*blocked by chat.stream.sse, which reports the same departure: <body>: *",
+            "*own evidence: <body>: expected server-sent events*",
+            "BLOCKED chat.stream.id-stable: by chat.stream.sse; its own evidence: <body>: *",
+            "CONSULTED chat.stream.sse (chat-streaming, not selected): failed, *",
+        ]
+    )
 
 
 def test_plugin_report_option_writes_json_and_markdown(
@@ -111,7 +121,17 @@ def test_plugin_report_option_writes_json_and_markdown(
     result = project.runpytest(*args, "--conformance-report", "out/report")
     result.assert_outcomes(passed=3)
     data = json.loads((project.path / "out" / "report.json").read_text())
-    assert data["totals"] == {"passed": 3, "failed": 0, "unsupported": 0, "blocked": 0}
+    assert data["totals"] == {
+        "passed": 3,
+        "failed": 0,
+        "warned": 0,
+        "unsupported": 0,
+        "blocked": 0,
+        "inconclusive": 0,
+        "not-applicable": 0,
+    }
+    assert data["meta"]["settings"]["model"] == "gpt-4o-mini"
+    assert "api_key" not in data["meta"]["settings"]
     assert (project.path / "out" / "report.md").read_text().startswith("# Conformance report")
 
 
@@ -151,3 +171,62 @@ def test_plugin_runs_under_xdist_and_reports_on_the_controller(
     result.stdout.fnmatch_lines(["total * 3 * 0 * 0 * 0"])
     data = json.loads((project.path / "report.json").read_text())
     assert len(data["checks"]) == 3
+
+
+def _junit(path: Any) -> ElementTree.Element:
+    return ElementTree.parse(path).getroot()
+
+
+def test_plugin_junit_blocked_is_a_failure_naming_the_owner_with_real_names(
+    project: pytest.Pytester,
+) -> None:
+    with serving(quirks=("json-when-stream",)) as url:
+        result = project.runpytest(
+            "--pyargs", "conformance", *cli_options(url), "-k", "chat.stream.id-stable",
+            "--junitxml", "out.xml",
+        )  # fmt: skip
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    root = _junit(project.path / "out.xml")
+    (suite,) = root.iter("testsuite")
+    assert suite.get("name") == "openai-conformance"
+    (case,) = root.iter("testcase")
+    assert (case.get("classname"), case.get("name")) == (
+        "conformance.chat-streaming",
+        "chat.stream.id-stable",
+    )
+    failure = case.find("failure")
+    assert failure is not None
+    assert str(failure.get("message")).startswith("blocked by chat.stream.sse, which reports")
+    properties = {p.get("name"): p.get("value") for p in case.iter("property")}
+    assert properties["blocked_by"] == "chat.stream.sse"
+    assert properties["outcome"] == "blocked"
+
+
+def test_plugin_should_warnings_pass_with_a_property_unless_strict(
+    project: pytest.Pytester,
+) -> None:
+    args = ["--pyargs", "conformance", "-k", "chat.stream.created-stable"]
+    with serving(quirks=("created-changes",)) as url:
+        lenient = project.runpytest(*args, *cli_options(url), "--junitxml", "out.xml")
+        strict = project.runpytest(*args, *cli_options(url), "--conformance-strict")
+    lenient.assert_outcomes(passed=1)
+    assert lenient.ret == pytest.ExitCode.OK
+    lenient.stdout.fnmatch_lines(
+        ["warnings (SHOULD rules: *", "WARN chat.stream.created-stable: chunks?1?.created: *"]
+    )
+    (case,) = _junit(project.path / "out.xml").iter("testcase")
+    properties = {p.get("name"): p.get("value") for p in case.iter("property")}
+    assert str(properties["warning"]).startswith("SHOULD: chunks[1].created: expected ")
+    strict.assert_outcomes(failed=1)
+    assert strict.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_plugin_profile_makes_generation_checks_not_applicable(project: pytest.Pytester) -> None:
+    args = ["--pyargs", "conformance", "-k", "chat.stop.sequence", "-rs"]
+    with serving(quirks=("stop-ignored",)) as url:
+        inference = project.runpytest(*args, *cli_options(url))
+        mock = project.runpytest(*args, *cli_options(url), "--profile", "fixture-mock")
+    inference.assert_outcomes(failed=1)
+    mock.assert_outcomes(skipped=1)
+    assert mock.ret == pytest.ExitCode.OK
+    mock.stdout.fnmatch_lines(["*not applicable (fixture-mock): a fixture mock answers *"])

@@ -150,7 +150,12 @@ class Dispatcher:
         self.in_flight = _InFlight()
         config = engine.config
         self.api_key = config.api_key
+        self.admin_secret = config.admin_secret
+        self.hosts = config.served_hosts
+        self.body_cap = config.journal_body_bytes
         origins = list(config.cors_origins)
+        self._origins = frozenset(origins)
+        self._local_origin = re.compile(LOCAL_ORIGINS)
         self._cors = CORSMiddleware(
             self._http,
             allow_origins=origins,
@@ -177,8 +182,12 @@ class Dispatcher:
         with in_flight.idle:
             in_flight.count += 1
         finishing = [False]  # set once the last byte went out (by the journal's send)
+        scope["mockgpt.body_timeout_s"] = self.engine.config.body_timeout_s
         try:
-            if scope["path"].startswith(OPEN_PATHS):
+            refused = self._refused(scope)
+            if refused is not None:
+                await self._send_error(refused, frozenset(), scope["path"], send)
+            elif scope["path"].startswith(OPEN_PATHS):
                 await self._open(scope, receive, send, finishing)
             else:
                 await self._journalled(scope, receive, send, finishing)
@@ -187,6 +196,47 @@ class Dispatcher:
                 in_flight.count -= 1
                 in_flight.finishing -= finishing[0]
                 in_flight.idle.notify_all()
+
+    def _refused(self, scope: Scope) -> RequestRejected | None:
+        """The error for a request no one may make, or None.
+
+        That is a foreign ``Host`` (DNS rebinding), an admin request without the admin token,
+        or a state-changing admin request from a foreign web page.
+        """
+        if self.hosts is not None:
+            host = _host_of(scope)
+            if host is not None and host not in self.hosts:
+                return RequestRejected(
+                    403,
+                    f"Host {host!r} is not served: mockgpt answers loopback names and its "
+                    "--host only. Start it with --allowed-host NAME to serve another name.",
+                    code="invalid_host",
+                )
+        path: str = scope["path"]
+        if not path.startswith("/_mockgpt/"):
+            return None
+        if self.admin_secret is not None and not _bearer(scope, self.admin_secret):
+            return RequestRejected(
+                401,
+                "The admin API needs 'Authorization: Bearer <token>': the --admin-token, or "
+                "the --api-key when no admin token is set.",
+                code="invalid_api_key",
+            )
+        if scope["method"] not in ("GET", "HEAD", "OPTIONS"):
+            for key, value in scope["headers"]:
+                if key == b"origin" and not self._origin_allowed(value.decode("latin-1")):
+                    return RequestRejected(
+                        403,
+                        f"A web page from {value.decode('latin-1')!r} may not change the "
+                        "mock's state (allowed: localhost origins and --cors-origin).",
+                        code="foreign_origin",
+                    )
+        return None
+
+    def _origin_allowed(self, origin: str) -> bool:
+        if self._origins:
+            return origin in self._origins or "*" in self._origins
+        return self._local_origin.fullmatch(origin) is not None
 
     def _finishing(self, finishing: list[bool]) -> None:
         """The last byte of a response is going out; its handler has not returned yet."""
@@ -227,11 +277,18 @@ class Dispatcher:
         self.engine.journal.record(entry)
         body_parts: list[bytes] = []
         sent_parts: list[bytes] = []
+        cap = self.body_cap
+        kept = [0, 0]  # bytes of the request body and of the response the entry holds
 
         async def receive_logged() -> Message:
             message = await receive()
             if message["type"] == "http.request":
-                body_parts.append(message.get("body", b""))
+                chunk = message.get("body", b"")
+                if kept[0] + len(chunk) > cap:
+                    chunk = chunk[: cap - kept[0]]
+                    _truncated(entry, "body")
+                body_parts.append(chunk)
+                kept[0] += len(chunk)
                 if not message.get("more_body", False):
                     entry.body = b"".join(body_parts)
             elif message["type"] == "http.disconnect" and not entry.complete:
@@ -253,7 +310,12 @@ class Dispatcher:
                     (b"openai-processing-ms", str(elapsed_ms).encode()),
                 ]
             elif message["type"] == "http.response.body":
-                sent_parts.append(message.get("body", b""))
+                chunk = message.get("body", b"")
+                if kept[1] + len(chunk) > cap:
+                    chunk = chunk[: cap - kept[1]]
+                    _truncated(entry, "response_body")
+                sent_parts.append(chunk)
+                kept[1] += len(chunk)
                 if not message.get("more_body", False):
                     entry.complete = True
                     entry.response_body = b"".join(sent_parts)
@@ -299,9 +361,13 @@ class Dispatcher:
             if response_started():
                 return  # a stream was under way: its status can no longer change
             await self._send_error(exc, self.engine.quirks | exc.quirks, path, send)
+        except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError):
+            entry = scope.get("mockgpt.entry")
+            if entry is not None:
+                entry.disconnected = True  # the client went away: not a bug of mockgpt
         except Exception as exc:
-            self.engine.errors.append(exc)
             logger.exception("mockgpt failed on %s %s", scope["method"], path)
+            self.engine.state.record_error(exc, scope.get("mockgpt.request_id", ""))
             if response_started():
                 return  # a stream was under way: its status can no longer change
             error = RequestRejected(
@@ -321,11 +387,7 @@ class Dispatcher:
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
     def _authorized(self, scope: Scope) -> bool:
-        expected = b"bearer " + (self.api_key or "").encode()
-        for key, value in scope["headers"]:
-            if key == b"authorization":
-                return secrets.compare_digest(value.lower()[:7] + value[7:], expected)
-        return False
+        return _bearer(scope, self.api_key or "")
 
     async def _unauthorized(self, scope: Scope, send: Send) -> None:
         has_header = any(k == b"authorization" for k, _ in scope["headers"])
@@ -370,6 +432,30 @@ class Dispatcher:
         with anyio.CancelScope(shield=True):
             await engine.aclose()
         await send({"type": "lifespan.shutdown.complete"})
+
+
+def _truncated(entry: JournalEntry, part: str) -> None:
+    if part not in entry.truncated:
+        entry.truncated = (*entry.truncated, part)
+
+
+def _host_of(scope: Scope) -> str | None:
+    """The ``Host`` header's name, lower case, without the port; None without one."""
+    for key, value in scope["headers"]:
+        if key == b"host":
+            host: str = value.decode("latin-1").lower()
+            if host.startswith("["):  # [::1]:8000
+                return host[1 : host.find("]")] if "]" in host else host
+            return host.rpartition(":")[0] if host.count(":") == 1 else host
+    return None
+
+
+def _bearer(scope: Scope, secret: str) -> bool:
+    expected = b"bearer " + secret.encode()
+    for key, value in scope["headers"]:
+        if key == b"authorization":
+            return secrets.compare_digest(value.lower()[:7] + value[7:], expected)
+    return False
 
 
 def _request_id(scope: Scope) -> bytes:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mockgpt.bounded import Bounded
 from mockgpt.errors import RequestRejected
 from mockgpt.events import Usage
 from mockgpt.models.assistants import message_to_chat
@@ -144,9 +145,9 @@ class StoredThread:
 class AssistantsStore:
     """Assistants and threads by id, oldest first; one per server."""
 
-    def __init__(self) -> None:
-        self.assistants: dict[str, WireObject] = {}
-        self.threads: dict[str, StoredThread] = {}
+    def __init__(self, size: int = 1000) -> None:
+        self.assistants: Bounded[str, WireObject] = Bounded(size)
+        self.threads: Bounded[str, StoredThread] = Bounded(size)
 
     def assistant(self, assistant_id: str, param: str | None = None) -> WireObject:
         """An assistant.

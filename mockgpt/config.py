@@ -28,6 +28,12 @@ DEFAULT_MODELS: tuple[str, ...] = (
 LOCAL_ORIGINS = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?"
 """Origins allowed by CORS when none are configured: any port on this machine."""
 
+IN_PROCESS_HOST = "mockgpt.test"
+"""Host name of in-process requests (a reserved TLD: it never resolves, so nothing leaks)."""
+
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", IN_PROCESS_HOST})
+"""Host names always served: this machine, and the in-process transport."""
+
 API_KEY_ENV = "MOCKGPT_API_KEY"
 """Environment variable that sets the required API key, like ``--api-key``."""
 
@@ -55,7 +61,22 @@ class ServerConfig:
         tokens_per_second: stream pacing after the first token (``math.inf``: unpaced).
         cors_origins: allowed browser origins; empty means any local origin.
         max_body_bytes: larger request bodies get 413.
-        journal_size: entries the request journal keeps (oldest dropped first).
+        journal_size: entries the request journal keeps (oldest dropped first); 0 keeps
+            none (the journal is off).
+        journal_body_bytes: bytes of each request and response body the journal keeps; the
+            rest is dropped and the entry marked truncated.
+        max_stored: stored responses, conversations, assistants and threads kept, each
+            (least recently used dropped first; a dropped id is a 404).
+        max_answer_bytes: the most an answer may hold, ``n`` choices included; a request
+            asking for more gets 400.
+        admin_token: when set, ``/_mockgpt/`` needs ``Authorization: Bearer <admin_token>``
+            (else the ``api_key`` when one is set); ``/health`` stays open.
+        timeout_keep_alive_s: an idle keep-alive connection is closed after this, seconds.
+        limit_concurrency: connections and tasks served at once before new ones get 503
+            (None: no limit).
+        body_timeout_s: a request body must arrive within this, seconds (else 408).
+        allowed_hosts: more ``Host`` names served besides the loopback ones and ``host``
+            (DNS rebinding: a page on another name cannot reach the mock).
         log_level: uvicorn / logging level name.
         watch: reload scenario files when they change.
     """
@@ -64,7 +85,7 @@ class ServerConfig:
     port: int = 8000
     scenarios: tuple[str, ...] = ()
     quirks: tuple[str, ...] = ()
-    api_key: str | None = None
+    api_key: str | None = field(default=None, repr=False)
     upstream: str | None = None
     upstream_api_key: str | None = field(default=None, repr=False)
     record: str | None = None
@@ -77,6 +98,14 @@ class ServerConfig:
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = 8 * 1024 * 1024
     journal_size: int = 1000
+    journal_body_bytes: int = 1024 * 1024
+    max_stored: int = 1000
+    max_answer_bytes: int = 64 * 1024 * 1024
+    admin_token: str | None = field(default=None, repr=False)
+    timeout_keep_alive_s: float = 5.0
+    limit_concurrency: int | None = None
+    body_timeout_s: float = 30.0
+    allowed_hosts: tuple[str, ...] = ()
     log_level: str = "info"
     watch: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -94,8 +123,31 @@ class ServerConfig:
                 f"--quirk: unknown quirk(s) {', '.join(unknown)}; "
                 f"known: {', '.join(sorted(QUIRKS))}"
             )
+        for name in ("journal_size", "journal_body_bytes"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"--{name.replace('_', '-')} must be >= 0")
+        for name in ("max_stored", "max_answer_bytes"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"--{name.replace('_', '-')} must be > 0")
+        if not self.body_timeout_s > 0 or not self.timeout_keep_alive_s > 0:
+            raise ConfigError("--body-timeout-s and --timeout-keep-alive-s must be > 0")
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"--port must be 0..65535, got {self.port}")
+
+    @property
+    def served_hosts(self) -> frozenset[str] | None:
+        """The ``Host`` names answered (lower case, no port).
+
+        None when any is: ``--host`` binds every interface (``0.0.0.0`` or ``::``).
+        """
+        if self.host in ("0.0.0.0", "::", "") or "*" in self.allowed_hosts:
+            return None
+        return LOOPBACK_HOSTS | {self.host.lower(), *(h.lower() for h in self.allowed_hosts)}
+
+    @property
+    def admin_secret(self) -> str | None:
+        """What ``/_mockgpt/`` requires as a bearer token: the admin token, else the API key."""
+        return self.admin_token or self.api_key
 
     @property
     def paced(self) -> bool:

@@ -30,6 +30,8 @@ class JournalEntry:
         complete: whether the whole response was sent.
         stub: id of the stub that answered, None for the fallback.
         misses: for each stub that did not match, why (stub id -> reason).
+        truncated: the journal kept only the first ``journal_body_bytes`` of the request
+            body (``"body"``) or of the response (``"response_body"``).
     """
 
     request_id: str
@@ -46,16 +48,18 @@ class JournalEntry:
     complete: bool = False
     stub: str | None = None
     misses: dict[str, str] = field(default_factory=dict)
+    truncated: tuple[str, ...] = ()
 
     @property
     def headers(self) -> dict[str, str]:
-        """Request headers, lower-case names; ``authorization`` is masked.
+        """Request headers, lower-case names; every credential header is masked.
 
         Decoded when read, not when the request arrives: most entries are never read.
         """
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in self.raw_headers}
-        if "authorization" in headers:
-            headers["authorization"] = "Bearer ***"
+        for name in CREDENTIAL_HEADERS:
+            if name in headers:
+                headers[name] = "Bearer ***" if name == "authorization" else "***"
         return headers
 
     @property
@@ -63,7 +67,7 @@ class JournalEntry:
         """The request body decoded as JSON, or None if it is not JSON."""
         try:
             value: JSONValue = json.loads(self.body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than Python goes
             return None
         return value
 
@@ -84,7 +88,18 @@ class JournalEntry:
             "complete": self.complete,
             "stub": self.stub,
             "misses": dict(self.misses),
+            "truncated": list(self.truncated),
         }
+
+
+CREDENTIAL_HEADERS = (
+    "authorization",
+    "proxy-authorization",
+    "api-key",
+    "x-api-key",
+    "cookie",
+)
+"""Request headers the journal never shows (``***``): keys, tokens, cookies."""
 
 
 class Journal:

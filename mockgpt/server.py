@@ -21,7 +21,7 @@ from typing import Any, Literal
 import uvicorn
 
 from mockgpt.app import create_app
-from mockgpt.config import ServerConfig
+from mockgpt.config import IN_PROCESS_HOST, ServerConfig
 from mockgpt.engine import Engine
 from mockgpt.errors import ServerStartError
 from mockgpt.inprocess import HTTP_LIBRARIES as HTTP_LIBRARIES  # re-exported
@@ -34,8 +34,6 @@ Transport = Literal["socket", "asgi"]
 
 TRANSPORTS: tuple[Transport, ...] = ("socket", "asgi")
 
-IN_PROCESS_HOST = "mockgpt.test"
-"""Host name of in-process requests (a reserved TLD: it never resolves, so nothing leaks)."""
 
 IN_PROCESS_URL = f"http://{IN_PROCESS_HOST}"
 """Base URL of the app served in process; ``/v1`` is the OpenAI base URL."""

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from mockgpt.bounded import Bounded
 from mockgpt.models.responses import items_to_messages
 from mockgpt.types import JSONObject
 
@@ -86,10 +87,10 @@ def output_messages(response: JSONObject) -> list[dict[str, Any]]:
 class ResponseStore:
     """Responses by id and conversations by id; safe across threads."""
 
-    def __init__(self) -> None:
+    def __init__(self, size: int = 1000) -> None:
         self._lock = threading.Lock()
-        self.responses: dict[str, StoredResponse] = {}
-        self.conversations: dict[str, Conversation] = {}
+        self.responses: Bounded[str, StoredResponse] = Bounded(size)
+        self.conversations: Bounded[str, Conversation] = Bounded(size)
 
     def save(self, stored: StoredResponse) -> None:
         """Keep a response (``store`` was not false)."""

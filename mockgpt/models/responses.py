@@ -103,7 +103,8 @@ def encode_compaction(messages: list[dict[str, Any]]) -> str:
     ``COMPACTION_PREFIX``, so a later request that sends the item continues the same
     conversation (and stubs can match its turns).
     """
-    payload = json.dumps(messages, ensure_ascii=False, separators=(",", ":")).encode()
+    # ASCII escapes: a lone surrogate in the conversation has no UTF-8 form
+    payload = json.dumps(messages, separators=(",", ":")).encode()
     return COMPACTION_PREFIX + base64.urlsafe_b64encode(payload).decode()
 
 

@@ -65,7 +65,8 @@ def context_ids(text: str) -> list[int]:
     Deterministic (a hash of each piece) and of the length the usage counts.
     """
     return [
-        int.from_bytes(hashlib.sha256(piece.encode()).digest()[:4], "big") % _VOCAB_SIZE
+        int.from_bytes(hashlib.sha256(piece.encode("utf-8", "surrogatepass")).digest()[:4], "big")
+        % _VOCAB_SIZE
         for piece in split_tokens(text)
     ]
 

@@ -64,6 +64,12 @@ async def read_body(request: Request, model: type[ModelT]) -> tuple[ModelT, dict
     return req, body
 
 
+def _is_int(text: str) -> bool:
+    """Whether ``text`` is a decimal integer in ASCII digits (``"²".isdigit()`` is true)."""
+    digits = text[1:] if text.startswith("-") else text
+    return digits.isascii() and digits.isdigit()
+
+
 def cursor_page(request: Request, items: Sequence[WireObject]) -> Response:
     """A cursor page of ``items`` (given oldest first), as the query asks.
 
@@ -85,7 +91,7 @@ def cursor_page(request: Request, items: Sequence[WireObject]) -> Response:
             code="invalid_value",
         )
     raw_limit = params.get("limit", "20")
-    if not raw_limit.lstrip("-").isdigit() or not 1 <= int(raw_limit) <= 100:
+    if not _is_int(raw_limit) or not 1 <= int(raw_limit) <= 100:
         raise RequestRejected(
             400,
             f"Invalid 'limit': expected an integer between 1 and 100, but got '{raw_limit}'.",

@@ -26,7 +26,7 @@ LAYERS: list[set[str]] = [
     {"scenarios", "models", "config"},
     {"quirks", "limits", "render"},
     {"sse", "errors", "events", "journal", "structured"},
-    {"types", "tokens"},
+    {"types", "tokens", "bounded"},
 ]
 """Top to bottom; a module may import from any line below its own."""
 

@@ -402,12 +402,12 @@ def run_wrk(
     found = [line[len(RESULT_MARK) :] for line in lines if line.startswith(RESULT_MARK)]
     if result.returncode != 0 or not found:
         raise BenchError(f"wrk against {server.target} failed:\n{result.stdout}\n{result.stderr}")
-    figures = json.loads(found[0])
+    wrk_figures = json.loads(found[0])
     first_failure = next(
         (line[len(FAILURE_MARK) :] for line in lines if line.startswith(FAILURE_MARK)), ""
     )
-    requests = figures["requests"]
-    duration_s = figures["duration_us"] / 1e6
+    requests = wrk_figures["requests"]
+    duration_s = wrk_figures["duration_us"] / 1e6
     per_second = requests / duration_s
     rss_kib, hwm_kib = server.memory_kib()
     return Sample(
@@ -416,16 +416,17 @@ def run_wrk(
         round=rnd,
         per_second=per_second,
         events_per_second=per_second * STREAM_EVENTS if mode == "stream" else 0.0,
-        p50_ms=figures["p50_us"] / 1000,
-        p99_ms=figures["p99_us"] / 1000,
+        p50_ms=wrk_figures["p50_us"] / 1000,
+        p99_ms=wrk_figures["p99_us"] / 1000,
         server_cpu_pct=100 * cpu / elapsed,
         server_cpu_us=1e6 * cpu / requests if requests else float("nan"),
         wrk_cpu_pct=100 * wrk_cpu / elapsed,
         other_cpu_pct=max(0.0, 100 * (host - cpu - wrk_cpu - own) / elapsed),
         rss_mib=rss_kib / 1024,
         peak_rss_mib=hwm_kib / 1024,
-        errors=sum(figures[key] for key in ("connect", "read", "write", "status", "timeout")),
-        failures=figures["failures"] + (requests - figures["checked"] if mode == "stream" else 0),
+        errors=sum(wrk_figures[key] for key in ("connect", "read", "write", "status", "timeout")),
+        failures=wrk_figures["failures"]
+        + (requests - wrk_figures["checked"] if mode == "stream" else 0),
         first_failure=first_failure,
     )
 

@@ -67,16 +67,24 @@ def run_ready(coroutine: Coroutine[Any, Any, Any]) -> Any:
 
 def _chat_request() -> Any:
     from mockgpt.models import CreateChatCompletionRequest
-    from mockgpt.models.common import validate_request
+    from mockgpt.models.common import validate_request_json
 
-    return validate_request(CreateChatCompletionRequest, json.loads(BODY))
+    return validate_request_json(CreateChatCompletionRequest, BODY)
 
 
-def _context() -> Any:
-    from mockgpt.backends.base import RequestContext
+def _turn() -> Any:
+    from mockgpt.models.chat import chat_prompt_tokens
+    from mockgpt.turn import Turn
 
-    return RequestContext(
-        endpoint="chat.completions", request=_chat_request(), body=json.loads(BODY)
+    chat = _chat_request()
+    return Turn(
+        endpoint="chat.completions",
+        request=chat,
+        raw=BODY,
+        model=chat.model,
+        max_tokens=chat.token_limit,
+        stops=chat.stop_sequences,
+        prompt_tokens=chat_prompt_tokens(chat),
     )
 
 
@@ -89,55 +97,58 @@ def parse_validate() -> Fn:
 
 def parse_validate_json() -> Fn:
     from mockgpt.models import CreateChatCompletionRequest
+    from mockgpt.models.common import validate_request_json
 
-    return lambda: CreateChatCompletionRequest.model_validate_json(BODY)
+    return lambda: validate_request_json(CreateChatCompletionRequest, BODY)
 
 
 def prompt_tokens() -> Fn:
-    from mockgpt.engine import chat_prompt_tokens
+    from mockgpt.models.chat import chat_prompt_tokens
 
     request = _chat_request()
     return lambda: chat_prompt_tokens(request)
 
 
+def turn() -> Fn:
+    return _turn
+
+
 def select() -> Fn:
     from mockgpt.config import ServerConfig
     from mockgpt.engine import Engine
+    from mockgpt.scenarios.matchers import MatchView
 
-    engine, ctx = Engine(ServerConfig()), _context()
-    return lambda: engine.select(ctx)
-
-
-async def _drain(events: Any) -> list[Any]:
-    return [event async for event in events]
-
-
-def _echo_events() -> list[Any]:
-    from mockgpt.backends.echo import EchoBackend
-
-    ctx = _context()
-    events: list[Any] = run_ready(_drain(EchoBackend().respond(ctx)))
-    return events
+    engine, ready = Engine(ServerConfig()), _turn()
+    return lambda: engine.registry.select(MatchView(ready))
 
 
 def echo() -> Fn:
     from mockgpt.backends.echo import EchoBackend
 
-    backend, ctx = EchoBackend(), _context()
-    return lambda: run_ready(_drain(backend.respond(ctx)))
+    backend, ready = EchoBackend(), _turn()
+    return lambda: backend.respond(ready)
 
 
-def _limited(events: list[Any]) -> list[Any]:
-    from mockgpt.limits import Limiter
+def _echo_events() -> list[Any]:
+    from mockgpt.backends.echo import EchoBackend
 
-    limiter = Limiter(n=1, max_tokens=64, stops=(), prompt_tokens=93)
-    out = [cut for event in events for cut in limiter.feed(event)]
-    return out + limiter.close()
+    events: list[Any] = EchoBackend().respond(_turn())
+    return events
 
 
 def limiter() -> Fn:
+    from mockgpt.limits import Limiter, limit_ready
+
     events = _echo_events()
-    return lambda: _limited(events)
+    return lambda: limit_ready(events, Limiter(n=1, max_tokens=64, stops=(), prompt_tokens=93))
+
+
+def serve() -> Fn:
+    from mockgpt.config import ServerConfig
+    from mockgpt.engine import Engine
+
+    engine, ready = Engine(ServerConfig()), _turn()
+    return lambda: engine.serve(ready)
 
 
 def _meta() -> Any:
@@ -147,25 +158,25 @@ def _meta() -> Any:
                     system_fingerprint="fp_bench")  # fmt: skip
 
 
-def _built(events: list[Any], meta: Any) -> Any:
+def _builder(events: Any, meta: Any) -> Any:
     from mockgpt.render.chat import ChatCompletionBuilder
 
     builder = ChatCompletionBuilder(meta, 1)
     for event in events:
         builder.feed(event)
-    return builder.build()
+    return builder
 
 
-def build() -> Fn:
-    events, meta = _limited(_echo_events()), _meta()
-    return lambda: _built(events, meta)
-
-
-def dumps() -> Fn:
+def build_dumps() -> Fn:
     from mockgpt.sse import dumps as encode
 
-    completion = _built(_limited(_echo_events()), _meta())
-    return lambda: encode(completion)
+    events, meta = serve()().events, _meta()
+    return lambda: encode(_builder(events, meta).build())
+
+
+def template() -> Fn:
+    events, meta = serve()().events, _meta()
+    return lambda: _builder(events, meta).body()
 
 
 # --- whole apps, one ASGI call each ----------------------------------------------------------
@@ -257,14 +268,16 @@ def _mockgpt() -> ASGIApp:
 
 
 PIECES: list[tuple[str, Callable[[], Fn]]] = [
-    ("parse: json.loads + models.common.validate_request", parse_validate),
-    ("parse: CreateChatCompletionRequest.model_validate_json", parse_validate_json),
-    ("prompt tokens: engine.chat_prompt_tokens (cached)", prompt_tokens),
-    ("select: Engine.select (no stubs)", select),
-    ("echo: EchoBackend.respond, drained", echo),
-    ("limiter: Limiter feed + close (max_tokens 64)", limiter),
-    ("build: ChatCompletionBuilder feed + build", build),
-    ("dumps: sse.dumps(ChatCompletion)", dumps),
+    ("parse: json.loads + validate_request (the old way)", parse_validate),
+    ("parse: validate_request_json (model_validate_json)", parse_validate_json),
+    ("prompt tokens: models.chat.chat_prompt_tokens (cached)", prompt_tokens),
+    ("turn: parse + prompt tokens + Turn", turn),
+    ("select: StubRegistry.select (no stubs)", select),
+    ("echo: EchoBackend.respond (ready events)", echo),
+    ("limiter: limit_ready (max_tokens 64)", limiter),
+    ("serve: Engine.serve (select, echo, limits)", serve),
+    ("render: ChatCompletionBuilder + dumps(build())", build_dumps),
+    ("render: ChatCompletionBuilder + body() (template)", template),
     ("app: raw ASGI floor, one call (the harness)", lambda: asgi_call(_raw, BODY)),
     ("app: Starlette floor, one call", lambda: asgi_call(_floor, BODY)),
     ("app: mockgpt.app.create_app(), one call", lambda: asgi_call(_mockgpt, BODY)),

@@ -221,36 +221,91 @@ def _token_start(pieces: list[str], position: int) -> int:
 def limit_ready(events: Iterable[Event], limiter: Limiter) -> tuple[Event, ...]:
     """``events`` (all ready) passed through ``limiter``, ending with its ``Usage`` event.
 
-    With nothing to cut (no ``max_tokens``, no stop sequences) the events only pass, and are
-    counted, in one loop (``Limiter._pass`` for each, inlined).
+    Two fast paths give exactly what feeding each event would: with nothing to cut the events
+    only pass and are counted, in one loop; with a ``max_tokens`` and no stop sequence, an
+    answer of text only is cut once, where its joined text reaches the budget.
     """
-    out: list[Event] = []
+    events = tuple(events)
     if limiter.unlimited:
-        choices = limiter.choices
-        for event in events:
-            kind = type(event)
-            if kind is Usage:
-                limiter.usage = event  # type: ignore[assignment]
-                continue
-            state = choices[event.choice]  # type: ignore[union-attr]
-            if state.done:
-                continue
-            if kind is TextDelta:
-                state.pieces.append(event.text)  # type: ignore[union-attr]
-            elif kind is Finish:
-                state.done = True
-                state.text = "".join(state.pieces)
-                state.sent = len(state.text)
-            elif kind is ToolCallDelta:
-                state.other_tokens += count_tokens(event.arguments)  # type: ignore[union-attr]
-            else:
-                state.other_tokens += count_tokens(event.text)  # type: ignore[union-attr]
-            out.append(event)
+        out = _pass_ready(events, limiter)
+    elif not limiter.stops and all(type(e) in _TEXT_ONLY for e in events):
+        out = _cut_ready(events, limiter)
     else:
-        for event in events:
-            out.extend(limiter.feed(event))
+        out = [cut for event in events for cut in limiter.feed(event)]
     out.extend(limiter.close())
     return tuple(out)
+
+
+_TEXT_ONLY = (TextDelta, Finish, Usage)
+
+
+def _pass_ready(events: tuple[Event, ...], limiter: Limiter) -> list[Event]:
+    """``Limiter._pass`` for each event, inlined."""
+    out: list[Event] = []
+    choices = limiter.choices
+    for event in events:
+        if isinstance(event, Usage):
+            limiter.usage = event
+            continue
+        state = choices[event.choice]
+        if state.done:
+            continue
+        if isinstance(event, TextDelta):
+            state.pieces.append(event.text)
+        elif isinstance(event, Finish):
+            state.done = True
+            state.text = "".join(state.pieces)
+            state.sent = len(state.text)
+        elif isinstance(event, ToolCallDelta):
+            state.other_tokens += count_tokens(event.arguments)
+        else:
+            state.other_tokens += count_tokens(event.text)
+        out.append(event)
+    return out
+
+
+def _cut_ready(events: tuple[Event, ...], limiter: Limiter) -> list[Event]:
+    """Text-only events cut at ``max_tokens`` per choice (no stop sequences)."""
+    budget = limiter.max_tokens
+    assert budget is not None
+    texts: dict[int, list[str]] = {}
+    for event in events:
+        if isinstance(event, TextDelta):
+            texts.setdefault(event.choice, []).append(event.text)
+    cuts: dict[int, int] = {}  # choice -> characters kept, for the choices over budget
+    for choice, parts in texts.items():
+        pieces = token_pieces("".join(parts))
+        if len(pieces) > budget:
+            cuts[choice] = len("".join(pieces[:budget]))
+    out: list[Event] = []
+    choices = limiter.choices
+    for event in events:
+        if isinstance(event, Usage):
+            limiter.usage = event
+            continue
+        index = event.choice
+        state = choices[index]
+        if state.done:
+            continue
+        if isinstance(event, Finish):
+            out.append(event)
+            state.done = True
+            continue
+        assert isinstance(event, TextDelta)
+        text = event.text
+        cut = cuts.get(index)
+        if cut is not None and state.sent + len(text) >= cut:
+            text = text[: cut - state.sent]
+            if text:
+                out.append(TextDelta(text, index))
+            state.sent += len(text)
+            out.append(Finish("length", index))
+            state.done = True
+        elif text:
+            out.append(event)
+            state.sent += len(text)
+        state.text += text
+    return out
 
 
 async def limited(events: AsyncIterable[Event], limiter: Limiter) -> AsyncIterator[Event]:

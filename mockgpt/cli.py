@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -120,6 +121,71 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     help="Larger request bodies get 413.",
 )
 @click.option(
+    "--admin-token",
+    envvar="MOCKGPT_ADMIN_TOKEN",
+    default=None,
+    help="Require 'Authorization: Bearer TOKEN' on /_mockgpt/ (env MOCKGPT_ADMIN_TOKEN; "
+    "default: the --api-key, if any).",
+)
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Serve requests whose Host is NAME too (repeatable; default: loopback names and "
+    "--host only).",
+)
+@click.option(
+    "--journal-size",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Exchanges the journal keeps (0: the journal is off).",
+)
+@click.option(
+    "--journal-body-bytes",
+    default=1024 * 1024,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Bytes of each request and response body the journal keeps.",
+)
+@click.option(
+    "--max-stored",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Stored responses, conversations, assistants and threads kept, each (oldest dropped).",
+)
+@click.option(
+    "--max-answer-bytes",
+    default=64 * 1024 * 1024,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Requests whose n choices could make a larger answer get 400.",
+)
+@click.option(
+    "--timeout-keep-alive",
+    "timeout_keep_alive_s",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Close an idle keep-alive connection after this many seconds.",
+)
+@click.option(
+    "--limit-concurrency",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Answer 503 beyond this many connections and tasks at once (default: no limit).",
+)
+@click.option(
+    "--body-timeout",
+    "body_timeout_s",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="A request body must arrive within this many seconds (else 408).",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
@@ -142,6 +208,15 @@ def serve(
     tokens_per_second: float | None,
     cors_origins: tuple[str, ...],
     max_body_bytes: int,
+    admin_token: str | None,
+    allowed_hosts: tuple[str, ...],
+    journal_size: int,
+    journal_body_bytes: int,
+    max_stored: int,
+    max_answer_bytes: int,
+    timeout_keep_alive_s: float,
+    limit_concurrency: int | None,
+    body_timeout_s: float,
     log_level: str,
 ) -> None:
     """Serve the OpenAI API on HOST:PORT (echo answers by default)."""
@@ -168,6 +243,15 @@ def serve(
             tokens_per_second=tokens_per_second or math.inf,
             cors_origins=_split(cors_origins),
             max_body_bytes=max_body_bytes,
+            admin_token=admin_token or None,
+            allowed_hosts=_split(allowed_hosts),
+            journal_size=journal_size,
+            journal_body_bytes=journal_body_bytes,
+            max_stored=max_stored,
+            max_answer_bytes=max_answer_bytes,
+            timeout_keep_alive_s=timeout_keep_alive_s,
+            limit_concurrency=limit_concurrency,
+            body_timeout_s=body_timeout_s,
             log_level=log_level,
         )
     except ConfigError as exc:
@@ -181,8 +265,35 @@ def serve(
         raise click.UsageError(str(exc)) from exc
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     click.echo(f"mockgpt serving the OpenAI API at http://{shown}:{port}/v1")
-    click.echo(f'  OpenAI(base_url="http://{shown}:{port}/v1", api_key="{api_key or "x"}")')
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=log_level == "debug")
+    # never print a secret: the key is named by where it came from
+    key = "os.environ['MOCKGPT_API_KEY']" if api_key else '"x"'
+    click.echo(f'  OpenAI(base_url="http://{shown}:{port}/v1", api_key={key})')
+    _raise_open_files_limit()
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=log_level == "debug",
+        timeout_keep_alive=max(1, round(timeout_keep_alive_s)),
+        limit_concurrency=limit_concurrency,
+    )
+
+
+def _raise_open_files_limit() -> None:
+    """Raise the soft limit of open files to the hard one, where the system allows.
+
+    Each connection holds a descriptor; the common soft limit of 1024 runs out under load.
+    """
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+    if soft < wanted:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 @main.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive
@@ -11,6 +12,9 @@ from mockgpt.faults import ConnectionDropped
 from mockgpt.models.common import parse_json
 from mockgpt.sse import dumps
 from mockgpt.types import JSONValue
+
+BODY_TIMEOUT_S = 30.0
+"""How long a request body may take to arrive when the server sets no timeout, seconds."""
 
 
 async def read_json(request: Request, max_body_bytes: int) -> JSONValue:
@@ -29,13 +33,24 @@ async def read_raw(request: Request, max_body_bytes: int) -> bytes:
 
     Raises:
         RequestRejected: 413 when the body (or its ``Content-Length``) is larger than
-            ``max_body_bytes``.
+            ``max_body_bytes``; 408 when it did not arrive within the server's body timeout
+            (``ServerConfig.body_timeout_s``).
         ConnectionDropped: the client disconnected before the whole body arrived.
     """
-    for key, value in request.scope["headers"]:
+    scope = request.scope
+    for key, value in scope["headers"]:
         if key == b"content-length" and value.isdigit() and int(value) > max_body_bytes:
             raise _too_large(max_body_bytes)
-    return await read_body(request.receive, max_body_bytes)
+    timeout_s = scope.get("mockgpt.body_timeout_s", BODY_TIMEOUT_S)
+    with anyio.move_on_after(timeout_s) as waited:
+        return await read_body(request.receive, max_body_bytes)
+    assert waited.cancelled_caught
+    raise RequestRejected(
+        408,
+        f"The request body did not arrive within {timeout_s:g} s.",
+        type="invalid_request_error",
+        code="request_timeout",
+    )
 
 
 async def read_body(receive: Receive, max_body_bytes: int) -> bytes:

@@ -11,7 +11,15 @@ from mockgpt.models.chat import chat_prompt_tokens
 from mockgpt.models.common import parse_json, validate_request_json
 from mockgpt.quirks.chat import quirk_chat_request, quirk_valid_chat_request
 from mockgpt.render.chat import ChatChunkRenderer, ChatCompletionBuilder, ChatMeta
-from mockgpt.routes.common import engine_of, fingerprint, new_id, now, read_raw, serve
+from mockgpt.routes.common import (
+    bound_answer,
+    engine_of,
+    fingerprint,
+    new_id,
+    now,
+    read_raw,
+    serve,
+)
 from mockgpt.turn import Turn
 from mockgpt.types import JSONObject
 
@@ -39,6 +47,8 @@ async def create_chat_completion(request: Request) -> ReplySender:
         chat = validate_request_json(CreateChatCompletionRequest, raw)
     engine.check_model(chat.model)
     n = chat.choice_count
+    if n > 1:
+        bound_answer(engine, n, len(raw))
     turn = Turn(
         endpoint="chat.completions",
         request=chat,

@@ -13,6 +13,7 @@ from functools import lru_cache
 from starlette.requests import Request
 
 from mockgpt.engine import Engine, Reply
+from mockgpt.errors import RequestRejected
 from mockgpt.http.body import json_response, read_json, read_raw
 from mockgpt.http.send import ReplySender, Wire
 from mockgpt.turn import Turn
@@ -48,6 +49,25 @@ def annotate(request: Request, reply: Reply) -> None:
         entry.misses = dict(reply.misses)
 
 
+def bound_answer(engine: Engine, choices: int, body_bytes: int) -> None:
+    """Refuse a request whose ``n`` choices could make an answer over ``max_answer_bytes``.
+
+    An echoed answer is as long as its prompt, so ``choices`` x the body's size bounds it.
+
+    Raises:
+        RequestRejected: 400 naming ``n``.
+    """
+    limit = engine.config.max_answer_bytes
+    if choices * body_bytes > limit:
+        raise RequestRejected(
+            400,
+            f"Invalid 'n': {choices} choices of a {body_bytes}-byte request could make an "
+            f"answer over {limit} bytes (--max-answer-bytes).",
+            param="n",
+            code="invalid_value",
+        )
+
+
 def serve(request: Request, turn: Turn, wire: Wire) -> ReplySender:
     """Answer ``turn`` through the one pipeline: ``Engine.serve``, then ``wire``'s sender."""
     engine = engine_of(request)
@@ -58,6 +78,7 @@ def serve(request: Request, turn: Turn, wire: Wire) -> ReplySender:
 
 __all__ = [
     "annotate",
+    "bound_answer",
     "engine_of",
     "fingerprint",
     "json_response",

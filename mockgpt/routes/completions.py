@@ -12,7 +12,15 @@ from mockgpt.http.send import ReplySender
 from mockgpt.models import CreateCompletionRequest
 from mockgpt.models.common import validate_request_json
 from mockgpt.render.completions import CompletionBuilder, CompletionChunkRenderer, CompletionMeta
-from mockgpt.routes.common import engine_of, fingerprint, new_id, now, read_raw, serve
+from mockgpt.routes.common import (
+    bound_answer,
+    engine_of,
+    fingerprint,
+    new_id,
+    now,
+    read_raw,
+    serve,
+)
 from mockgpt.tokens import count_tokens
 from mockgpt.turn import Turn
 
@@ -57,6 +65,8 @@ async def create_completion(request: Request) -> ReplySender:
     legacy = validate_request_json(CreateCompletionRequest, raw)
     engine.check_model(legacy.model)
     n = legacy.choice_count * len(legacy.prompts)
+    if n > 1:
+        bound_answer(engine, n, len(raw))
     turn = Turn(
         endpoint="completions",
         request=legacy,

@@ -34,6 +34,7 @@ LAZY_OK = {
     # optional dependencies, imported only where they are used (not cycle dodges)
     "openai",
     "pytest",
+    "resource",  # POSIX only
     "torch",
     "transformers",
 }

@@ -186,6 +186,8 @@ class Dispatcher:
         try:
             refused = self._refused(scope)
             if refused is not None:
+                refused.headers["x-request-id"] = _request_id(scope).decode()
+                refused.headers["openai-version"] = _VERSION_HEADER[1].decode()
                 await self._send_error(refused, frozenset(), scope["path"], send)
             elif scope["path"].startswith(OPEN_PATHS):
                 await self._open(scope, receive, send, finishing)

@@ -14,6 +14,8 @@ import math
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
+import anyio
+
 from mockgpt.backends import Backend, EchoBackend
 from mockgpt.backends.base import PassThrough
 from mockgpt.backends.echo import LoremBackend
@@ -275,10 +277,12 @@ class Engine:
         return limited(events, limiter)
 
     async def aclose(self) -> None:
-        """Release what the backends hold open (the proxy's HTTP connections)."""
+        """Close the backends' connections; write everything recorded (``--record``)."""
         aclose = getattr(self.fallback, "aclose", None)
         if aclose is not None:
             await aclose()
+        if self.recorder is not None:
+            await anyio.to_thread.run_sync(self.recorder.flush)
 
     def reset(self) -> None:
         """Forget the per-run state.

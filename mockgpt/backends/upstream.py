@@ -80,6 +80,8 @@ async def sse_data(chunks: AsyncIterator[bytes], max_bytes: int) -> AsyncIterato
             scanned -= start
         if len(buffer) > max_bytes:
             raise UpstreamTooLarge(f"an SSE line of more than {max_bytes} bytes")
+    if buffer == b"\r" and data:  # the blank line that ends the last event, CR-terminated
+        yield b"\n".join(data).decode("utf-8", "replace")
 
 
 async def read_bounded(

@@ -224,6 +224,8 @@ class ReplySender:
             if reply.live:
                 # a hanging upstream must not outlive its client: watch while waiting for it
                 await _closing(reply, unless_gone(receive, reply.prime(), _UPSTREAM_WAIT))
+            else:
+                await reply.prime()
         except RequestRejected as error:
             await wire.refuse(error)(scope, receive, send)
             return

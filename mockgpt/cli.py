@@ -12,7 +12,7 @@ import click
 import uvicorn
 
 from mockgpt.app import create_app
-from mockgpt.config import DEFAULT_MODELS, ServerConfig
+from mockgpt.config import DEFAULT_MODELS, ServerConfig, UpstreamTimeouts
 from mockgpt.errors import ConfigError, ScenarioError
 from mockgpt.quirks import QUIRKS
 from mockgpt.scenarios import Scenario, builtin_names, load_scenario, validate_files
@@ -54,6 +54,15 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     show_default=True,
     metavar="VAR",
     help="Environment variable holding the upstream's API key.",
+)
+@click.option(
+    "--upstream-timeout",
+    default="10,120,60",
+    show_default=True,
+    metavar="CONNECT,FIRST_BYTE,IDLE",
+    help="Seconds the proxy waits for the upstream: to connect (else 502), for its first "
+    "event (else 504) and between events (else the stream ends with an error event); "
+    "one number sets all three.",
 )
 @click.option(
     "--record",
@@ -200,6 +209,7 @@ def serve(
     record: str | None,
     record_sequences: bool,
     local_model: str | None,
+    upstream_timeout: str,
     quirks: tuple[str, ...],
     port: int,
     api_key: str | None,
@@ -225,6 +235,7 @@ def serve(
     chosen = _split(models)
     try:
         config = ServerConfig(
+            upstream_timeout=UpstreamTimeouts.parse(upstream_timeout),
             host=host,
             # a proxy serves the upstream's answers; the demo stubs would only get in the way
             scenarios=scenarios or (() if upstream or local_model else ("default",)),

@@ -39,6 +39,50 @@ API_KEY_ENV = "MOCKGPT_API_KEY"
 
 
 @dataclass(frozen=True)
+class UpstreamTimeouts:
+    """How long the proxy waits for its upstream (``--upstream``), seconds; each > 0.
+
+    Attributes:
+        connect_s: to open a connection (or to get one from the pool); a failure is a 502.
+        first_byte_s: from sending the request to the upstream's first SSE event (or its
+            whole JSON body); when it passes, the client gets a 504 ``upstream_timeout``.
+        idle_s: the longest gap between two upstream events (or two reads of a body); when
+            it passes mid-stream, the stream ends with the family's error event.
+    """
+
+    connect_s: float = 10.0
+    first_byte_s: float = 120.0
+    idle_s: float = 60.0
+
+    def __post_init__(self) -> None:
+        for name in ("connect_s", "first_byte_s", "idle_s"):
+            value = getattr(self, name)
+            if not value > 0 or math.isinf(value):  # also refuses NaN
+                raise ConfigError(f"--upstream-timeout: {name} must be > 0, got {value}")
+
+    @classmethod
+    def parse(cls, text: str) -> UpstreamTimeouts:
+        """``CONNECT,FIRST_BYTE,IDLE`` seconds (``10,120,60``), or one number for all three.
+
+        Raises:
+            ConfigError: not one or three numbers, or one not > 0.
+        """
+        parts = [p.strip() for p in text.split(",")]
+        try:
+            values = [float(p) for p in parts]
+        except ValueError:
+            values = []
+        if len(values) == 1:
+            values *= 3
+        if len(values) != 3:
+            raise ConfigError(
+                f"--upstream-timeout: expected CONNECT,FIRST_BYTE,IDLE seconds (e.g. 10,120,60) "
+                f"or one number of seconds, got {text!r}"
+            )
+        return cls(*values)
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     """Settings of one mockgpt server.
 
@@ -50,6 +94,7 @@ class ServerConfig:
         api_key: when set, every ``/v1`` request needs ``Authorization: Bearer <api_key>``.
         upstream: base URL of an OpenAI-compatible server that answers what no stub matches.
         upstream_api_key: the key sent upstream (never shown in ``repr``, logs or the journal).
+        upstream_timeout: connect, first byte and idle read timeouts of the upstream.
         record: write each proxied exchange as a stub to this scenario file.
         local_model: a directory with a transformers causal LM that answers what no stub
             matches (the ``local`` extra).
@@ -88,6 +133,7 @@ class ServerConfig:
     api_key: str | None = field(default=None, repr=False)
     upstream: str | None = None
     upstream_api_key: str | None = field(default=None, repr=False)
+    upstream_timeout: UpstreamTimeouts = field(default_factory=UpstreamTimeouts)
     record: str | None = None
     local_model: str | None = None
     record_sequences: bool = False

@@ -14,6 +14,8 @@ import math
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
+import anyio
+
 from mockgpt.backends import Backend, EchoBackend
 from mockgpt.backends.base import PassThrough
 from mockgpt.backends.echo import LoremBackend
@@ -82,6 +84,8 @@ class Reply:
     events: tuple[Event, ...] | AsyncIterator[Event]
     live: bool
     forward: PassThrough | None = None
+    _primed: AsyncIterator[Event] | None = None
+    """The live events as the backend gave them, once ``prime`` has wrapped them."""
 
     @property
     def paced(self) -> bool:
@@ -123,7 +127,18 @@ class Reply:
             async for event in events:
                 yield event
 
+        self._primed = events
         self.events = chained()
+
+    async def aclose(self) -> None:
+        """Close live events not read to their end (the upstream's connection goes with them).
+
+        Does nothing for ready events, or live ones already closed.
+        """
+        for events in (self.events, self._primed):
+            aclose = getattr(events, "aclose", None)
+            if aclose is not None:
+                await aclose()
 
 
 class Engine:
@@ -153,7 +168,9 @@ class Engine:
             scenarios.append(Scenario(name="quirks", quirks=list(config.quirks)))
         self.registry = StubRegistry(scenarios)
         if config.upstream:
-            self.upstream = ProxyBackend(config.upstream, config.upstream_api_key)
+            self.upstream = ProxyBackend(
+                config.upstream, config.upstream_api_key, config.upstream_timeout
+            )
             self.fallback = self.upstream
         elif config.local_model:
             self.fallback = LocalModelBackend(config.local_model)
@@ -275,10 +292,12 @@ class Engine:
         return limited(events, limiter)
 
     async def aclose(self) -> None:
-        """Release what the backends hold open (the proxy's HTTP connections)."""
+        """Close the backends' connections; write everything recorded (``--record``)."""
         aclose = getattr(self.fallback, "aclose", None)
         if aclose is not None:
             await aclose()
+        if self.recorder is not None:
+            await anyio.to_thread.run_sync(self.recorder.flush)
 
     def reset(self) -> None:
         """Forget the per-run state.

@@ -23,7 +23,8 @@ Spec: WHATWG "Server-sent events" (``text/event-stream``); Ollama streams NDJSON
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
+from typing import TypeVar
 
 import anyio
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -44,6 +45,8 @@ SSE_MEDIA_TYPE = "text/event-stream; charset=utf-8"
 SSE_HEADERS = ((b"cache-control", b"no-cache"), (b"x-accel-buffering", b"no"))
 JSON_MEDIA_TYPE = "application/json"
 
+_T = TypeVar("_T")
+
 
 async def wait_unless_gone(receive: Receive, clock: Clock, seconds: float) -> None:
     """Wait ``seconds`` on ``clock`` (a ``delay_ms`` or a stall) unless the client leaves.
@@ -51,7 +54,23 @@ async def wait_unless_gone(receive: Receive, clock: Clock, seconds: float) -> No
     Raises:
         ConnectionDropped: the client disconnected first; there is no one left to answer.
     """
+    await unless_gone(receive, clock.sleep(seconds), "while the answer was held back")
+
+
+async def unless_gone(receive: Receive, work: Awaitable[_T], while_: str) -> _T:
+    """``await work``, cancelled the moment the client disconnects.
+
+    Args:
+        receive: the request's ASGI receive (its body already read).
+        work: what the answer waits for (a delay, a live backend's first event).
+        while_: how the ``ConnectionDropped`` message ends ("while ...").
+
+    Raises:
+        ConnectionDropped: the client disconnected first; there is no one left to answer.
+    """
     gone = False
+    result: list[_T] = []
+    failure: Exception | None = None
     async with anyio.create_task_group() as group:
 
         async def watch() -> None:
@@ -62,10 +81,16 @@ async def wait_unless_gone(receive: Receive, clock: Clock, seconds: float) -> No
             group.cancel_scope.cancel()
 
         group.start_soon(watch)
-        await clock.sleep(seconds)
+        try:
+            result.append(await work)
+        except Exception as exc:  # raised outside the task group, unwrapped
+            failure = exc
         group.cancel_scope.cancel()
-    if gone:
-        raise ConnectionDropped("the client disconnected while the answer was held back")
+    if failure is not None:
+        raise failure
+    if gone or not result:
+        raise ConnectionDropped(f"the client disconnected {while_}")
+    return result[0]
 
 
 class Wire:
@@ -196,7 +221,11 @@ class ReplySender:
             await DropResponse(media_type.encode())(scope, receive, send)
             return
         try:
-            await reply.prime()
+            if reply.live:
+                # a hanging upstream must not outlive its client: watch while waiting for it
+                await _closing(reply, unless_gone(receive, reply.prime(), _UPSTREAM_WAIT))
+            else:
+                await reply.prime()
         except RequestRejected as error:
             await wire.refuse(error)(scope, receive, send)
             return
@@ -222,7 +251,11 @@ class ReplySender:
 
     async def _send_body(self, receive: Receive, send: Send) -> None:
         reply, wire = self.reply, self.wire
-        encoded = await wire.body(reply)
+        if reply.live:
+            work = unless_gone(receive, wire.body(reply), _UPSTREAM_WAIT)
+            encoded = await _closing(reply, work)
+        else:
+            encoded = await wire.body(reply)
         fault = reply.fault
         if fault is not None and reply.breaks and wire.body_faults:
             if fault.error_after_chunks is not None:
@@ -284,9 +317,23 @@ class ReplySender:
             finally:
                 with anyio.CancelScope(shield=True):
                     await frames.aclose()  # type: ignore[attr-defined]
+                    await self.reply.aclose()  # a live source the pipeline left open
                 group.cancel_scope.cancel()
         if dropped is not None:
             raise dropped
+
+
+_UPSTREAM_WAIT = "while its answer was still coming (the upstream call is cancelled)"
+
+
+async def _closing(reply: Reply, work: Awaitable[_T]) -> _T:
+    """``await work``; when it fails or is cancelled, close the live events (the upstream)."""
+    try:
+        return await work
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await reply.aclose()
+        raise
 
 
 def _error_of(spec: ErrorSpec | None) -> RequestRejected:

@@ -77,6 +77,12 @@ def proxy(upstream: MockServer, tmp_path: Path) -> Iterator[MockServer]:
         yield server
 
 
+def flush_recording(server: MockServer) -> None:
+    """Wait until the server's recorder has written every exchange (it writes in a thread)."""
+    assert server.engine.recorder is not None
+    assert server.engine.recorder.flush(timeout_s=10)
+
+
 def client_for(server: MockServer) -> OpenAI:
     return OpenAI(base_url=server.base_url, api_key="client-key", max_retries=0)
 
@@ -154,6 +160,7 @@ def test_proxy_never_shows_the_upstream_key(proxy: MockServer, tmp_path: Path) -
     journal = httpx.get(f"{proxy.url}/_mockgpt/journal").text
     assert UPSTREAM_KEY not in journal
     assert "client-key" not in journal  # the client's key is masked too
+    flush_recording(proxy)
     assert UPSTREAM_KEY not in (tmp_path / "recorded.yaml").read_text()
     assert UPSTREAM_KEY not in repr(proxy.config)
 
@@ -211,6 +218,7 @@ def test_record_then_replay_gives_the_same_answers_offline(
         return results
 
     live = run(client)
+    flush_recording(proxy)
     recorded = tmp_path / "recorded.yaml"
     # the upstream is no longer needed: replay from the file alone
     with MockServer(ServerConfig(port=0, scenarios=(str(recorded),))) as replay:
@@ -224,6 +232,7 @@ def test_recording_the_same_request_twice_keeps_one_stub(proxy: MockServer, tmp_
         client.chat.completions.create(
             model="gpt-4o-mini", messages=[{"role": "user", "content": "blue giraffe"}]
         )
+    flush_recording(proxy)
     stubs = yaml.safe_load((tmp_path / "recorded.yaml").read_text())["stubs"]
     assert len(stubs) == 1
     assert "respond" in stubs[0]
@@ -254,6 +263,7 @@ def test_recorded_file_is_a_valid_readable_scenario(proxy: MockServer, tmp_path:
         messages=[{"role": "user", "content": "the weather please"}],
         tools=[{"type": "function", "function": {"name": "get_weather"}}],
     )
+    flush_recording(proxy)
     text = (tmp_path / "recorded.yaml").read_text()
     scenario = Scenario.model_validate(yaml.safe_load(text))
     stub = scenario.stubs[0]

@@ -135,6 +135,8 @@ class StreamResult(HttpResult):
     """An answer to ``stream: true``, read to its end (or to the stream deadline)."""
 
     chunks_received: int = field(default=0)
+    first_byte_s: float | None = field(default=None)
+    """Seconds from sending to the first byte of the body; None when it had none."""
 
     @cached_property
     def sse(self) -> SSEStreamParse:
@@ -302,6 +304,7 @@ class RawClient:
         deadline = started + self.stream_timeout_s
         parts: list[bytes] = []
         pieces = 0
+        first_byte_s: float | None = None
         status: int | None = None
         headers: dict[str, str] | None = None
         try:
@@ -314,6 +317,8 @@ class RawClient:
                 status = response.status_code
                 headers = {k.lower(): v for k, v in response.headers.items()}
                 for piece in response.iter_bytes():
+                    if not parts:
+                        first_byte_s = time.monotonic() - started
                     parts.append(piece)
                     pieces += 1
                     if time.monotonic() > deadline:
@@ -346,6 +351,7 @@ class RawClient:
             b"".join(parts),
             time.monotonic() - started,
             chunks_received=pieces,
+            first_byte_s=first_byte_s,
         )
 
     def _timeout(

@@ -62,6 +62,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "conformance.checks.properties",
     "conformance.checks.responses",
     "conformance.checks.responses_streaming",
+    "conformance.checks.responses_errors",
     "conformance.checks.consistency",
 )
 """The modules that register the built-in checks, in report order."""

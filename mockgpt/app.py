@@ -36,8 +36,10 @@ from mockgpt.config import LOCAL_ORIGINS, ServerConfig
 from mockgpt.engine import Engine
 from mockgpt.errors import RequestRejected, ScenarioError
 from mockgpt.faults import ConnectionDropped
+from mockgpt.http.send import SSEBody
 from mockgpt.journal import JournalEntry
-from mockgpt.quirks.chat import quirk_error, quirk_headers, quirk_status
+from mockgpt.quirks import request_id_header
+from mockgpt.quirks.chat import quirk_error, quirk_headers, quirk_status, quirk_stream_error
 from mockgpt.routes.table import Handler, routes
 from mockgpt.scenarios import load_scenario, resolve_scenario
 from mockgpt.sse import dumps
@@ -275,6 +277,7 @@ class Dispatcher:
             request_id.decode(), scope["method"], scope["path"], scope["headers"], b""
         )
         scope["mockgpt.entry"] = entry
+        quirks = self.engine.quirks
         # journalled on arrival, so an entry is complete by the time its client has the answer
         self.engine.journal.record(entry)
         body_parts: list[bytes] = []
@@ -311,6 +314,8 @@ class Dispatcher:
                     _VERSION_HEADER,
                     (b"openai-processing-ms", str(elapsed_ms).encode()),
                 ]
+                if quirks and not request_id_header(quirks):
+                    message["headers"] = [h for h in message["headers"] if h[0] != b"x-request-id"]
             elif message["type"] == "http.response.body":
                 chunk = message.get("body", b"")
                 if kept[1] + len(chunk) > cap:
@@ -362,7 +367,14 @@ class Dispatcher:
         except RequestRejected as exc:
             if response_started():
                 return  # a stream was under way: its status can no longer change
-            await self._send_error(exc, self.engine.quirks | exc.quirks, path, send)
+            quirks = self.engine.quirks | exc.quirks
+            if quirks:
+                entry = scope.get("mockgpt.entry")
+                in_band = quirk_stream_error(exc, quirks, path, entry.body if entry else b"")
+                if in_band is not None:
+                    await SSEBody(in_band)(scope, receive, send)
+                    return
+            await self._send_error(exc, quirks, path, send)
         except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError):
             entry = scope.get("mockgpt.entry")
             if entry is not None:

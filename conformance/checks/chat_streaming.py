@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conformance.checks._shared import drain_client_stream, dumps, helper_final
+from conformance.checks._shared import LONG_PROMPT, drain_client_stream, dumps, helper_final
 from conformance.context import CHAT_SCHEMA, ChatStream, CheckContext
 from conformance.failures import Unsupported, Violation
 from conformance.registry import check
@@ -292,3 +292,51 @@ def finish_reason_once(ctx: CheckContext) -> None:
                 f"{dumps(reasons[1][1])}, after {dumps(reasons[0][1])} in chunks[{reasons[0][0]}]",
                 exchange=stream.exchange,
             )
+
+
+@check(
+    id="chat.stream.incremental",
+    feature="chat-streaming",
+    spec="CreateChatCompletionRequest.stream: partial message deltas are sent as they become "
+    "available; a stream has no Content-Length (chunked, or until the connection closes)",
+)
+def stream_incremental(ctx: CheckContext) -> None:
+    """A stream is sent as it is made: no ``Content-Length``, which only a whole stream has.
+
+    A server that knows the length of its stream before the first byte made all of it before
+    sending any: the first event came no sooner than the last, and the client's time to first
+    token is the time of the whole answer. (Timing alone cannot tell a buffering server from a
+    fast one, so the header is the evidence; the note gives the times.)
+    """
+    stream = ctx.chat_stream(messages=[{"role": "user", "content": LONG_PROMPT}])
+    result = stream.result
+    length = result.headers.get("content-length")
+    if length is not None:
+        first = result.first_byte_s
+        raise Violation(
+            "<header content-length>",
+            "no Content-Length on a stream (each event sent as it is made)",
+            f"Content-Length: {length}",
+            exchange=stream.exchange,
+            note=f"the first byte came after {first or 0:.3f} s, the whole stream after "
+            f"{result.elapsed_s:.3f} s",
+        )
+
+
+@check(
+    id="chat.stream.chunk-id-present",
+    feature="chat-streaming",
+    spec="CreateChatCompletionStreamResponse.id: a unique identifier for the chat completion "
+    "(a non-empty string); each chunk has the same ID",
+)
+def chunk_id_present(ctx: CheckContext) -> None:
+    """Every chunk's ``id`` is a non-empty string (the completion's id)."""
+    stream = ctx.chat_stream()
+    empty = [p for p, chunk in enumerate(stream.chunks) if chunk.get("id") == ""]
+    if empty:
+        raise Violation(
+            f"chunks[{empty[0]}].id",
+            "the completion's id, a non-empty string",
+            f'"" (in {len(empty)} of {len(stream.chunks)} chunks)',
+            exchange=stream.exchange,
+        )

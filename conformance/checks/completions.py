@@ -9,6 +9,7 @@ from conformance.checks._shared import (
     FINISH_ONCE,
     FINISH_PRESENT,
     ID_STABLE,
+    USAGE_FINAL,
     dumps,
 )
 from conformance.context import CHAT_SCHEMA, SEED, CheckContext
@@ -137,3 +138,59 @@ def completion_stream(ctx: CheckContext) -> None:
             ctx.drain(stream, exchange, "client")
         finally:
             stream.close()
+
+
+@check(
+    id="completions.stream.usage",
+    feature="completions",
+    spec="CreateCompletionRequest.stream_options.include_usage (ChatCompletionStreamOptions): "
+    "an additional chunk is streamed before `data: [DONE]`; its usage field shows the token "
+    "usage for the entire request and its choices field is an empty array",
+)
+def completion_stream_usage(ctx: CheckContext) -> None:
+    """A legacy stream with ``include_usage`` ends with a usage chunk whose ``choices`` is ``[]``.
+
+    The last chunk before ``[DONE]`` carries ``usage`` with the three token counts. A server
+    that refuses ``stream_options`` on legacy completions reports it unsupported.
+    """
+    body = _body(ctx, stream=True, stream_options={"include_usage": True})
+    probe = ctx.post_stream("/completions", body)
+    _refused(ctx, probe.status, probe.text(120))
+    result, chunks, _ = ctx.stream(
+        "/completions", body, optional="stream_options.include_usage on legacy completions"
+    )
+    with_usage = [(p, c) for p, c in enumerate(chunks) if c.get("usage") is not None]
+    if not with_usage:
+        raise Violation(
+            "chunks[*].usage",
+            "a final chunk with usage (include_usage: true)",
+            f"no chunk with usage in {len(chunks)} chunks",
+            owner=USAGE_FINAL,  # a server that never sends usage: chat's check reports it
+            exchange=result.exchange,
+        )
+    position, chunk = with_usage[-1]
+    if chunk.get("choices") != []:
+        raise Violation(
+            f"chunks[{position}].choices",
+            "[] (usage rides on its own chunk)",
+            dumps(chunk.get("choices"))[:160],
+            owner=USAGE_FINAL,
+            exchange=result.exchange,
+        )
+    if position != len(chunks) - 1:
+        raise Violation(
+            f"chunks[{position}]",
+            "the usage chunk last, right before [DONE]",
+            f"{len(chunks) - 1 - position} chunks after it",
+            exchange=result.exchange,
+        )
+    usage = chunk["usage"]
+    keys = ("prompt_tokens", "completion_tokens", "total_tokens")
+    missing = [k for k in keys if not isinstance(usage, dict) or k not in usage]
+    if missing:
+        raise Violation(
+            f"chunks[{position}].usage.{missing[0]}",
+            "the key to be present",
+            "no such key",
+            exchange=result.exchange,
+        )

@@ -363,3 +363,27 @@ def stream_error(ctx: CheckContext) -> None:
     raise Violation(
         "<client>", "APIError from the stream", "no error", level="client", exchange=exchange
     )
+
+
+@check(
+    id="errors.stream-invalid-request",
+    feature="errors",
+    spec="An invalid request is refused with a 4xx status and the error envelope before any "
+    "answer starts, `stream: true` or not; a 200 stream is for an answer",
+)
+def stream_invalid_request(ctx: CheckContext) -> None:
+    """An invalid ``stream: true`` request gets a 4xx envelope, not a 200 stream with an error.
+
+    The official client then raises ``BadRequestError`` when it sends the request, instead of
+    an ``APIError`` somewhere in the iteration of a stream that "succeeded".
+    """
+    body = ctx.chat_body(messages=[], stream=True)
+    result = ctx.post_stream("/chat/completions", body, owner=None)
+    if not 400 <= result.status < 500:
+        raise Violation(
+            "<status>",
+            "4xx for an invalid `stream: true` request (messages: [])",
+            f"{result.status} {result.headers.get('content-type', '')}: {result.text(160)}",
+            exchange=result.exchange,
+        )
+    ctx.error_of(result)

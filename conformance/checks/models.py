@@ -31,6 +31,42 @@ def list_schema(ctx: CheckContext) -> None:
 
 
 @check(
+    id="models.list.served-model",
+    feature="models",
+    spec="GET /models: lists the currently available models; the model under test is among "
+    "them (Model.id)",
+    severity="should",
+)
+def list_served_model(ctx: CheckContext) -> None:
+    """``GET /models`` lists the model under test, by its id.
+
+    Clients pick a model, or check that one exists, from this list.
+    """
+    result = ctx.get("/models")
+    if result.status == 404:
+        raise Unsupported(f"GET /models: HTTP 404: {result.text(120)}", exchange=result.exchange)
+    ctx.expect_ok(result, optional=None, owner=LIST_SCHEMA)
+    body = result.json_or_none()
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, list):
+        raise Violation(
+            "data",
+            "an array of Model objects",
+            result.text(160),
+            owner=LIST_SCHEMA,
+            exchange=result.exchange,
+        )
+    ids = [m.get("id") for m in data if isinstance(m, dict)]
+    if ctx.model not in ids:
+        raise Violation(
+            "data[*].id",
+            f"{dumps(ctx.model)} (the model under test) among the listed ids",
+            dumps(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else ""),
+            exchange=result.exchange,
+        )
+
+
+@check(
     id="models.retrieve",
     feature="models",
     spec="GET /models/{model}: the Model; the model under test is retrievable (ids with `/` "

@@ -1,7 +1,7 @@
 """Responses API streams: the events, their order, and errors mid-stream.
 
 SSE framing, event names, ``sequence_number``, the lifecycle, the order of item events, a
-stable response id, the final output, and errors mid-stream.
+stable response id and the final output (errors mid-stream: ``responses_errors.py``).
 
 Spec: ``ResponseStreamEvent`` and its members (``ResponseCreatedEvent``,
 ``ResponseOutputItemAddedEvent``, ``ResponseContentPartAddedEvent``,
@@ -12,16 +12,13 @@ Spec: ``ResponseStreamEvent`` and its members (``ResponseCreatedEvent``,
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from conformance.checks import _responses as rs
 from conformance.checks._shared import dumps
 from conformance.context import CheckContext
-from conformance.failures import NOT_A_STREAM, Unsupported, Violation
+from conformance.failures import Unsupported, Violation
 from conformance.registry import check
-from conformance.responses_wire import ErrorEvent, ResponseError
-from conformance.wire import validate
 
 CONTENT_EVENTS = frozenset(
     {
@@ -423,71 +420,3 @@ def stream_lifecycle(ctx: CheckContext) -> None:
         raise Violation(
             "<helper>.output", "the streamed items", "[]", level="helper", exchange=exchange
         )
-
-
-@check(
-    id="responses.stream.error-event",
-    feature="responses-streaming",
-    spec="ResponseErrorEvent {type `error`, code, message, param, sequence_number} or "
-    "ResponseFailedEvent with response.error {code, message}; not a chat-style "
-    '`{"error": {...}}` frame',
-)
-def stream_error_event(ctx: CheckContext) -> None:
-    """An error mid-stream is an ``error`` event (or ``response.failed``), not a chat frame.
-
-    Not chat's ``data: {"error": {...}}`` frame, which has no ``type`` and which clients that
-    dispatch on ``type`` drop. Needs a model whose streams fail (``--stream-error-model``).
-    """
-    model = ctx.settings.stream_error_model
-    if model is None:
-        raise Unsupported("no --stream-error-model given (a model whose streams fail mid-way)")
-    request = rs.body(ctx, model=model, stream=True)
-    result = ctx.post_stream("/responses", request, owner=None, cache=False)
-    rs.refuse_missing_api(result)
-    if result.status != 200:
-        raise Violation(
-            "<status>",
-            "200, then an error event",
-            f"{result.status} {result.text(160)}",
-            owner=rs.STREAM_SSE,
-            exchange=result.exchange,
-            rule=NOT_A_STREAM,  # blocked only when the server streams nothing at all
-        )
-    for sse in result.sse.data_events:
-        try:
-            value = json.loads(sse.data or "")
-        except ValueError:
-            continue
-        if not isinstance(value, dict):
-            continue
-        where = f"events[{sse.offset}]"
-        if value.get("type") == "error":
-            validate(
-                ErrorEvent,
-                value,
-                exchange=result.exchange,
-                prefix=where,
-                owners=(("sequence_number", rs.SEQUENCE),),
-            )
-            return
-        if value.get("type") == "response.failed":
-            response = value.get("response")
-            error = response.get("error") if isinstance(response, dict) else None
-            validate(
-                ResponseError, error, exchange=result.exchange, prefix=f"{where}.response.error"
-            )
-            return
-        if "type" not in value and value.get("error"):
-            raise Violation(
-                where,
-                'an event {"type": "error", "code", "message", "param", "sequence_number"}',
-                f"a chat-style error frame without type: {(sse.data or '')[:160]}",
-                exchange=result.exchange,
-            )
-    last = result.sse.events[-1].raw()[:120] if result.sse.events else "<no event>"
-    raise Violation(
-        "<stream>",
-        "an error event (or response.failed)",
-        f"{len(result.sse.events)} events without an error; last: {last}",
-        exchange=result.exchange,
-    )

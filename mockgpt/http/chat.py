@@ -17,7 +17,7 @@ from mockgpt.errors import RequestRejected
 from mockgpt.events import Event
 from mockgpt.faults import chat_error_frames
 from mockgpt.http.send import SSE_MEDIA_TYPE, Wire
-from mockgpt.quirks import stream_as_json, stream_media_type, usage_always
+from mockgpt.quirks import stream_as_json, stream_buffered, stream_media_type, usage_always
 from mockgpt.quirks.chat import QuirkedChunks, quirk_completion, quirk_frames
 from mockgpt.render.chat import ChatChunkRenderer
 from mockgpt.render.completions import CompletionChunkRenderer
@@ -101,6 +101,7 @@ class GenerationWire(Wire):
         if quirks:
             self.stream = self.stream and not stream_as_json(quirks, self.turn.endpoint)
             self.media_type = stream_media_type(quirks, SSE_MEDIA_TYPE)
+            self.buffered = stream_buffered(quirks)
         return super().begin(reply)
 
     def _events(self, reply: Reply) -> AsyncIterator[Event]:

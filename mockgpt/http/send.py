@@ -104,11 +104,14 @@ class Wire:
         media_type: the streamed answer's content type.
         body_faults: whether the non-streamed fault table applies to the body (an
             Assistants run answers with the queued run, not with the model's answer).
+        buffered: the stream is made whole, then sent in one write with ``Content-Length``
+            (a quirk: a server that buffers its streams).
     """
 
     stream: bool = False
     media_type: str = SSE_MEDIA_TYPE
     body_faults: bool = True
+    buffered: bool = False
 
     def begin(self, reply: Reply) -> ASGIApp | None:
         """An answer that replaces the model's, decided after the delay; None for none.
@@ -296,6 +299,14 @@ class ReplySender:
     async def _send_frames(self, receive: Receive, send: Send) -> None:
         """Send each frame as it comes; a disconnect cancels the source and closes it."""
         frames = self._pipeline()
+        if self.wire.buffered:
+            try:
+                body = b"".join([frame async for frame in frames])
+            finally:
+                await frames.aclose()  # type: ignore[attr-defined]
+            await self._start(send, self.wire.media_type, len(body))
+            await send({"type": "http.response.body", "body": body, "more_body": False})
+            return
         await self._start(send, self.wire.media_type)
         dropped: ConnectionDropped | None = None
         async with anyio.create_task_group() as group:

@@ -15,23 +15,25 @@ module tests a quirk's name: the switches below are the pipeline's questions.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping, Sequence
-from typing import Any
-
 from mockgpt.quirks.registry import QUIRKS, REGISTRY, Family, Quirk, Stage
+from mockgpt.types import JSONObject
 
 __all__ = [
+    "FIXED_COMPLETION_ID",
     "QUIRKS",
     "REGISTRY",
     "Family",
     "Quirk",
     "Stage",
+    "completion_id",
     "embeddings_dimensions",
     "embeddings_format",
     "ignores_output_format",
     "model_exists",
     "model_objects",
+    "request_id_header",
     "stream_as_json",
+    "stream_buffered",
     "stream_media_type",
     "unknown_model_status",
     "usage_always",
@@ -83,8 +85,32 @@ def model_exists(quirks: frozenset[str], known: bool) -> bool:
     return known or "model-retrieve-any" in quirks
 
 
-def model_objects(quirks: frozenset[str], models: Sequence[MutableMapping[str, Any]]) -> None:
-    """The body stage of ``GET /v1/models``: ``owned_by`` dropped when the quirk says so."""
+def model_objects(quirks: frozenset[str], models: list[JSONObject]) -> None:
+    """The body stage of ``GET /v1/models``: ``owned_by`` dropped, or no model listed."""
+    if "models-list-omits-served" in quirks:
+        models.clear()
     if "models-owned-by-missing" in quirks:
         for model in models:
             model.pop("owned_by", None)
+
+
+def request_id_header(quirks: frozenset[str]) -> bool:
+    """Whether API responses carry their ``x-request-id`` header (switch)."""
+    return "no-request-id" not in quirks
+
+
+def stream_buffered(quirks: frozenset[str]) -> bool:
+    """Whether a chat or legacy stream is made whole, then sent in one write (switch).
+
+    It is then sent with ``Content-Length``, as a server that buffers its answer sends it.
+    """
+    return "stream-buffered" in quirks
+
+
+FIXED_COMPLETION_ID = "chatcmpl-" + "0" * 30
+"""The ``id`` of every chat completion under ``completion-id-fixed``."""
+
+
+def completion_id(quirks: frozenset[str], fresh: str) -> str:
+    """A chat completion's ``id`` (switch): ``fresh``, or one fixed id for every completion."""
+    return FIXED_COMPLETION_ID if "completion-id-fixed" in quirks else fresh

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from mockgpt.errors import RequestRejected
 from mockgpt.events import Event
-from mockgpt.sse import DONE
+from mockgpt.sse import DONE, encode_sse
 from mockgpt.types import JSONObject, JSONValue
 
 
@@ -85,6 +85,9 @@ class QuirkedChunks:
         closing = self.inner.close()
         out = self._apply([])
         if "usage-never" in self.quirks:
+            closing = []
+        legacy = bool(closing) and closing[0].get("object") == "text_completion"
+        if legacy and "completions-usage-never" in self.quirks:
             closing = []
         if "usage-on-content-chunk" in self.quirks and closing:
             with_choices = [c for c in self._held if _choices(c)]
@@ -188,6 +191,8 @@ def _chunk_quirks(chunk: JSONObject, position: int, quirks: frozenset[str]) -> N
     """The quirks that change one chunk of a chat or legacy stream (``position`` from 0)."""
     if chunk.get("object") == "chat.completion.chunk":
         _total_wrong(chunk.get("usage"), quirks)
+        if "chunk-id-empty" in quirks:
+            chunk["id"] = ""
         if "usage-chunk-no-choices" in quirks and chunk.get("usage") and chunk["choices"] == []:
             del chunk["choices"]
         created = chunk.get("created")
@@ -271,6 +276,30 @@ def quirk_headers(
     if status == 429 and headers and "retry-after-missing" in quirks:
         return {k: v for k, v in headers.items() if not k.lower().startswith("retry-after")}
     return headers
+
+
+_IN_BAND_PATHS = ("/chat/completions", "/completions")
+
+
+def quirk_stream_error(
+    error: RequestRejected, quirks: frozenset[str], path: str, body: bytes
+) -> bytes | None:
+    """``stream-validation-in-band``: a refused chat or legacy stream as a 200 stream's body.
+
+    The body is ``data: {"error": {...}}`` then ``data: [DONE]``; None answers with the
+    error status, as the spec says (a 400 of a request without ``stream: true``, say).
+    """
+    if "stream-validation-in-band" not in quirks or error.status != 400:
+        return None
+    if not path.endswith(_IN_BAND_PATHS) or b'"stream"' not in body:
+        return None
+    try:
+        decoded = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(decoded, dict) or decoded.get("stream") is not True:
+        return None
+    return encode_sse(error.envelope()) + DONE
 
 
 def quirk_chat_request(body: JSONValue, quirks: frozenset[str]) -> None:

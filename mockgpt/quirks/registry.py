@@ -406,6 +406,56 @@ REGISTRY: Mapping[str, Quirk] = {
             ("frame",),
             'a Responses stream\'s error is a chat-style `data: {"error": {...}}` frame',
         ),
+        _quirk(
+            "no-request-id",
+            "openai",
+            ("switch",),
+            "API responses carry no `x-request-id` header",
+        ),
+        _quirk(
+            "models-list-omits-served",
+            "models",
+            ("body",),
+            "`GET /v1/models` lists no model, though the configured models are served",
+        ),
+        _quirk(
+            "stream-buffered",
+            "chat+completions",
+            ("switch",),
+            "a stream is sent in one write with `Content-Length`, once all of it is made",
+        ),
+        _quirk(
+            "completions-usage-never",
+            "completions",
+            ("chunk",),
+            "legacy completion streams send no usage chunk even with "
+            "`stream_options.include_usage`",
+        ),
+        _quirk(
+            "stream-validation-in-band",
+            "chat+completions",
+            ("envelope",),
+            "an invalid `stream: true` request gets a 200 stream with an error event, not a 400",
+        ),
+        _quirk(
+            "completion-id-fixed",
+            "chat",
+            ("switch",),
+            "every chat completion has the same `id`",
+        ),
+        _quirk(
+            "chunk-id-empty",
+            "chat",
+            ("chunk",),
+            'every chunk of a chat stream has `id: ""`',
+        ),
+        _quirk(
+            "responses-error-nested",
+            "responses",
+            ("frame",),
+            'a Responses stream\'s `error` event nests its fields: `{"type": "error", '
+            '"error": {...}}`',
+        ),
     )
 }
 """Every quirk by name."""

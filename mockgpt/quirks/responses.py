@@ -219,7 +219,8 @@ def error_event(
 
     ``responses-chat-error-frame`` sends a chat-style ``{"error": {...}}`` body without an
     event name; ``responses-sequence-number-missing`` drops ``sequence_number``;
-    ``responses-no-event-field`` drops the name.
+    ``responses-no-event-field`` drops the name; ``responses-error-nested`` moves ``code``,
+    ``message`` and ``param`` into an ``error`` object.
 
     Args:
         event: the ``ResponseErrorEvent``.
@@ -236,6 +237,13 @@ def error_event(
             }
         }
         return chat_style, False
+    if "responses-error-nested" in quirks:
+        inner: JSONObject = {"type": error_type}
+        inner.update({k: v for k, v in event.items() if k in ("code", "message", "param")})
+        event = {
+            **{k: v for k, v in event.items() if k not in ("code", "message", "param")},
+            "error": inner,
+        }
     if "responses-sequence-number-missing" in quirks:
         event = {k: v for k, v in event.items() if k != "sequence_number"}
     return event, event_names(quirks)

@@ -9,6 +9,7 @@ from mockgpt.http.send import ReplySender
 from mockgpt.models import CreateChatCompletionRequest, validate_request
 from mockgpt.models.chat import chat_prompt_tokens
 from mockgpt.models.common import parse_json, validate_request_json
+from mockgpt.quirks import completion_id as completion_id_of
 from mockgpt.quirks.chat import quirk_chat_request, quirk_valid_chat_request
 from mockgpt.render.chat import ChatChunkRenderer, ChatCompletionBuilder, ChatMeta
 from mockgpt.routes.common import (
@@ -65,6 +66,8 @@ async def create_chat_completion(request: Request) -> ReplySender:
         include_usage=chat.include_usage,
     )
     completion_id, created = new_id("chatcmpl"), now()
+    if quirks:
+        completion_id = completion_id_of(quirks, completion_id)
 
     def meta(model: str, include_usage: bool = False) -> ChatMeta:
         return ChatMeta(

@@ -1,8 +1,9 @@
 """An executable spec of the extra quirks the conformance twins need, until mockgpt has them.
 
 ``QuirkEmulator(app, quirks)`` wraps mockgpt's ASGI app and rewrites requests and answers to
-depart from the spec in the named ways (the table below). It buffers each answer whole, which
-is enough for the checks (none of them times a stream). When ``mockgpt.quirks.QUIRKS`` has a
+depart from the spec in the named ways (the table below). It buffers each answer whole (and
+sends a stream without a length, as it came), which is enough for the checks (none of them
+times a stream). When ``mockgpt.quirks.QUIRKS`` has a
 quirk, the real one is tested by ``test_twins.py``; this module proves the check against the
 behaviour the quirk is specified to have.
 """
@@ -323,6 +324,7 @@ async def _send(send: Send, answer: _Answer) -> None:
     headers = [
         (k, v) for k, v in answer.headers if k not in (b"content-length", b"transfer-encoding")
     ]
-    headers.append((b"content-length", str(len(answer.body)).encode()))
+    if not answer.is_stream:  # a stream keeps no length: it is buffered here, not by the quirk
+        headers.append((b"content-length", str(len(answer.body)).encode()))
     await send({"type": "http.response.start", "status": answer.status, "headers": headers})
     await send({"type": "http.response.body", "body": answer.body, "more_body": False})

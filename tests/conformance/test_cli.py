@@ -18,7 +18,7 @@ def test_cli_passes_against_mockgpt(mock_server: str) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "OpenAI API conformance" in result.output
-    assert "3 passed" in result.output
+    assert "4 passed" in result.output
 
 
 def test_cli_exits_1_on_a_failure() -> None:

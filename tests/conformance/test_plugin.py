@@ -51,9 +51,9 @@ def test_plugin_runs_the_suite_with_junit_properties(
 ) -> None:
     args = ["--pyargs", "conformance", *cli_options(mock_server), "--features", "models,errors"]
     result = project.runpytest(*args, "--junitxml=junit.xml")
-    result.assert_outcomes(passed=10)
+    result.assert_outcomes(passed=12)
     result.stdout.fnmatch_lines(
-        ["*= OpenAI API conformance =*", "models * 3 * 0 * 0 * 0", "total * 10 * 0 * 0 * 0"]
+        ["*= OpenAI API conformance =*", "models * 4 * 0 * 0 * 0", "total * 12 * 0 * 0 * 0"]
     )
     junit = (project.path / "junit.xml").read_text()
     assert '<property name="check" value="models.list.schema" />' in junit
@@ -68,7 +68,7 @@ def test_plugin_failure_names_check_field_expected_actual_spec_and_curl(
             "--pyargs", "conformance", *cli_options(url), "--features", "chat-streaming"
         )
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.assert_outcomes(failed=1, passed=13)
+    result.assert_outcomes(failed=1, passed=15)
     result.stdout.fnmatch_lines(
         [
             "chat.stream.done-sentinel [http] <stream>",
@@ -119,10 +119,10 @@ def test_plugin_report_option_writes_json_and_markdown(
 ) -> None:
     args = ["--pyargs", "conformance", *cli_options(mock_server), "--features", "models"]
     result = project.runpytest(*args, "--conformance-report", "out/report")
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
     data = json.loads((project.path / "out" / "report.json").read_text())
     assert data["totals"] == {
-        "passed": 3,
+        "passed": 4,
         "failed": 0,
         "warned": 0,
         "unsupported": 0,
@@ -167,10 +167,10 @@ def test_plugin_runs_under_xdist_and_reports_on_the_controller(
 ) -> None:
     args = ["--pyargs", "conformance", *cli_options(mock_server), "--features", "models"]
     result = project.runpytest_subprocess(*args, "-n", "2", "--conformance-report", "report")
-    result.assert_outcomes(passed=3)
-    result.stdout.fnmatch_lines(["total * 3 * 0 * 0 * 0"])
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["total * 4 * 0 * 0 * 0"])
     data = json.loads((project.path / "report.json").read_text())
-    assert len(data["checks"]) == 3
+    assert len(data["checks"]) == 4
 
 
 def _junit(path: Any) -> ElementTree.Element:

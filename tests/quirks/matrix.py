@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from mockgpt.quirks import FIXED_COMPLETION_ID
 from mockgpt.scenarios import Scenario
 from tests.quirks.responses_matrix import (
     RESPONSES_EXPECT,
@@ -78,6 +79,11 @@ REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "scripted-error": (CHAT, {"model": "m", "messages": [{"role": "user", "content": "limit"}]}),
     "invalid": (CHAT, {"model": "m", "messages": []}),
+    "invalid-stream": (CHAT, {"model": "m", "messages": [], "stream": True}),
+    "legacy-usage-stream": (
+        LEGACY,
+        {"model": "m", "prompt": "hello there", "stream": True, **INCLUDE_USAGE},
+    ),
     "legacy": (LEGACY, {"model": "m", "prompt": "hello there", "max_tokens": 1}),
     "legacy-stream": (LEGACY, {"model": "m", "prompt": "hello there", "stream": True}),
     "embeddings": (EMBEDDINGS, {"model": "m", "input": ["a", "b"], "encoding_format": "base64"}),
@@ -512,6 +518,37 @@ def content_parts_500(name: str, plain: Rendered, ask: Ask) -> Rendered:
     return plain
 
 
+def no_request_id(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    plain["request_id"] = False
+    return plain
+
+
+def models_list_omits_served(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if name == "models":
+        plain["body"]["data"] = []
+    return plain
+
+
+def stream_buffered(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if chat_stream(name, plain):
+        plain["content_length"] = True
+    return plain
+
+
+def completions_usage_never(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if "events" in plain and REQUESTS[name][0] == LEGACY:
+        return usage_never(name, plain, ask)
+    return plain
+
+
+def stream_validation_in_band(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if name == "invalid-stream":
+        envelope = plain.pop("body")
+        plain.update(status=200, content_type="text/event-stream; charset=utf-8")
+        plain.update(content_length=False, events=[envelope, "[DONE]"], terminated=True)
+    return plain
+
+
 EXPECT: dict[str, Expect] = {
     "no-done": no_done,
     "no-trailing-blank-line": no_trailing_blank_line,
@@ -563,15 +600,22 @@ EXPECT: dict[str, Expect] = {
     "stream-error-dropped": stream_error_dropped,
     "content-parts-500": content_parts_500,
     "invalid-temperature-accepted": variant_of("temperature-1", CHAT),
+    "no-request-id": no_request_id,
+    "models-list-omits-served": models_list_omits_served,
+    "stream-buffered": stream_buffered,
+    "completions-usage-never": completions_usage_never,
+    "stream-validation-in-band": stream_validation_in_band,
+    "completion-id-fixed": same,
+    "chunk-id-empty": same,
     **RESPONSES_EXPECT,
 }
 """For each quirk: the plain answer (normalised) changed in the quirk's one way."""
 
 
 def ids_and_created(quirks: set[str], quirked: Rendered, *, path: str) -> set[str]:
-    """Check what normalising hides (``chunk-id-changes``, ``created-float``,
-    ``created-changes``, ``responses-id-changes``); the quirks among them that this answer
-    (to a request to ``path``) shows.
+    """Check what normalising hides (``chunk-id-changes``, ``chunk-id-empty``,
+    ``completion-id-fixed``, ``created-float``, ``created-changes``, ``responses-id-changes``);
+    the quirks among them that this answer (to a request to ``path``) shows.
     """
     if api_of(path) == RESPONSES:
         return response_ids_and_created(quirks, quirked)
@@ -585,6 +629,16 @@ def ids_and_created(quirks: set[str], quirked: Rendered, *, path: str) -> set[st
         shown.add("chunk-id-changes")
     else:
         assert len(set(ids)) <= 1, ids
+    if "chunk-id-empty" in quirks and chat and "events" in quirked and ids:
+        assert set(ids) == {""}, ids
+        shown.add("chunk-id-empty")
+    else:
+        assert "" not in ids, ids
+    if "completion-id-fixed" in quirks and chat and ids:
+        assert set(ids) == {FIXED_COMPLETION_ID}, ids
+        shown.add("completion-id-fixed")
+    else:
+        assert FIXED_COMPLETION_ID not in ids, ids
     if "created-changes" in quirks and chat and "events" in quirked:
         assert created == [created[0] + k for k in range(len(created))], created
         shown.add("created-changes")

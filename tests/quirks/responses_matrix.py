@@ -297,6 +297,17 @@ def chat_error_frame(name: str, plain: Rendered, ask: Ask) -> Rendered:
     return plain
 
 
+def error_nested(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if "event_names" not in plain:
+        return plain
+    for event in plain["events"]:
+        if event.get("type") == "error":
+            inner = {"type": "server_error"}
+            inner.update({k: event.pop(k) for k in ("code", "message", "param")})
+            event["error"] = inner
+    return plain
+
+
 def responses_variant_of(variant: str) -> Expect:
     """The plain answer to the Responses request changed by ``variant``, where it changes it."""
 
@@ -333,6 +344,7 @@ RESPONSES_EXPECT: dict[str, Expect] = {
     "responses-id-changes": _same,  # normalised away; response_ids_and_created checks it
     "responses-completed-output-empty": completed_output_empty,
     "responses-chat-error-frame": chat_error_frame,
+    "responses-error-nested": error_nested,
 }
 """For each Responses quirk: the plain answer (normalised) changed in the quirk's one way."""
 

@@ -1,6 +1,7 @@
 """The raw bytes of one matrix request, rendered as data the quirk tests compare.
 
-An answer is a ``Rendered`` dict: ``status``, ``content_type``, two headers, and either
+An answer is a ``Rendered`` dict: ``status``, ``content_type``, two headers, whether
+``x-request-id`` and ``content-length`` are sent, and either
 ``body`` (JSON) or ``events`` (the data of each SSE event) with ``terminated`` (whether the
 body ends with a blank line). A Responses API stream also has ``event_names``: each event's
 ``event:`` line, or None where it has none.
@@ -108,6 +109,8 @@ def render(
         "content_type": response.headers["content-type"],
         "retry_after": response.headers.get("retry-after"),
         "ratelimit": response.headers.get("x-ratelimit-limit-requests"),
+        "request_id": "x-request-id" in response.headers,
+        "content_length": "content-length" in response.headers,
     }
     streamed = out["content_type"].startswith(("text/event-stream", "application/x-ndjson"))
     if streamed and api_of(path) == RESPONSES:
@@ -127,6 +130,8 @@ def error(status: int, message: str, type_: str, param: str | None, code: str | 
         "content_type": "application/json",
         "retry_after": None,
         "ratelimit": None,
+        "request_id": True,
+        "content_length": True,
         "body": {"error": envelope},
     }
 

@@ -16,12 +16,17 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from mockgpt.backends.echo import prompt_of, shaped_text, tool_call_id
+from mockgpt.backends.echo import (
+    json_for_schema,
+    prompt_of,
+    schema_param,
+    shaped_text,
+    tool_call_id,
+)
 from mockgpt.errors import RequestRejected
 from mockgpt.events import Event, Finish, Refusal, TextDelta, ToolCallDelta, Usage
 from mockgpt.scenarios.matchers import MatchView, text_of
 from mockgpt.scenarios.schema import Chunking, Respond
-from mockgpt.structured import value_for_schema
 from mockgpt.tokens import split_tokens
 from mockgpt.turn import Turn
 
@@ -101,7 +106,7 @@ class ScriptedBackend:
                 _, schema = ctx.response_schema()
                 if schema is None:
                     return shaped_text(ctx, prompt_of(ctx))
-                return json.dumps(value_for_schema(schema, ctx.seed), ensure_ascii=False)
+                return json_for_schema(schema, ctx, schema_param(ctx))
             return json.dumps(answer.json_, ensure_ascii=False)
         if answer.chunking is not None and answer.chunking.chunks is not None:
             return "".join(answer.chunking.chunks)

@@ -190,7 +190,7 @@ def _check_node(node: Mapping[str, Any], path: str) -> None:
     if node.get("minItems", 0) > MAX_NODES:
         raise SchemaError(
             f"minItems {int(node['minItems'])} is over mockgpt's limit of {MAX_NODES} "
-            "generated values",
+            "nodes per generated value",
             path,
         )
     if node.get("minLength", 0) > MAX_STRING_CHARS:

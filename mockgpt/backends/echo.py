@@ -49,7 +49,9 @@ def schema_param(ctx: Turn) -> str:
     return _SCHEMA_PARAMS.get(ctx.endpoint, "response_format.json_schema.schema")
 
 
-def json_for_schema(schema: Mapping[str, Any], ctx: Turn, param: str) -> str:
+def json_for_schema(
+    schema: Mapping[str, Any], ctx: Turn, param: str, *, ensure_ascii: bool = False
+) -> str:
     """A JSON text valid for ``schema`` (see ``value_for_schema``), for the request's ``seed``.
 
     Raises:
@@ -60,7 +62,7 @@ def json_for_schema(schema: Mapping[str, Any], ctx: Turn, param: str) -> str:
         value = value_for_schema(schema, ctx.seed)
     except SchemaError as exc:
         raise RequestRejected(400, f"Invalid schema for {param}: {exc}", param=param) from exc
-    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    return json.dumps(value, ensure_ascii=ensure_ascii, allow_nan=False)
 
 
 def _tool_param(ctx: Turn, position: int, name: str) -> str:
@@ -121,7 +123,8 @@ def forced_tool_calls(ctx: Turn) -> list[tuple[str, str]]:
     calls = []
     for position, f in chosen:
         param = _tool_param(ctx, position, f.name)
-        arguments = json_for_schema(f.parameters or {"type": "object"}, ctx, param)
+        schema = f.parameters or {"type": "object"}
+        arguments = json_for_schema(schema, ctx, param, ensure_ascii=True)
         calls.append((f.name, arguments))
     return calls
 

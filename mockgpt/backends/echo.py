@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from collections.abc import Mapping
+from typing import Any
 
+from mockgpt.errors import RequestRejected
 from mockgpt.events import Event, Finish, TextDelta, ToolCallDelta
 from mockgpt.models import CreateChatCompletionRequest
 from mockgpt.models.chat import FunctionTool, NamedToolChoice, content_text
 from mockgpt.quirks import ignores_output_format
-from mockgpt.structured import value_for_schema
+from mockgpt.structured import SchemaError, value_for_schema
 from mockgpt.tokens import split_tokens
 from mockgpt.turn import Turn
 
@@ -38,6 +41,43 @@ def prompt_of(ctx: Turn, choice: int = 0) -> str:
     return prompts[min(choice // request.choice_count, len(prompts) - 1)]
 
 
+_SCHEMA_PARAMS = {"responses": "text.format.schema", "ollama": "format"}
+
+
+def schema_param(ctx: Turn) -> str:
+    """The request field that holds the structured-output schema, for errors' ``param``."""
+    return _SCHEMA_PARAMS.get(ctx.endpoint, "response_format.json_schema.schema")
+
+
+def json_for_schema(
+    schema: Mapping[str, Any], ctx: Turn, param: str, *, ensure_ascii: bool = False
+) -> str:
+    """A JSON text valid for ``schema`` (see ``value_for_schema``), for the request's ``seed``.
+
+    Raises:
+        RequestRejected: 400 naming ``param`` for a malformed schema, or one whose smallest
+            value passes one of mockgpt's generation limits.
+    """
+    try:
+        value = value_for_schema(schema, ctx.seed)
+    except SchemaError as exc:
+        raise RequestRejected(400, f"Invalid schema for {param}: {exc}", param=param) from exc
+    return json.dumps(value, ensure_ascii=ensure_ascii, allow_nan=False)
+
+
+def _tool_param(ctx: Turn, position: int, name: str) -> str:
+    """``param`` for the ``parameters`` of the tool at ``position`` in the chat form."""
+    if ctx.endpoint == "responses":  # the body holds the Responses tools, a flat shape
+        tools = ctx.body.get("tools")
+        for index, tool in enumerate(tools if isinstance(tools, list) else ()):
+            if isinstance(tool, dict) and (tool.get("type"), tool.get("name")) == (
+                "function",
+                name,
+            ):
+                return f"tools[{index}].parameters"
+    return f"tools[{position}].function.parameters"
+
+
 def shaped_text(ctx: Turn, text: str) -> str:
     """``text`` as the requested structured output asks for it.
 
@@ -50,7 +90,7 @@ def shaped_text(ctx: Turn, text: str) -> str:
         return text
     kind, schema = ctx.response_schema()
     if kind == "json_schema":
-        return json.dumps(value_for_schema(schema or {}, ctx.seed), ensure_ascii=False)
+        return json_for_schema(schema or {}, ctx, schema_param(ctx))
     if kind == "json_object":
         return json.dumps({"text": text}, ensure_ascii=False)
     return text
@@ -62,25 +102,31 @@ def forced_tool_calls(ctx: Turn) -> list[tuple[str, str]]:
     ``required`` calls every offered function (only the first when ``parallel_tool_calls`` is
     false); a named choice calls that function. Arguments are generated from the function's
     ``parameters`` schema, deterministically for the request's ``seed``. Empty otherwise.
+
+    Raises:
+        RequestRejected: 400 naming the tool's ``parameters`` for a schema that cannot be
+            generated from (see ``json_for_schema``).
     """
     request = ctx.generation
     if not isinstance(request, CreateChatCompletionRequest) or not request.tools:
         return []
-    functions = [t.function for t in request.tools if isinstance(t, FunctionTool)]
+    functions = [
+        (i, t.function) for i, t in enumerate(request.tools) if isinstance(t, FunctionTool)
+    ]
     choice = request.tool_choice
     if choice == "required":
         chosen = functions if request.parallel_tool_calls is not False else functions[:1]
     elif isinstance(choice, NamedToolChoice):
-        chosen = [f for f in functions if f.name == choice.function.name]
+        chosen = [(i, f) for i, f in functions if f.name == choice.function.name]
     else:
         return []
-    return [
-        (
-            f.name,
-            json.dumps(value_for_schema(f.parameters or {"type": "object"}, ctx.seed)),
-        )
-        for f in chosen
-    ]
+    calls = []
+    for position, f in chosen:
+        param = _tool_param(ctx, position, f.name)
+        schema = f.parameters or {"type": "object"}
+        arguments = json_for_schema(schema, ctx, param, ensure_ascii=True)
+        calls.append((f.name, arguments))
+    return calls
 
 
 class EchoBackend:

@@ -13,19 +13,34 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import TemplateError
 
-from mockgpt.backends.echo import prompt_of, shaped_text, tool_call_id
+from mockgpt.backends.echo import (
+    json_for_schema,
+    prompt_of,
+    schema_param,
+    shaped_text,
+    tool_call_id,
+)
+from mockgpt.backends.sandbox import new_sandbox, render_bounded
 from mockgpt.errors import RequestRejected
 from mockgpt.events import Event, Finish, Refusal, TextDelta, ToolCallDelta, Usage
 from mockgpt.scenarios.matchers import MatchView, text_of
 from mockgpt.scenarios.schema import Chunking, Respond
-from mockgpt.structured import value_for_schema
 from mockgpt.tokens import split_tokens
 from mockgpt.turn import Turn
 
-_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+_ENV = new_sandbox()
+# what a template's own expressions raise besides TemplateError: `1/0`, `"a" + 1`, `x[9]`,
+# a macro calling itself; the stub's fault, answered as its template failing
+_TEMPLATE_FAULTS = (
+    TemplateError,
+    ArithmeticError,
+    LookupError,
+    TypeError,
+    ValueError,
+    RecursionError,
+)
 
 
 @lru_cache(maxsize=512)
@@ -37,8 +52,12 @@ def compile_template(source: str) -> Any:
 def render_template(source: str, ctx: Turn, call_count: int, stub_id: str) -> str:
     """Render a content template for ``ctx``.
 
+    The render is bounded (``mockgpt.backends.sandbox``: range size, loop iterations, output
+    length, time).
+
     Raises:
-        RequestRejected: 500 naming the stub when the template fails (an unknown variable).
+        RequestRejected: 500 naming the stub when the template fails (an unknown variable, an
+            error in an expression) or passes one of the sandbox's limits.
     """
     if "{" not in source:
         return source
@@ -54,11 +73,12 @@ def render_template(source: str, ctx: Turn, call_count: int, stub_id: str) -> st
         "request": ctx.body,
     }
     try:
-        return str(compile_template(source).render(variables))
-    except TemplateError as exc:
+        return render_bounded(compile_template(source), variables)
+    except _TEMPLATE_FAULTS as exc:
+        reason = str(exc) if isinstance(exc, TemplateError) else f"{type(exc).__name__}: {exc}"
         raise RequestRejected(
             500,
-            f"stub {stub_id}: its content template failed: {exc}",
+            f"stub {stub_id}: its content template failed: {reason}",
             type="mockgpt_error",
             headers={"x-should-retry": "false"},
         ) from exc
@@ -101,7 +121,7 @@ class ScriptedBackend:
                 _, schema = ctx.response_schema()
                 if schema is None:
                     return shaped_text(ctx, prompt_of(ctx))
-                return json.dumps(value_for_schema(schema, ctx.seed), ensure_ascii=False)
+                return json_for_schema(schema, ctx, schema_param(ctx))
             return json.dumps(answer.json_, ensure_ascii=False)
         if answer.chunking is not None and answer.chunking.chunks is not None:
             return "".join(answer.chunking.chunks)

@@ -1,7 +1,7 @@
 """Scenario files (YAML or JSON) -> ``Scenario``, keeping line numbers for errors.
 
 Every error names the file, the line and the field: ``weather.yaml:14: stubs[2].match.regex:
-invalid regex '(': missing ), unterminated subpattern at position 0``.
+invalid regex '(': missing ) at position 1``.
 """
 
 from __future__ import annotations

@@ -10,13 +10,21 @@ near-miss report names them all.
 from __future__ import annotations
 
 import fnmatch
+import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import regex
+
 from mockgpt.scenarios.schema import Match, MessageMatch, TextMatch, ToolResultMatch
 from mockgpt.scenarios.view import MatchView, Request, text_of
+
+REGEX_TIMEOUT_S = 0.05
+"""CPU seconds one ``regex`` condition may search one text; past it, it does not hold."""
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -62,8 +70,8 @@ class TextCondition:
         self.fold = fold
         self.equals = fold(cond.equals) if fold and cond.equals is not None else cond.equals
         self.contains = fold(cond.contains) if fold and cond.contains is not None else cond.contains
-        flags = re.IGNORECASE if cond.ignore_case else 0
-        self.regex = re.compile(cond.regex, flags) if cond.regex is not None else None
+        flags = regex.IGNORECASE if cond.ignore_case else 0
+        self.regex = regex.compile(cond.regex, flags) if cond.regex is not None else None
 
     def check(self, text: str | None, where: str) -> str:
         """The reason ``text`` does not meet the condition, or "" when it does."""
@@ -79,8 +87,31 @@ class TextCondition:
             return f"{where}.equals: expected {_short(cond.equals)}, got {_short(text)}"
         if self.contains is not None and (folded is None or self.contains not in folded):
             return f"{where}.contains: expected {_short(cond.contains)}, got {_short(text)}"
-        if self.regex is not None and (text is None or not self.regex.search(text)):
-            return f"{where}.regex: expected /{cond.regex}/, got {_short(text)}"
+        if self.regex is not None:
+            return self._check_regex(self.regex, text, where)
+        return ""
+
+    def _check_regex(self, pattern: regex.Pattern[str], text: str | None, where: str) -> str:
+        """Search with ``REGEX_TIMEOUT_S``: a stub's regex must not stall the server."""
+        try:
+            found = text is not None and pattern.search(text, timeout=REGEX_TIMEOUT_S)
+        except TimeoutError:
+            assert text is not None
+            logger.warning(
+                "%s.regex /%s/ searched %d characters for over %s s (mockgpt's regex limit); "
+                "counted as not matching",
+                where,
+                self.cond.regex,
+                len(text),
+                REGEX_TIMEOUT_S,
+            )
+            return (
+                f"{where}.regex: /{self.cond.regex}/ took over {REGEX_TIMEOUT_S} s on "
+                f"{len(text)} characters (mockgpt's regex time limit), so it does not match; "
+                "simplify the pattern (nested quantifiers backtrack)"
+            )
+        if not found:
+            return f"{where}.regex: expected /{self.cond.regex}/, got {_short(text)}"
         return ""
 
 

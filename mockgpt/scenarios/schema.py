@@ -8,9 +8,9 @@ Schema for editors.
 from __future__ import annotations
 
 import json
-import re
 from typing import Annotated, Any, Literal, Union
 
+import regex as regex_module
 from jinja2 import TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import (
@@ -79,8 +79,8 @@ class TextMatch(_Model):
     def _check_regex(cls, regex: str | None) -> str | None:
         if regex is not None:
             try:
-                re.compile(regex)
-            except re.error as exc:
+                regex_module.compile(regex)
+            except regex_module.error as exc:
                 raise ValueError(f"invalid regex {regex!r}: {exc}") from None
         return regex
 

@@ -56,6 +56,39 @@ def test_respond_content_template_unknown_variable_is_a_500_naming_the_stub(mock
         )
 
 
+@pytest.mark.timeout(10)
+def test_respond_content_template_over_a_limit_is_a_500_naming_the_stub_not_a_bug(
+    mock: Mock,
+) -> None:
+    """An oversized ``range`` or nested loops answer the stub's template error, not "a bug"."""
+    mock.add(
+        {
+            "id": "big",
+            "match": {"last_user": "range"},
+            "respond": {"content": "{{ range(10**7) }}"},
+        },
+        {
+            "id": "loops",
+            "respond": {
+                "content": "{% for i in range(9000) %}{% for j in range(9000) %}"
+                "{% endfor %}{% endfor %}"
+            },
+        },
+    )
+    client = mock.client()
+
+    for stream in (False, True):
+        for text, says in (("range", "stub big: "), ("loops", "stub loops: ")):
+            with pytest.raises(openai.InternalServerError) as caught:
+                client.create(
+                    stream=stream, model="m", messages=[{"role": "user", "content": text}]
+                )
+            message = str(caught.value.message)
+            assert says + "its content template failed: " in message
+            assert "mockgpt's limit" in message or "mockgpt's template loop limit" in message
+            assert "bug" not in message
+
+
 @BOTH
 def test_respond_tool_call_single_with_object_arguments(mock: Mock, kind: str) -> None:
     mock.add({"respond": {"tool_calls": [{"name": "get_weather", "arguments": {"city": "Paris"}}]}})

@@ -120,7 +120,9 @@ def _requests(draw: st.DrawFn) -> tuple[str, str, bytes, dict[str, str], bool]:
         | st.sampled_from(OTHER)
     )
     if draw(st.integers(0, 9)) == 0:
-        path += draw(st.sampled_from(["?limit=%C2%B2", "?limit=0", "?order=up", "?stream=true", "/x"]))
+        path += draw(
+            st.sampled_from(["?limit=%C2%B2", "?limit=0", "?order=up", "?stream=true", "/x"])
+        )
     method = draw(st.sampled_from(["POST", "POST", "GET", "DELETE", "PUT", "PATCH", "OPTIONS"]))
     headers = {}
     if draw(st.booleans()):

@@ -24,7 +24,6 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from types import SimpleNamespace
-from typing import Any
 
 import anyio
 from starlette.middleware.cors import CORSMiddleware
@@ -36,13 +35,13 @@ from mockgpt.config import LOCAL_ORIGINS, ServerConfig
 from mockgpt.engine import Engine
 from mockgpt.errors import RequestRejected, ScenarioError
 from mockgpt.faults import ConnectionDropped
+from mockgpt.http.body import error_response
 from mockgpt.http.send import SSEBody
 from mockgpt.journal import JournalEntry
 from mockgpt.quirks import request_id_header
-from mockgpt.quirks.chat import quirk_error, quirk_headers, quirk_status, quirk_stream_error
-from mockgpt.routes.table import Handler, routes
+from mockgpt.quirks.chat import quirk_stream_error
+from mockgpt.routes.table import Routes, routes
 from mockgpt.scenarios import load_scenario, resolve_scenario
-from mockgpt.sse import dumps
 
 logger = logging.getLogger(__name__)
 
@@ -51,46 +50,6 @@ OPEN_PATHS = ("/health", "/_mockgpt/")
 STREAM_TYPES = (b"text/event-stream", b"application/x-ndjson")
 """Content types of streamed responses (SSE, and Ollama's NDJSON)."""
 _VERSION_HEADER = (b"openai-version", b"2020-10-01")
-_PARAM = re.compile(r"\{(\w+)(:path)?\}")
-
-
-def _compile(template: str) -> re.Pattern[str]:
-    pattern, last = "", 0
-    for match in _PARAM.finditer(template):
-        pattern += re.escape(template[last : match.start()])
-        pattern += f"(?P<{match[1]}>.+)" if match[2] else f"(?P<{match[1]}>[^/]+)"
-        last = match.end()
-    return re.compile(pattern + re.escape(template[last:]) + "$")
-
-
-class _Routes:
-    """``(method, path) -> handler``: fixed paths by dict, templated ones by regex, in order."""
-
-    def __init__(self, table: list[tuple[str, str, Handler]]) -> None:
-        self.fixed: dict[str, dict[str, Handler]] = {}
-        self.templated: list[tuple[re.Pattern[str], dict[str, Handler]]] = []
-        by_template: dict[str, dict[str, Handler]] = {}
-        for method, path, handler in table:
-            methods = by_template.setdefault(path, {})
-            methods.setdefault(method, handler)
-            if method == "GET":
-                methods.setdefault("HEAD", handler)
-        for path, methods in by_template.items():
-            if "{" in path:
-                self.templated.append((_compile(path), methods))
-            else:
-                self.fixed[path] = methods
-
-    def find(self, path: str) -> tuple[dict[str, Handler] | None, dict[str, str]]:
-        """The handlers by method for ``path``, and its path parameters."""
-        methods = self.fixed.get(path)
-        if methods is not None:
-            return methods, {}
-        for pattern, methods in self.templated:
-            match = pattern.match(path)
-            if match is not None:
-                return methods, match.groupdict()
-        return None, {}
 
 
 class _InFlight:
@@ -114,30 +73,6 @@ class _InFlight:
             return self.idle.wait_for(lambda: self.count == 0, timeout_s)
 
 
-def error_response(
-    error: RequestRejected, quirks: frozenset[str], path: str
-) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    """Status, headers and body of ``error`` in its family's shape, with ``quirks`` applied.
-
-    Ollama's native API (``/api/``) answers ``{"error": "message"}``; every other path the
-    OpenAI envelope (spec: ``ErrorResponse``).
-    """
-    status, headers = error.status, error.headers or None
-    body: Any
-    if path.startswith("/api/"):
-        body = {"error": error.message}
-    else:
-        body = error.envelope()
-        if quirks:
-            status = quirk_status(status, quirks)
-            headers = quirk_headers(status, headers, quirks)
-            body = quirk_error(body, status, quirks)
-    encoded = dumps(body)
-    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
-    raw += [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(encoded))]
-    return status, raw, encoded
-
-
 class Dispatcher:
     """The mockgpt ASGI application (see the module doc).
 
@@ -148,7 +83,7 @@ class Dispatcher:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.state = SimpleNamespace(engine=engine)
-        self.routes = _Routes(routes())
+        self.routes = Routes(routes())
         self.in_flight = _InFlight()
         config = engine.config
         self.api_key = config.api_key

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import anyio
 from starlette.requests import Request
 from starlette.responses import Response
@@ -10,6 +12,7 @@ from starlette.types import Receive
 from mockgpt.errors import RequestRejected
 from mockgpt.faults import ConnectionDropped
 from mockgpt.models.common import parse_json
+from mockgpt.quirks.chat import quirk_error, quirk_headers, quirk_status
 from mockgpt.sse import dumps
 from mockgpt.types import JSONValue
 
@@ -93,3 +96,27 @@ def json_response(
 ) -> Response:
     """``application/json`` response with a compact body."""
     return Response(dumps(body), status_code=status, headers=headers, media_type="application/json")
+
+
+def error_response(
+    error: RequestRejected, quirks: frozenset[str], path: str
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """Status, headers and body of ``error`` in its family's shape, with ``quirks`` applied.
+
+    Ollama's native API (``/api/``) answers ``{"error": "message"}``; every other path the
+    OpenAI envelope (spec: ``ErrorResponse``).
+    """
+    status, headers = error.status, error.headers or None
+    body: Any
+    if path.startswith("/api/"):
+        body = {"error": error.message}
+    else:
+        body = error.envelope()
+        if quirks:
+            status = quirk_status(status, quirks)
+            headers = quirk_headers(status, headers, quirks)
+            body = quirk_error(body, status, quirks)
+    encoded = dumps(body)
+    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
+    raw += [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(encoded))]
+    return status, raw, encoded

@@ -7,6 +7,7 @@ key, not journalled). ``{name}`` in a path is one segment, ``{name:path}`` the r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -105,3 +106,51 @@ def routes() -> list[tuple[str, str, Handler]]:
     table += OPENAI
     table += OTHER
     return table
+
+
+_PARAM = re.compile(r"\{(\w+)(:path)?\}")
+
+
+def _compile(template: str) -> re.Pattern[str]:
+    pattern, last = "", 0
+    for match in _PARAM.finditer(template):
+        pattern += re.escape(template[last : match.start()])
+        pattern += f"(?P<{match[1]}>.+)" if match[2] else f"(?P<{match[1]}>[^/]+)"
+        last = match.end()
+    return re.compile(pattern + re.escape(template[last:]) + "$")
+
+
+class Routes:
+    """``(method, path) -> handler``: fixed paths by dict, templated ones by regex, in order.
+
+    A ``GET`` route answers ``HEAD`` too.
+
+    Args:
+        table: ``(method, path, handler)`` rows; the first row for a method and path wins.
+    """
+
+    def __init__(self, table: list[tuple[str, str, Handler]]) -> None:
+        self.fixed: dict[str, dict[str, Handler]] = {}
+        self.templated: list[tuple[re.Pattern[str], dict[str, Handler]]] = []
+        by_template: dict[str, dict[str, Handler]] = {}
+        for method, path, handler in table:
+            methods = by_template.setdefault(path, {})
+            methods.setdefault(method, handler)
+            if method == "GET":
+                methods.setdefault("HEAD", handler)
+        for path, methods in by_template.items():
+            if "{" in path:
+                self.templated.append((_compile(path), methods))
+            else:
+                self.fixed[path] = methods
+
+    def find(self, path: str) -> tuple[dict[str, Handler] | None, dict[str, str]]:
+        """The handlers by method for ``path``, and its path parameters."""
+        methods = self.fixed.get(path)
+        if methods is not None:
+            return methods, {}
+        for pattern, methods in self.templated:
+            match = pattern.match(path)
+            if match is not None:
+                return methods, match.groupdict()
+        return None, {}

@@ -34,7 +34,7 @@ def _token_logprobs(event: TextDelta, top_logprobs: int) -> list[JSONValue]:
     return chat_logprobs(event.text, top_logprobs)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ChatMeta:
     """What every object of one answer shares.
 

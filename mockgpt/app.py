@@ -274,6 +274,7 @@ class Dispatcher:
             entry.body = b"".join(body_parts)
             entry.response_body = b"".join(sent_parts)
             entry.duration_ms = (time.perf_counter() - started) * 1000
+            self.engine.journal.settle(entry)
 
     async def _serve(
         self, scope: Scope, receive: Receive, send: Send, response_started: Callable[[], bool]

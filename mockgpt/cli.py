@@ -159,6 +159,13 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     help="Bytes of each request and response body the journal keeps.",
 )
 @click.option(
+    "--journal-bytes",
+    default=128 * 1024 * 1024,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Body bytes the whole journal keeps (the oldest entries go first).",
+)
+@click.option(
     "--max-stored",
     default=1000,
     show_default=True,
@@ -222,6 +229,7 @@ def serve(
     allowed_hosts: tuple[str, ...],
     journal_size: int,
     journal_body_bytes: int,
+    journal_bytes: int,
     max_stored: int,
     max_answer_bytes: int,
     timeout_keep_alive_s: float,
@@ -258,6 +266,7 @@ def serve(
             allowed_hosts=_split(allowed_hosts),
             journal_size=journal_size,
             journal_body_bytes=journal_body_bytes,
+            journal_bytes=journal_bytes,
             max_stored=max_stored,
             max_answer_bytes=max_answer_bytes,
             timeout_keep_alive_s=timeout_keep_alive_s,

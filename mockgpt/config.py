@@ -110,6 +110,7 @@ class ServerConfig:
             none (the journal is off).
         journal_body_bytes: bytes of each request and response body the journal keeps; the
             rest is dropped and the entry marked truncated.
+        journal_bytes: body bytes the whole journal keeps; the oldest entries go first.
         max_stored: stored responses, conversations, assistants and threads kept, each
             (least recently used dropped first; a dropped id is a 404).
         max_answer_bytes: the most an answer may hold, ``n`` choices included; a request
@@ -145,6 +146,7 @@ class ServerConfig:
     max_body_bytes: int = 8 * 1024 * 1024
     journal_size: int = 1000
     journal_body_bytes: int = 1024 * 1024
+    journal_bytes: int = 128 * 1024 * 1024
     max_stored: int = 1000
     max_answer_bytes: int = 64 * 1024 * 1024
     admin_token: str | None = field(default=None, repr=False)
@@ -169,7 +171,7 @@ class ServerConfig:
                 f"--quirk: unknown quirk(s) {', '.join(unknown)}; "
                 f"known: {', '.join(sorted(QUIRKS))}"
             )
-        for name in ("journal_size", "journal_body_bytes"):
+        for name in ("journal_size", "journal_body_bytes", "journal_bytes"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 0")
         for name in ("max_stored", "max_answer_bytes"):

@@ -156,7 +156,9 @@ class Engine:
     def __init__(self, config: ServerConfig, *, clock: Clock | None = None) -> None:
         self.config = config
         self.clock: Clock = clock or AsyncioClock()
-        self.state = ServerState(config.journal_size, config.journal_body_bytes, config.max_stored)
+        self.state = ServerState(
+            config.journal_size, config.journal_body_bytes, config.max_stored, config.journal_bytes
+        )
         self.journal = self.state.journal
         self.echo = EchoBackend()
         self.lorem = LoremBackend()

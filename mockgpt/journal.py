@@ -103,17 +103,50 @@ CREDENTIAL_HEADERS = (
 
 
 class Journal:
-    """The last ``size`` requests in arrival order. Safe to read from another thread."""
+    """The last requests in arrival order, at most ``size`` of them and ``max_bytes`` of bodies.
 
-    def __init__(self, size: int = 1000) -> None:
+    Safe to read from another thread. An entry's bodies are counted once it is finished
+    (``settle``); then the oldest entries are dropped until the bodies kept fit ``max_bytes``
+    (the newest entry always stays).
+
+    Args:
+        size: the most entries kept (0: none, the journal is off).
+        max_bytes: the most request and response body bytes kept in all.
+    """
+
+    def __init__(self, size: int = 1000, max_bytes: int = 128 * 1024 * 1024) -> None:
         self._entries: deque[JournalEntry] = deque(maxlen=size)
         self._lock = threading.Lock()
+        self.max_bytes = max_bytes
+        self._bytes = 0
+        self._sizes: dict[int, int] = {}  # id(entry) -> its settled body bytes
+        self._live: set[int] = set()  # id() of the entries kept
 
     def record(self, entry: JournalEntry) -> JournalEntry:
         """Append ``entry`` (dropping the oldest when full) and return it."""
         with self._lock:
+            if self._entries.maxlen == 0:
+                return entry
+            if len(self._entries) == self._entries.maxlen:
+                self._forget(self._entries[0])
             self._entries.append(entry)
+            self._live.add(id(entry))
         return entry
+
+    def settle(self, entry: JournalEntry) -> None:
+        """Count ``entry``'s bodies, now final; drop the oldest entries over ``max_bytes``."""
+        with self._lock:
+            if id(entry) not in self._live:
+                return  # dropped already, or the journal is off
+            size = len(entry.body) + len(entry.response_body)
+            self._bytes += size - self._sizes.get(id(entry), 0)
+            self._sizes[id(entry)] = size
+            while self._bytes > self.max_bytes and len(self._entries) > 1:
+                self._forget(self._entries.popleft())
+
+    def _forget(self, entry: JournalEntry) -> None:
+        self._live.discard(id(entry))
+        self._bytes -= self._sizes.pop(id(entry), 0)
 
     def entries(self) -> list[JournalEntry]:
         """A snapshot of the entries, oldest first."""
@@ -124,6 +157,9 @@ class Journal:
         """Forget every entry."""
         with self._lock:
             self._entries.clear()
+            self._sizes.clear()
+            self._live.clear()
+            self._bytes = 0
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -30,6 +30,7 @@ class ServerState:
     Args:
         journal_size: how many exchanges the journal keeps (oldest dropped first; 0: none).
         journal_body_bytes: bytes of each body the journal keeps.
+        journal_bytes: body bytes the whole journal keeps (oldest entries dropped first).
         max_stored: stored objects kept of each kind (oldest dropped first).
 
     Attributes:
@@ -43,9 +44,13 @@ class ServerState:
     """
 
     def __init__(
-        self, journal_size: int, journal_body_bytes: int = 1024 * 1024, max_stored: int = 1000
+        self,
+        journal_size: int,
+        journal_body_bytes: int = 1024 * 1024,
+        max_stored: int = 1000,
+        journal_bytes: int = 128 * 1024 * 1024,
     ) -> None:
-        self.journal = Journal(journal_size)
+        self.journal = Journal(journal_size, journal_bytes)
         self.journal_body_bytes = journal_body_bytes
         self.responses = ResponseStore(max_stored)
         self.assistants = AssistantsStore(max_stored)

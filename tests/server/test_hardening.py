@@ -132,6 +132,19 @@ def test_journal_keeps_at_most_journal_body_bytes_of_each_body(make_asgi: MakeAs
     assert entry["truncated"] == ["body", "response_body"]
 
 
+def test_journal_keeps_at_most_journal_bytes_in_all(make_asgi: MakeAsgi) -> None:
+    asgi = make_asgi(journal_bytes=3000)
+    prompts = [f"{index} " + "word " * 100 for index in range(6)]
+
+    for prompt in prompts:
+        asgi.post(CHAT, {"model": "m", "messages": [{"role": "user", "content": prompt}]})
+
+    kept = json.loads(asgi.request("GET", "/_mockgpt/journal").text)["data"]
+    assert 1 <= len(kept) < len(prompts)
+    assert sum(len(e["body"]) + len(e["response_body"]) for e in kept) <= 3000
+    assert prompts[-1].strip() in kept[-1]["body"]  # the newest stays, the oldest went
+
+
 def test_journal_size_zero_turns_the_journal_off(make_asgi: MakeAsgi) -> None:
     asgi = make_asgi(journal_size=0)
 

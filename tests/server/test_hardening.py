@@ -241,10 +241,12 @@ def _raw_socket(server: MockServer) -> socket.socket:
 def test_body_that_never_arrives_is_408() -> None:
     with MockServer(ServerConfig(port=0, body_timeout_s=0.2)) as server, _raw_socket(server) as s:
         s.sendall(
-            b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
             b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
         )
-        answer = s.recv(65536)
+        answer = b""
+        while chunk := s.recv(65536):  # until the server closes the connection
+            answer += chunk
 
     assert answer.startswith(b"HTTP/1.1 408")
     assert b'"code":"request_timeout"' in answer

@@ -30,7 +30,7 @@ MAX_TEMPLATE_ITERATIONS = 10_000
 """Loop iterations in one render, all ``for`` loops together."""
 MAX_TEMPLATE_OUTPUT_CHARS = 1_000_000
 """Characters one render may produce; also the largest string or list one ``*`` may make."""
-TEMPLATE_TIMEOUT_S = 0.1
+TEMPLATE_TIMEOUT_S = 0.05
 """Wall-clock seconds one render may take."""
 
 _MAX_POWER_BITS = 4096  # an integer ``**`` result of more bits is refused

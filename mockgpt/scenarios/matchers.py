@@ -21,7 +21,7 @@ import regex
 from mockgpt.scenarios.schema import Match, MessageMatch, TextMatch, ToolResultMatch
 from mockgpt.scenarios.view import MatchView, Request, text_of
 
-REGEX_TIMEOUT_S = 0.05
+REGEX_TIMEOUT_S = 0.005
 """CPU seconds one ``regex`` condition may search one text; past it, it does not hold."""
 
 logger = logging.getLogger(__name__)

@@ -29,19 +29,18 @@ import anyio
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
-from watchfiles import awatch
 
 from mockgpt.config import LOCAL_ORIGINS, ServerConfig
 from mockgpt.engine import Engine
-from mockgpt.errors import RequestRejected, ScenarioError
+from mockgpt.errors import RequestRejected
 from mockgpt.faults import ConnectionDropped
 from mockgpt.http.body import error_response
 from mockgpt.http.send import SSEBody
 from mockgpt.journal import JournalEntry
+from mockgpt.lifespan import lifespan
 from mockgpt.quirks import request_id_header
 from mockgpt.quirks.chat import quirk_stream_error
 from mockgpt.routes.table import Routes, routes
-from mockgpt.scenarios import load_scenario, resolve_scenario
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +111,7 @@ class Dispatcher:
                     return
             await self._http(scope, receive, send)
         elif kind == "lifespan":
-            await self._lifespan(receive, send)
+            await lifespan(self.engine, receive, send)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         in_flight = self.in_flight
@@ -350,38 +349,6 @@ class Dispatcher:
         )
         error = RequestRejected(401, message, code="invalid_api_key")
         await self._send_error(error, self.engine.quirks, scope["path"], send)
-
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        """Start and stop what a server runs beside its requests.
-
-        With ``--watch``, the scenario files are reloaded when they change (an invalid new
-        version is logged and the last good one keeps serving); at shutdown the backends are
-        closed.
-        """
-        engine = self.engine
-        config = engine.config
-        paths = [resolve_scenario(s) for s in config.scenarios] if config.watch else []
-
-        async def reload_on_change() -> None:
-            async for _changes in awatch(*{p.parent for p in paths}):
-                try:
-                    scenarios = [load_scenario(p) for p in paths]
-                except ScenarioError as exc:
-                    logger.error("scenario not reloaded, keeping the last good version: %s", exc)
-                    continue
-                engine.registry.replace_base(scenarios)
-                logger.info("scenarios reloaded: %s", ", ".join(str(p) for p in paths))
-
-        await receive()  # lifespan.startup
-        async with anyio.create_task_group() as group:
-            if paths:
-                group.start_soon(reload_on_change)
-            await send({"type": "lifespan.startup.complete"})
-            await receive()  # lifespan.shutdown
-            group.cancel_scope.cancel()
-        with anyio.CancelScope(shield=True):
-            await engine.aclose()
-        await send({"type": "lifespan.shutdown.complete"})
 
 
 def _truncated(entry: JournalEntry, part: str) -> None:

@@ -18,6 +18,7 @@ LAYERS: list[set[str]] = [
     {"cassette"},
     {"server"},
     {"app", "inprocess"},
+    {"lifespan"},
     {"routes"},
     {"http"},
     {"engine"},

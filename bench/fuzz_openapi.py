@@ -21,8 +21,8 @@ operation, with the first few of each shown; and tracebacks in the server's log.
 
 Part 2, the repo's raw-socket fuzzer, longer: ``pytest tests/properties/test_fuzz.py
 --hypothesis-profile=thorough --hypothesis-show-statistics`` ``--fuzz-runs`` times (2,000
-examples a run instead of CI's 1,500, a new random seed each time), each with the passing,
-failing and invalid example counts hypothesis reports.
+examples a run instead of CI's 1,500, a new random seed each time; 6 runs by default: 12,000
+requests), each with the passing, failing and invalid example counts hypothesis reports.
 
 The load average is printed before and after: the host is shared, nothing here is a timing.
 

@@ -49,6 +49,7 @@ BLOCKED_BY = {
     "models.retrieve-unknown": "errors.envelope",
     "errors.field-types": "errors.envelope",
     "errors.bad-request": "errors.envelope",
+    "errors.stream-invalid-request": "errors.envelope",
     "logprobs.top-logprobs-limit": "logprobs.shape",
     "tools.call-shape": "tools.choice-required",
     "tools.arguments-json": "tools.choice-required",

@@ -219,15 +219,18 @@ class Dispatcher:
         cap = self.body_cap
         kept = [0, 0]  # bytes of the request body and of the response the entry holds
 
+        def keep(chunk: bytes, which: int, part: str) -> bytes:
+            """``chunk`` as far as the journal's per-body cap allows (the rest is dropped)."""
+            if kept[which] + len(chunk) > cap:
+                chunk = chunk[: cap - kept[which]]
+                _truncated(entry, part)
+            kept[which] += len(chunk)
+            return chunk
+
         async def receive_logged() -> Message:
             message = await receive()
             if message["type"] == "http.request":
-                chunk = message.get("body", b"")
-                if kept[0] + len(chunk) > cap:
-                    chunk = chunk[: cap - kept[0]]
-                    _truncated(entry, "body")
-                body_parts.append(chunk)
-                kept[0] += len(chunk)
+                body_parts.append(keep(message.get("body", b""), 0, "body"))
                 if not message.get("more_body", False):
                     entry.body = b"".join(body_parts)
             elif message["type"] == "http.disconnect" and not entry.complete:
@@ -251,12 +254,7 @@ class Dispatcher:
                 if quirks and not request_id_header(quirks):
                     message["headers"] = [h for h in message["headers"] if h[0] != b"x-request-id"]
             elif message["type"] == "http.response.body":
-                chunk = message.get("body", b"")
-                if kept[1] + len(chunk) > cap:
-                    chunk = chunk[: cap - kept[1]]
-                    _truncated(entry, "response_body")
-                sent_parts.append(chunk)
-                kept[1] += len(chunk)
+                sent_parts.append(keep(message.get("body", b""), 1, "response_body"))
                 if not message.get("more_body", False):
                     entry.complete = True
                     entry.response_body = b"".join(sent_parts)

@@ -240,27 +240,13 @@ _TEXT_ONLY = (TextDelta, Finish, Usage)
 
 
 def _pass_ready(events: tuple[Event, ...], limiter: Limiter) -> list[Event]:
-    """``Limiter._pass`` for each event, inlined."""
+    """``Limiter.feed`` for each event when nothing can cut: only passed and counted."""
     out: list[Event] = []
-    choices = limiter.choices
     for event in events:
         if isinstance(event, Usage):
             limiter.usage = event
-            continue
-        state = choices[event.choice]
-        if state.done:
-            continue
-        if isinstance(event, TextDelta):
-            state.pieces.append(event.text)
-        elif isinstance(event, Finish):
-            state.done = True
-            state.text = "".join(state.pieces)
-            state.sent = len(state.text)
-        elif isinstance(event, ToolCallDelta):
-            state.other_tokens += count_tokens(event.arguments)
         else:
-            state.other_tokens += count_tokens(event.text)
-        out.append(event)
+            out.extend(limiter._pass(event))
     return out
 
 

@@ -4,6 +4,12 @@ LiteLLM 1.108 (`litellm --config docs/conformance/litellm.config.yaml`) proxying
 streams ``n: 2`` with a role delta for choice 0 only and no finish_reason chunk for choice 1
 (docs/conformance/matrix-2026-12.md). ``chat.n.choices`` stopped at the first of the two, so
 the missing finish reason was hidden; it must report both.
+
+LiteLLM's ``mock_response`` models answer the Responses API with their fixed text whatever
+``tool_choice`` says. Judged as a fixture mock (``--profile fixture-mock``), whether an answer
+calls a tool is the fixture's decision (``tools.choice-required`` is n/a), so
+``responses.function-call`` must be inconclusive there, not failed; under ``inference`` it
+still fails.
 """
 
 from __future__ import annotations
@@ -45,7 +51,7 @@ def litellm_n_stream(body: bytes) -> bytes:
     return b"\n\n".join(out)
 
 
-def litellm_like_proxy() -> Starlette:
+def litellm_like_proxy(*, responses_ignore_tools: bool = False) -> Starlette:
     inner = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=create_app(mock_config())), base_url="http://mock"
     )
@@ -53,6 +59,9 @@ def litellm_like_proxy() -> Starlette:
     async def forward(request: Request) -> Response:
         body = await request.body()
         data: Any = json.loads(body) if body else None
+        if responses_ignore_tools and request.url.path == "/v1/responses" and data:
+            data = {k: v for k, v in data.items() if k not in ("tools", "tool_choice")}
+            body = json.dumps(data).encode()
         answer = await inner.request(
             request.method, request.url.path, content=body, headers=dict(request.headers)
         )
@@ -79,3 +88,30 @@ def test_n_choices_reports_the_missing_role_and_the_missing_finish_reason() -> N
     paths = [violation["path"], *(m["path"] for m in violation["more"])]
     assert paths[:2] == ["<choice 1>.delta.role", "<choice 1>.finish_reason"]
     assert all(m["curl"] for m in violation["more"])
+
+
+@pytest.mark.parametrize(
+    ("profile", "outcomes"),
+    [
+        ("fixture-mock", {"responses.function-call": ("inconclusive", "tools.choice-required")}),
+        ("inference", {"responses.function-call": ("failed", None)}),
+    ],
+)
+def test_a_mock_that_never_calls_a_tool_is_inconclusive_only_as_a_fixture_mock(
+    profile: str, outcomes: dict[str, tuple[str, str | None]]
+) -> None:
+    with serve_app(litellm_like_proxy(responses_ignore_tools=True)) as url:
+        report = run_suite(
+            settings_for(url, property_examples=0, profile=profile),
+            check_ids=["responses.function-call", "responses.function-call-output"],
+        )
+    by_id = {r["check_id"]: r for r in report.records}
+    for check_id, (outcome, blocked_by) in outcomes.items():
+        assert (by_id[check_id]["outcome"], by_id[check_id]["blocked_by"]) == (outcome, blocked_by)
+    tools_owner = by_id["tools.choice-required"]
+    assert tools_owner["consulted"]
+    assert tools_owner["outcome"] == ("not-applicable" if profile == "fixture-mock" else "passed")
+    output = by_id["responses.function-call-output"]
+    assert output["blocked_by"] == "responses.function-call"
+    assert output["outcome"] == ("inconclusive" if profile == "fixture-mock" else "blocked")
+    assert report.ok == (profile == "fixture-mock")

@@ -21,6 +21,9 @@ SCHEMA = "responses.response.schema"
 USAGE = "responses.usage"
 INPUT_ITEMS = "responses.input-items"
 FUNCTION_CALL = "responses.function-call"
+# Whether a forced tool call is made at all is the rule of chat's tool_choice check (n/a to a
+# fixture mock, whose fixture decides whether an answer calls a tool).
+TOOL_CHOICE_REQUIRED = "tools.choice-required"
 STREAM_SSE = "responses.stream.sse"
 SEQUENCE = "responses.stream.sequence-number"
 LIFECYCLE = "responses.stream.lifecycle"

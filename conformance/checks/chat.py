@@ -303,33 +303,41 @@ def n_choices(ctx: CheckContext) -> None:
             dumps(sorted(by_choice)),
             exchange=stream.exchange,
         )
-    for index, items in by_choice.items():
-        if items[0][1]["delta"].get("role") != "assistant":
+    # Every departure of every choice is reported: a choice without its role delta may
+    # also lack its finish reason (LiteLLM's proxy drops both for choice 1).
+    found = Violations()
+    for index, items in sorted(by_choice.items()):
+        with found.soft():
+            if items[0][1]["delta"].get("role") != "assistant":
+                raise Violation(
+                    f"<choice {index}>.delta.role",
+                    "assistant in the first delta of each choice",
+                    dumps(items[0][1]["delta"]),
+                    owner=ROLE_FIRST,
+                    exchange=stream.exchange,
+                )
+        with found.soft():
+            finish_reason(stream, index)
+    with found.soft():
+        first = stream.chunks[0]["choices"]
+        if not first or first[0]["index"] != 0:
             raise Violation(
-                f"<choice {index}>.delta.role",
-                "assistant in the first delta of each choice",
-                dumps(items[0][1]["delta"]),
-                owner=ROLE_FIRST,
+                "chunks[0].choices[0].index",
+                "0 (the official .stream() helper indexes its snapshot by the first chunk)",
+                dumps(first),
                 exchange=stream.exchange,
             )
-        finish_reason(stream, index)
-    first = stream.chunks[0]["choices"]
-    if not first or first[0]["index"] != 0:
-        raise Violation(
-            "chunks[0].choices[0].index",
-            "0 (the official .stream() helper indexes its snapshot by the first chunk)",
-            dumps(first),
-            exchange=stream.exchange,
-        )
-    final = helper_final(ctx, ctx.chat_body(n=2))
-    if len(final.choices) != 2:
-        raise Violation(
-            "<helper>.choices",
-            "2 choices",
-            str(len(final.choices)),
-            level="helper",
-            exchange=stream.exchange,
-        )
+    with found.soft():
+        final = helper_final(ctx, ctx.chat_body(n=2))
+        if len(final.choices) != 2:
+            raise Violation(
+                "<helper>.choices",
+                "2 choices",
+                str(len(final.choices)),
+                level="helper",
+                exchange=stream.exchange,
+            )
+    found.raise_any()
 
 
 @check(

@@ -193,26 +193,38 @@ def input_items(ctx: CheckContext) -> None:
         raise Violation("output", "at least one output item", "[]", exchange=answer.exchange)
 
 
-def function_call_answer(ctx: CheckContext) -> tuple[rs.ResponseAnswer, list[dict[str, Any]]]:
+def function_call_answer(
+    ctx: CheckContext, *, forced_owner: str = rs.FUNCTION_CALL
+) -> tuple[rs.ResponseAnswer, list[dict[str, Any]]]:
     """An answer that calls ``get_weather`` (``tool_choice: required``) and its calls.
+
+    Args:
+        ctx: the check's context.
+        forced_owner: the owner of "no call although ``tool_choice: required`` was accepted".
+            ``responses.function-call`` passes ``tools.choice-required``: that a forced call
+            is made is that check's rule (not applicable to a fixture mock, whose fixture
+            decides whether an answer calls a tool), its own is the shape of the call.
 
     Raises:
         Unsupported: the server refuses function tools.
-        Violation: no ``function_call`` item (owned by ``responses.function-call``).
+        Violation: no ``function_call`` item (owned by ``forced_owner``, or by
+            ``responses.function-call`` when ``tool_choice: required`` was refused).
     """
+    owner = forced_owner
     try:
         answer = rs.create(
             ctx, rs.tool_body(ctx), optional="function tools with tool_choice: required"
         )
     except Unsupported:
         answer = rs.create(ctx, rs.tool_body(ctx, tool_choice=None), optional="function tools")
+        owner = rs.FUNCTION_CALL
     calls = answer.items("function_call")
     if not calls:
         raise Violation(
             "output",
             'a function_call item calling get_weather (tool_choice: "required")',
             dumps(answer.response["output"])[:200],
-            owner=rs.FUNCTION_CALL,
+            owner=owner,
             exchange=answer.exchange,
         )
     return answer, calls
@@ -249,7 +261,7 @@ def function_call(ctx: CheckContext) -> None:
     streamed, ``function_call_arguments.done`` carries
     the same string as its item. A server that refuses function tools reports unsupported.
     """
-    answer, calls = function_call_answer(ctx)
+    answer, calls = function_call_answer(ctx, forced_owner=rs.TOOL_CHOICE_REQUIRED)
     for call in calls:
         where = f"output[{answer.response['output'].index(call)}]"
         validate_item(call, exchange=answer.exchange, prefix=where)

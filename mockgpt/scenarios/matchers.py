@@ -61,6 +61,32 @@ def _short(text: str | None, limit: int = 60) -> str:
     return repr(text if len(text) <= limit else text[: limit - 3] + "...")
 
 
+_LITERAL = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 /-_:,;'\"=<>@!%&#~`"
+)
+
+
+def _anchored_prefix(pattern: str) -> str:
+    """The literal characters a ``^``-anchored pattern starts with, before any regex syntax.
+
+    ``^/weather`` gives ``/weather``; a pattern not anchored with ``^``, or whose literal is
+    followed by a quantifier or alternation that could change it, gives "".
+    """
+    if not pattern.startswith("^"):
+        return ""
+    literal = ""
+    for char in pattern[1:]:
+        if char not in _LITERAL:
+            break
+        literal += char
+    rest = pattern[1 + len(literal) :]
+    if rest[:1] in ("*", "?", "{") or "|" in pattern:
+        literal = literal[:-1]  # the last character is quantified, or alternatives exist
+        if "|" in pattern:
+            return ""
+    return literal
+
+
 class TextCondition:
     """A compiled ``TextMatch``: its regex compiled and its strings folded once."""
 
@@ -72,6 +98,9 @@ class TextCondition:
         self.contains = fold(cond.contains) if fold and cond.contains is not None else cond.contains
         flags = regex.IGNORECASE if cond.ignore_case else 0
         self.regex = regex.compile(cond.regex, flags) if cond.regex is not None else None
+        self.prefix = _anchored_prefix(cond.regex) if cond.regex and not cond.ignore_case else ""
+        """A literal the text must start with for the regex to match (``^/weather``): a text
+        without it fails at once, with the regex's own reason, without searching."""
 
     def check(self, text: str | None, where: str) -> str:
         """The reason ``text`` does not meet the condition, or "" when it does."""
@@ -88,6 +117,8 @@ class TextCondition:
         if self.contains is not None and (folded is None or self.contains not in folded):
             return f"{where}.contains: expected {_short(cond.contains)}, got {_short(text)}"
         if self.regex is not None:
+            if self.prefix and (text is None or not text.startswith(self.prefix)):
+                return f"{where}.regex: expected /{cond.regex}/, got {_short(text)}"
             return self._check_regex(self.regex, text, where)
         return ""
 

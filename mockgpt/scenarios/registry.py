@@ -203,7 +203,7 @@ class StubRegistry:
     ) -> Selection:
         near = (closest[0].id, closest[1].reason) if closest else None
         if near:
-            logger.info("no stub matched; closest: %s (%s)", near[0], near[1])
+            logger.debug("no stub matched; closest: %s (%s)", near[0], near[1])
         kind = self._fallback()
         if kind == "error":
             detail = f" The closest stub was {near[0]}: {near[1]}." if near else ""

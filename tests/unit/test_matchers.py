@@ -6,9 +6,12 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import regex
+from hypothesis import given
+from hypothesis import strategies as st
 
-from mockgpt.scenarios.matchers import MatchView, compile_match
-from mockgpt.scenarios.schema import Match
+from mockgpt.scenarios.matchers import MatchView, TextCondition, compile_match
+from mockgpt.scenarios.schema import Match, TextMatch
 
 
 def view(body: dict[str, Any], endpoint: str = "chat.completions", **headers: str) -> MatchView:
@@ -153,3 +156,18 @@ def test_matcher_view_reads_the_body_once_and_only_when_asked() -> None:
     assert everything.check(lazy).matched
     assert everything.check(lazy).matched
     assert reads == [1]
+
+
+@given(
+    literal=st.text(alphabet="ab/ -_:", max_size=4),
+    tail=st.sampled_from(["", ".*", "?", "*", "+", "{2}", "$", "|c", "(d)?", "[ab]"]),
+    text=st.text(alphabet="ab/ -_:cd", max_size=8),
+)
+def test_matcher_anchored_prefix_never_changes_a_regex_answer(
+    literal: str, tail: str, text: str
+) -> None:
+    """The literal-prefix shortcut of ``^...`` regexes agrees with the regex search itself."""
+    pattern = "^" + "".join("\\" + c if c in "-" else c for c in literal) + tail
+    condition = TextCondition(TextMatch(regex=pattern))
+
+    assert (condition.check(text, "last_user") == "") == bool(regex.search(pattern, text))

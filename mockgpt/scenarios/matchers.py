@@ -27,7 +27,7 @@ REGEX_TIMEOUT_S = 0.005
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class MatchResult:
     """Whether a stub matched; if not, every condition that failed.
 
@@ -378,9 +378,9 @@ class CompiledMatch:
 
     def check(self, view: MatchView) -> MatchResult:
         """Run every condition; the result lists each one that failed."""
-        reasons = tuple(r for r in (cond(view) for cond in self.conditions) if r)
+        failed = [reason for cond in self.conditions if (reason := cond(view))]
         total = len(self.conditions)
-        return MatchResult(not reasons, reasons, total - len(reasons), total)
+        return MatchResult(not failed, tuple(failed), total - len(failed), total)
 
 
 def compile_match(match: Match) -> CompiledMatch:

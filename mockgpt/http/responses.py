@@ -52,15 +52,21 @@ class ResponsesWire(Wire):
     the sequence number of the event it replaces, so sequence numbers keep increasing.
 
     Args:
-        renderer: renders the events.
+        renderer: the model the answer reports -> the renderer of its events (made once the
+            engine has chosen that model).
         stream: whether the request asked for SSE.
-        remember: called once, as the terminal event or the body is sent.
+        remember: called once with the renderer, as the terminal event or the body is sent.
     """
 
     def __init__(
-        self, renderer: ResponseRenderer, *, stream: bool, remember: Callable[[], None]
+        self,
+        renderer: Callable[[str], ResponseRenderer],
+        *,
+        stream: bool,
+        remember: Callable[[ResponseRenderer], None],
     ) -> None:
-        self.renderer = renderer
+        self.make_renderer = renderer
+        self.renderer: ResponseRenderer | None = None
         self.stream = stream
         self.remember = remember
         self.quirks: frozenset[str] = frozenset()
@@ -70,7 +76,8 @@ class ResponsesWire(Wire):
         self._terminal: bytes | None = None
 
     def begin(self, reply: Reply) -> ASGIApp | None:
-        """Take the reply's quirks; raise its error."""
+        """Make the renderer for the reply's model, take its quirks; raise its error."""
+        self.renderer = self.make_renderer(reply.model)
         self.quirks = reply.quirks
         if reply.quirks:
             self.stream = self.stream and not stream_as_json(reply.quirks, "responses")
@@ -79,7 +86,7 @@ class ResponsesWire(Wire):
 
     async def body(self, reply: Reply) -> bytes:
         """The ``Response`` object."""
-        renderer = self.renderer
+        renderer = self._renderer()
         async for event in reply.each():
             renderer.feed(event)
         renderer.close()
@@ -103,14 +110,14 @@ class ResponsesWire(Wire):
         """Every event's frame, in order (always one event each)."""
         try:
             async for event in reply.each():
-                for number, frame in self._encode(self.renderer.feed(event)):
+                for number, frame in self._encode(self._renderer().feed(event)):
                     self._pulled = number
                     yield frame
         except RequestRejected as error:  # a live backend (a proxy) failed after the 200
             for frame in responses_error_frames(error, self._numbered, self.quirks):
                 yield frame
             return
-        closing = self._encode(self.renderer.close())
+        closing = self._encode(self._renderer().close())
         self._terminal = closing[-1][1]
         for number, frame in closing:
             self._pulled = number
@@ -124,9 +131,14 @@ class ResponsesWire(Wire):
         """``frames`` as they go out; the terminal one first remembers the response."""
         async for frame in frames:
             if frame is self._terminal:
-                self.remember()
+                self.remember(self._renderer())
             yield frame
 
     def commit(self) -> None:
         """The body is about to be sent: remember the response."""
-        self.remember()
+        self.remember(self._renderer())
+
+    def _renderer(self) -> ResponseRenderer:
+        renderer = self.renderer
+        assert renderer is not None, "begin() makes the renderer"
+        return renderer

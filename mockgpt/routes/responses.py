@@ -27,7 +27,7 @@ from mockgpt.models.responses import (
 )
 from mockgpt.quirks.responses import quirk_request, reject_request, stale_response
 from mockgpt.render.responses import ResponseMeta, ResponseRenderer, new_item_id
-from mockgpt.routes.common import annotate, engine_of, json_response, now, read_json
+from mockgpt.routes.common import engine_of, json_response, now, read_json, serve
 from mockgpt.routes.conversations import conversation_of, not_found
 from mockgpt.sse import encode_sse
 from mockgpt.store import (
@@ -207,21 +207,18 @@ async def create_response(request: Request) -> ReplySender:
         max_tokens=req.max_output_tokens,
         prompt_tokens=chat_prompt_tokens(chat_request),
     )
-    reply = engine.serve(turn)
-    annotate(request, reply)
     echoed = {k: body[k] for k in _ECHOED if k in body}
     if conversation is not None:
         echoed["conversation"] = {"id": conversation.id}
-    meta = ResponseMeta(
-        id=f"resp_{secrets.token_hex(24)}",
-        created_at=now(),
-        model=reply.model,
-        request=echoed,
-    )
-    renderer = ResponseRenderer(meta)
+    response_id, created_at = f"resp_{secrets.token_hex(24)}", now()
     items = with_item_ids(input_items(req))
 
-    def remember() -> None:
+    def renderer(model: str) -> ResponseRenderer:
+        return ResponseRenderer(
+            ResponseMeta(id=response_id, created_at=created_at, model=model, request=echoed)
+        )
+
+    def remember(renderer: ResponseRenderer) -> None:
         final = renderer.final
         assert final is not None
         if conversation is not None:
@@ -234,7 +231,7 @@ async def create_response(request: Request) -> ReplySender:
             engine.store.save(StoredResponse(final, items, messages, renderer.events))
 
     wire = ResponsesWire(renderer, stream=bool(req.stream), remember=remember)
-    return ReplySender(reply, wire, engine.clock)
+    return serve(request, turn, wire)
 
 
 def _stored(request: Request) -> StoredResponse:

@@ -94,10 +94,7 @@ class Call:
     @cached_property
     def body(self) -> dict[str, Any]:
         """The request body as JSON (``{}`` when it is not a JSON object)."""
-        try:
-            value = json.loads(self.entry.body)
-        except ValueError:
-            return {}
+        value = self.entry.json  # None when not JSON, or nested too deep to decode
         return value if isinstance(value, dict) else {}
 
     @property

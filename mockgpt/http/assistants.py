@@ -21,7 +21,7 @@ from mockgpt.assistants_store import StoredRun, StoredThread
 from mockgpt.engine import Reply
 from mockgpt.errors import RequestRejected
 from mockgpt.faults import error_from_spec
-from mockgpt.http.send import SSEBody, Wire
+from mockgpt.http.send import JSON_MEDIA_TYPE, SSEBody, Wire, send_whole
 from mockgpt.render.assistants import Frame
 from mockgpt.render.assistants_runs import RunRenderer
 from mockgpt.scenarios.schema import ErrorSpec
@@ -47,12 +47,7 @@ class _JSON:
         self.body = body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(self.body)).encode()),
-        ]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": self.body, "more_body": False})
+        await send_whole(send, JSON_MEDIA_TYPE, self.body, length=True)
 
 
 class RunWire(Wire):

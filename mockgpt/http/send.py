@@ -187,7 +187,6 @@ class ReplySender:
         reply: what ``Engine.serve`` decided.
         wire: the family's writer for this request.
         clock: what delays, stalls and pacing sleep on.
-        headers: extra response headers.
 
     Raises:
         RequestRejected: ``reply.error``, a live backend's error before the first event, or a
@@ -196,17 +195,10 @@ class ReplySender:
             during a delay: the connection is closed.
     """
 
-    def __init__(
-        self,
-        reply: Reply,
-        wire: Wire,
-        clock: Clock,
-        headers: tuple[tuple[bytes, bytes], ...] = (),
-    ) -> None:
+    def __init__(self, reply: Reply, wire: Wire, clock: Clock) -> None:
         self.reply = reply
         self.wire = wire
         self.clock = clock
-        self.headers = headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Send the answer."""
@@ -239,18 +231,9 @@ class ReplySender:
             if body is None:
                 frames = wire.outgoing(wire.frames(reply, one_event_each=False))
                 body = b"".join([frame async for frame in frames])
-            await self._start(send, wire.media_type)
-            await send({"type": "http.response.body", "body": body, "more_body": False})
+            await send_whole(send, wire.media_type, body, length=False)
         else:
             await self._send_frames(receive, send)
-
-    async def _start(self, send: Send, media_type: str, length: int | None = None) -> None:
-        headers = [(b"content-type", media_type.encode()), *self.headers]
-        if length is None:
-            headers.extend(SSE_HEADERS)
-        else:
-            headers.append((b"content-length", str(length).encode()))
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
 
     async def _send_body(self, receive: Receive, send: Send) -> None:
         reply, wire = self.reply, self.wire
@@ -262,7 +245,7 @@ class ReplySender:
         fault = reply.fault
         if fault is not None and reply.breaks and wire.body_faults:
             if fault.error_after_chunks is not None:
-                error = _error_of(fault.error_event)
+                error = error_from_spec(fault.error_event or ErrorSpec(status=500))
                 error.quirks = reply.quirks
                 raise error
             half = encoded[: len(encoded) // 2]
@@ -270,14 +253,12 @@ class ReplySender:
                 await DropResponse(JSON_MEDIA_TYPE.encode(), half, len(encoded))({}, receive, send)
                 return
             if fault.malformed_after_chunks is not None:
-                await self._start(send, JSON_MEDIA_TYPE, len(half))
-                await send({"type": "http.response.body", "body": half, "more_body": False})
+                await send_whole(send, JSON_MEDIA_TYPE, half, length=True)
                 return
             if fault.stall_after_chunks is not None:
                 await wait_unless_gone(receive, self.clock, fault.stall_ms / 1000)
         wire.commit()
-        await self._start(send, JSON_MEDIA_TYPE, len(encoded))
-        await send({"type": "http.response.body", "body": encoded, "more_body": False})
+        await send_whole(send, JSON_MEDIA_TYPE, encoded, length=True)
 
     def _pipeline(self) -> AsyncIterator[bytes]:
         reply, wire = self.reply, self.wire
@@ -304,10 +285,9 @@ class ReplySender:
                 body = b"".join([frame async for frame in frames])
             finally:
                 await frames.aclose()  # type: ignore[attr-defined]
-            await self._start(send, self.wire.media_type, len(body))
-            await send({"type": "http.response.body", "body": body, "more_body": False})
+            await send_whole(send, self.wire.media_type, body, length=True)
             return
-        await self._start(send, self.wire.media_type)
+        await _send_start(send, self.wire.media_type, None)
         dropped: ConnectionDropped | None = None
         async with anyio.create_task_group() as group:
 
@@ -347,8 +327,20 @@ async def _closing(reply: Reply, work: Awaitable[_T]) -> _T:
         raise
 
 
-def _error_of(spec: ErrorSpec | None) -> RequestRejected:
-    return error_from_spec(spec or ErrorSpec(status=500))
+async def _send_start(send: Send, media_type: str, length: int | None) -> None:
+    """The 200 response start: with ``content-length``, or chunked with the SSE headers."""
+    headers = [(b"content-type", media_type.encode())]
+    if length is None:
+        headers.extend(SSE_HEADERS)
+    else:
+        headers.append((b"content-length", str(length).encode()))
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+
+
+async def send_whole(send: Send, media_type: str, body: bytes, *, length: bool) -> None:
+    """A 200 response in one body write; ``length``: with ``content-length``, else chunked."""
+    await _send_start(send, media_type, len(body) if length else None)
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 async def _malformed_as(frames: AsyncIterator[bytes], malformed: bytes) -> AsyncIterator[bytes]:
@@ -368,6 +360,4 @@ class SSEBody:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Send the response start and the whole body."""
-        headers = [(b"content-type", self.media_type.encode()), *SSE_HEADERS]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": self.body, "more_body": False})
+        await send_whole(send, self.media_type, self.body, length=False)

@@ -27,6 +27,7 @@ LAYERS: list[set[str]] = [
     {"scenarios", "models", "config"},
     {"quirks", "limits", "render"},
     {"sse", "errors", "events", "journal", "structured"},
+    {"schema_check"},
     {"types", "tokens", "bounded"},
 ]
 """Top to bottom; a module may import from any line below its own."""

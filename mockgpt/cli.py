@@ -286,7 +286,12 @@ def serve(
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     click.echo(f"mockgpt serving the OpenAI API at http://{shown}:{port}/v1")
     # never print a secret: the key is named by where it came from
-    key = "os.environ['MOCKGPT_API_KEY']" if api_key else '"x"'
+    if not api_key:
+        key = '"x"'
+    elif os.environ.get("MOCKGPT_API_KEY") == api_key:
+        key = "os.environ['MOCKGPT_API_KEY']"
+    else:
+        key = '"<the --api-key you gave>"'
     click.echo(f'  OpenAI(base_url="http://{shown}:{port}/v1", api_key={key})')
     _raise_open_files_limit()
     uvicorn.run(

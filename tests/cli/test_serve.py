@@ -160,3 +160,34 @@ def test_cli_serve_bad_flag_from_the_console_script() -> None:
     assert result.returncode == 2, result.stderr
     assert result.stdout == ""
     _assert_one_line_reason(result.stderr, "--port")
+
+
+@pytest.mark.parametrize(
+    ("flag_key", "env_key", "shown"),
+    [
+        ("sk-flag-secret", None, '"<the --api-key you gave>"'),
+        (None, "sk-env-secret", "os.environ['MOCKGPT_API_KEY']"),
+    ],
+    ids=["flag", "env"],
+)
+def test_cli_serve_banner_names_where_the_key_is_never_the_key(
+    tmp_path: Path, flag_key: str | None, env_key: str | None, shown: str
+) -> None:
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    args = [sys.executable, "-m", "mockgpt", "serve", "--port", str(port)]
+    args += ["--api-key", flag_key] if flag_key else []
+    env = {**os.environ, "MOCKGPT_API_KEY": env_key} if env_key else dict(os.environ)
+    if not env_key:
+        env.pop("MOCKGPT_API_KEY", None)
+    with log.open("wb") as out:
+        process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env)
+    try:
+        _wait_for_health(process, f"http://127.0.0.1:{port}", log)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    banner = log.read_text()
+
+    assert f"api_key={shown})" in banner
+    assert "secret" not in banner

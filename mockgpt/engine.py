@@ -230,9 +230,9 @@ class Engine:
         backend = self._backend(selection)
         forward: PassThrough | None = None
         events: tuple[Event, ...] | AsyncIterator[Event] = ()
-        if selection.stub_id is None and turn.request is None and backend is self.fallback:
+        if selection.stub_id is None and not turn.generates and backend is self.fallback:
             forward = self.upstream
-        elif error is None and turn.request is not None and not (fault and fault.reset):
+        elif error is None and turn.generates and not (fault and fault.reset):
             try:
                 events = self._events(selection, backend, turn)
             except RequestRejected as exc:  # a content template that failed

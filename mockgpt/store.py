@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mockgpt.bounded import Bounded
+from mockgpt.conversation import Message, messages_from_chat
 from mockgpt.models.responses import items_to_messages
 from mockgpt.types import JSONObject
 
@@ -40,7 +41,7 @@ def with_item_ids(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @dataclass
 class StoredResponse:
-    """A stored ``Response``, its input items and the conversation it ends (chat messages).
+    """A stored ``Response``, its input items and the conversation it ends.
 
     ``events`` are the stream events that rendered it (``ResponseStreamEvent`` objects, in
     ``sequence_number`` order), replayed by ``GET /v1/responses/{id}?stream=true``.
@@ -48,7 +49,7 @@ class StoredResponse:
 
     response: JSONObject
     input_items: list[dict[str, Any]]
-    messages: list[dict[str, Any]]
+    messages: tuple[Message, ...]
     events: list[JSONObject] = field(default_factory=list)
 
 
@@ -70,18 +71,18 @@ class Conversation:
             "metadata": dict(self.metadata),
         }
 
-    def messages(self) -> list[dict[str, Any]]:
-        """The items as chat messages."""
-        return items_to_messages(self.items)
+    def messages(self) -> tuple[Message, ...]:
+        """The items as the conversation's messages."""
+        return messages_from_chat(items_to_messages(self.items))
 
 
-def output_messages(response: JSONObject) -> list[dict[str, Any]]:
-    """A response's output items as chat messages (assistant text and tool calls)."""
+def output_messages(response: JSONObject) -> tuple[Message, ...]:
+    """A response's output items as messages (assistant text and tool calls)."""
     items: list[dict[str, Any]] = []
     for item in response.get("output") or []:  # type: ignore[union-attr]
         if isinstance(item, dict):
             items.append(item)
-    return items_to_messages(items)
+    return messages_from_chat(items_to_messages(items))
 
 
 class ResponseStore:

@@ -10,20 +10,11 @@ from typing import Any
 
 from mockgpt.errors import RequestRejected
 from mockgpt.events import Event, Finish, TextDelta, ToolCallDelta
-from mockgpt.models import CreateChatCompletionRequest
-from mockgpt.models.chat import FunctionTool, NamedToolChoice, content_text
+from mockgpt.models import CreateCompletionRequest
 from mockgpt.quirks import ignores_output_format
 from mockgpt.structured import SchemaError, value_for_schema
 from mockgpt.tokens import split_tokens
 from mockgpt.turn import Turn
-
-
-def last_user_text(request: CreateChatCompletionRequest) -> str:
-    """The text of the last ``user`` message, or "" when there is none."""
-    for message in reversed(request.messages):
-        if message.role == "user":
-            return content_text(message.content)
-    return ""
 
 
 def tool_call_id(ctx: Turn, choice: int, index: int) -> str:
@@ -34,19 +25,11 @@ def tool_call_id(ctx: Turn, choice: int, index: int) -> str:
 
 def prompt_of(ctx: Turn, choice: int = 0) -> str:
     """The text an answer responds to: the last user message, or the choice's legacy prompt."""
-    request = ctx.generation
-    if isinstance(request, CreateChatCompletionRequest):
-        return last_user_text(request)
-    prompts = request.prompts
-    return prompts[min(choice // request.choice_count, len(prompts) - 1)]
-
-
-_SCHEMA_PARAMS = {"responses": "text.format.schema", "ollama": "format"}
-
-
-def schema_param(ctx: Turn) -> str:
-    """The request field that holds the structured-output schema, for errors' ``param``."""
-    return _SCHEMA_PARAMS.get(ctx.endpoint, "response_format.json_schema.schema")
+    request = ctx.request
+    if isinstance(request, CreateCompletionRequest):
+        prompts = request.prompts
+        return prompts[min(choice // request.choice_count, len(prompts) - 1)]
+    return ctx.last_user or ""
 
 
 def json_for_schema(
@@ -65,33 +48,20 @@ def json_for_schema(
     return json.dumps(value, ensure_ascii=ensure_ascii, allow_nan=False)
 
 
-def _tool_param(ctx: Turn, position: int, name: str) -> str:
-    """``param`` for the ``parameters`` of the tool at ``position`` in the chat form."""
-    if ctx.endpoint == "responses":  # the body holds the Responses tools, a flat shape
-        tools = ctx.body.get("tools")
-        for index, tool in enumerate(tools if isinstance(tools, list) else ()):
-            if isinstance(tool, dict) and (tool.get("type"), tool.get("name")) == (
-                "function",
-                name,
-            ):
-                return f"tools[{index}].parameters"
-    return f"tools[{position}].function.parameters"
-
-
 def shaped_text(ctx: Turn, text: str) -> str:
     """``text`` as the requested structured output asks for it.
 
     ``json_object`` gets ``{"text": text}``; ``json_schema`` gets a value generated from the
     schema (deterministic for the request's ``seed``); plain text stays as it is. The quirk
-    ``response-format-ignored`` keeps the plain text when the request has ``response_format``
-    (chat); the Responses API's ``text.format`` has its own quirk.
+    ``response-format-ignored`` keeps the plain text for a chat-form ``response_format`` (every
+    family but the Responses API, whose ``text.format`` has its own quirk).
     """
-    if ctx.quirks and ignores_output_format(ctx.quirks, "response_format" in ctx.body):
+    if ctx.quirks and ignores_output_format(ctx.quirks, ctx.endpoint != "responses"):
         return text
-    kind, schema = ctx.response_schema()
-    if kind == "json_schema":
-        return json_for_schema(schema or {}, ctx, schema_param(ctx))
-    if kind == "json_object":
+    output = ctx.output
+    if output.kind == "json_schema":
+        return json_for_schema(output.schema or {}, ctx, output.param)
+    if output.kind == "json_object":
         return json.dumps({"text": text}, ensure_ascii=False)
     return text
 
@@ -107,25 +77,21 @@ def forced_tool_calls(ctx: Turn) -> list[tuple[str, str]]:
         RequestRejected: 400 naming the tool's ``parameters`` for a schema that cannot be
             generated from (see ``json_for_schema``).
     """
-    request = ctx.generation
-    if not isinstance(request, CreateChatCompletionRequest) or not request.tools:
+    tools = ctx.tools
+    choice = ctx.tool_choice
+    if not tools or choice is None:
         return []
-    functions = [
-        (i, t.function) for i, t in enumerate(request.tools) if isinstance(t, FunctionTool)
-    ]
-    choice = request.tool_choice
-    if choice == "required":
-        chosen = functions if request.parallel_tool_calls is not False else functions[:1]
-    elif isinstance(choice, NamedToolChoice):
-        chosen = [(i, f) for i, f in functions if f.name == choice.function.name]
+    if choice.mode == "required":
+        chosen = tools if ctx.prompt.parallel_tool_calls is not False else tools[:1]
+    elif choice.function is not None:
+        chosen = tuple(t for t in tools if t.name == choice.function)
     else:
         return []
     calls = []
-    for position, f in chosen:
-        param = _tool_param(ctx, position, f.name)
-        schema = f.parameters or {"type": "object"}
-        arguments = json_for_schema(schema, ctx, param, ensure_ascii=True)
-        calls.append((f.name, arguments))
+    for tool in chosen:
+        schema = tool.parameters or {"type": "object"}
+        arguments = json_for_schema(schema, ctx, tool.param, ensure_ascii=True)
+        calls.append((tool.name, arguments))
     return calls
 
 

@@ -20,8 +20,7 @@ import anyio
 
 from mockgpt.errors import ConfigError
 from mockgpt.events import Event, Finish, TextDelta, Usage
-from mockgpt.models import CreateChatCompletionRequest
-from mockgpt.models.chat import content_text
+from mockgpt.models import CreateCompletionRequest
 from mockgpt.turn import Turn
 
 _END = object()
@@ -70,11 +69,9 @@ class LocalModelBackend:
 
     def prompt_ids(self, ctx: Turn, choice: int) -> list[int]:
         """The prompt's token ids: the chat template over the messages, or the legacy prompt."""
-        request = ctx.generation
-        if isinstance(request, CreateChatCompletionRequest):
-            messages = [
-                {"role": m.role, "content": content_text(m.content)} for m in request.messages
-            ]
+        request = ctx.request
+        if not isinstance(request, CreateCompletionRequest):
+            messages = [{"role": m.role, "content": m.text} for m in ctx.messages]
             if getattr(self.tokenizer, "chat_template", None):
                 ids = self.tokenizer.apply_chat_template(
                     messages, add_generation_prompt=True, tokenize=True
@@ -95,9 +92,8 @@ class LocalModelBackend:
             def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
                 return bool(stop.is_set())
 
-        request = ctx.generation
-        limit = getattr(request, "token_limit", None) or getattr(request, "max_tokens", None)
-        temperature = request.temperature if request.temperature is not None else 1.0
+        limit = ctx.max_tokens
+        temperature = ctx.temperature if ctx.temperature is not None else 1.0
         kwargs: dict[str, Any] = {
             "max_new_tokens": limit if limit is not None else 256,
             "do_sample": temperature > 0,
@@ -108,8 +104,8 @@ class LocalModelBackend:
         if temperature > 0:
             kwargs["temperature"] = temperature
         with self._lock, self._torch.no_grad():
-            if request.seed is not None:
-                self._torch.manual_seed(request.seed)
+            if ctx.seed:
+                self._torch.manual_seed(ctx.seed)
             tensor = self._torch.tensor([ids])
             output = self.model.generate(
                 tensor, attention_mask=self._torch.ones_like(tensor), **kwargs
@@ -120,9 +116,8 @@ class LocalModelBackend:
         """Generate each choice, streaming text as it comes; usage from the tokenizer."""
         from transformers import TextIteratorStreamer
 
-        request = ctx.generation
-        stops = request.stop_sequences
-        limit = getattr(request, "token_limit", None) or getattr(request, "max_tokens", None)
+        stops = ctx.stops
+        limit = ctx.max_tokens
         prompt_tokens = completion_tokens = 0
         for choice in range(ctx.choices):
             ids = self.prompt_ids(ctx, choice)

@@ -33,6 +33,7 @@ from mockgpt.backends.proxy_wire import (
     ChunkReader,
     Reader,
     ResponseEventReader,
+    chat_body,
     responses_body,
     upstream_error,
 )
@@ -170,8 +171,7 @@ class ProxyBackend:
         else:
             endpoint = "completions" if ctx.endpoint == "completions" else "chat.completions"
             path = "/completions" if endpoint == "completions" else "/chat/completions"
-            # Assistants runs and Ollama requests reach here as chat requests already
-            body = ctx.generation.model_dump(by_alias=True, exclude_none=True)
+            body = chat_body(ctx)
             body["stream"] = True
             body["stream_options"] = {"include_usage": True}
             reader = ChunkReader(endpoint)

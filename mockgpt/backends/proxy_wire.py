@@ -25,8 +25,8 @@ PASSED_HEADERS = ("retry-after", "retry-after-ms", "x-should-retry")
 
 _ANSWERED_HERE = ("messages", "previous_response_id", "conversation", "background")
 """Fields of a Responses request that the proxy's mockgpt answers itself, never sent upstream:
-``messages`` is mockgpt's own chat form of the input, the ids are in mockgpt's store, and a
-background request is answered at once."""
+the ids are in mockgpt's store, and a background request is answered at once (``messages``,
+not a Responses field, is never forwarded either)."""
 
 
 def _finish_reason(value: object) -> FinishReason:
@@ -255,21 +255,59 @@ def _message_items(messages: list[Any]) -> list[dict[str, Any]]:
     return items
 
 
+def chat_body(ctx: Turn) -> dict[str, Any]:
+    """The ``/chat/completions`` (or ``/completions``) body sent upstream.
+
+    Chat and legacy completion requests go as sent (validated, unset fields left out). The
+    other families (Ollama, an Assistants run) send their canonical prompt in chat form:
+    messages, function tools and ``tool_choice``, ``response_format``, ``seed``,
+    ``temperature`` and ``max_tokens``.
+    """
+    if ctx.request is not None:
+        return ctx.request.model_dump(by_alias=True, exclude_none=True)
+    body: dict[str, Any] = {"model": ctx.model, "messages": [m.to_chat() for m in ctx.messages]}
+    prompt = ctx.prompt
+    if prompt.tools:
+        body["tools"] = [
+            {"type": "function", "function": {k: v for k, v in f.items() if v is not None}}
+            for f in (t.to_chat()["function"] for t in prompt.tools)
+        ]
+        choice = prompt.tool_choice
+        if choice is not None and choice.function is not None:
+            body["tool_choice"] = {"type": "function", "function": {"name": choice.function}}
+        elif choice is not None:
+            body["tool_choice"] = choice.mode
+        if prompt.parallel_tool_calls is not None:
+            body["parallel_tool_calls"] = prompt.parallel_tool_calls
+    output = prompt.output
+    if output.kind == "json_schema":
+        spec = {"name": output.name or "response", "schema": output.schema}
+        body["response_format"] = {"type": "json_schema", "json_schema": spec}
+    elif output.kind == "json_object":
+        body["response_format"] = {"type": "json_object"}
+    if ctx.seed:
+        body["seed"] = ctx.seed
+    if ctx.temperature is not None:
+        body["temperature"] = ctx.temperature
+    if ctx.max_tokens is not None:
+        body["max_tokens"] = ctx.max_tokens
+    return body
+
+
 def responses_body(ctx: Turn) -> dict[str, Any]:
     """The ``/responses`` body sent upstream for a Responses API request.
 
     The client's fields as sent, as a stream. A chained request (``previous_response_id``
     or ``conversation``) refers to mockgpt's store, which the upstream does not share: its
-    ``input`` becomes the earlier turns (from ``ctx.body["messages"]``, mockgpt's chat form of
-    the whole conversation) followed by the request's own input items. An input with a
+    ``input`` becomes the earlier turns (from ``ctx.messages``, the whole conversation)
+    followed by the request's own input items. An input with a
     compaction item mockgpt made (``/responses/compact``) is sent as that whole conversation.
     """
     body: dict[str, Any] = {k: v for k, v in ctx.body.items() if k not in _ANSWERED_HERE}
     body["stream"] = True
     raw = ctx.body.get("input")
-    messages = ctx.body.get("messages")
-    messages = list(messages) if isinstance(messages, list) else []
-    # mockgpt's chat form: [instructions as a developer message] + earlier turns + own input
+    messages = [m.to_chat() for m in ctx.messages]
+    # [instructions as a developer message] + earlier turns + own input
     first = 1 if ctx.body.get("instructions") else 0
     if isinstance(raw, list) and any(
         isinstance(i, dict) and decode_compaction(i.get("encrypted_content")) is not None

@@ -18,14 +18,12 @@ from jinja2 import TemplateError
 from mockgpt.backends.echo import (
     json_for_schema,
     prompt_of,
-    schema_param,
     shaped_text,
     tool_call_id,
 )
 from mockgpt.backends.sandbox import new_sandbox, render_bounded
 from mockgpt.errors import RequestRejected
 from mockgpt.events import Event, Finish, Refusal, TextDelta, ToolCallDelta, Usage
-from mockgpt.scenarios.matchers import MatchView, text_of
 from mockgpt.scenarios.schema import Chunking, Respond
 from mockgpt.tokens import split_tokens
 from mockgpt.turn import Turn
@@ -61,14 +59,10 @@ def render_template(source: str, ctx: Turn, call_count: int, stub_id: str) -> st
     """
     if "{" not in source:
         return source
-    view = MatchView(ctx)
     variables = {
         "last_user": prompt_of(ctx),
-        "messages": [
-            {"role": str(m.get("role")), "content": text_of(m.get("content"))}
-            for m in view.messages
-        ],
-        "model": ctx.body.get("model"),
+        "messages": [{"role": m.role, "content": m.text} for m in ctx.messages],
+        "model": ctx.model,
         "call_count": call_count,
         "request": ctx.body,
     }
@@ -118,10 +112,10 @@ class ScriptedBackend:
         answer = self.answer
         if answer.json_ is not None:
             if answer.json_ == "from_schema":
-                _, schema = ctx.response_schema()
-                if schema is None:
+                output = ctx.output
+                if output.schema is None:
                     return shaped_text(ctx, prompt_of(ctx))
-                return json_for_schema(schema, ctx, schema_param(ctx))
+                return json_for_schema(output.schema, ctx, output.param)
             return json.dumps(answer.json_, ensure_ascii=False)
         if answer.chunking is not None and answer.chunking.chunks is not None:
             return "".join(answer.chunking.chunks)

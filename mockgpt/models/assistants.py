@@ -1,4 +1,4 @@
-"""Assistants API request bodies, and the chat conversation a run's model call answers.
+"""Assistants API request bodies, and the prompt a run's model call answers.
 
 Spec: ``CreateAssistantRequest``, ``ModifyAssistantRequest``, ``CreateThreadRequest``,
 ``ModifyThreadRequest``, ``CreateMessageRequest``, ``ModifyMessageRequest``,
@@ -6,7 +6,7 @@ Spec: ``CreateAssistantRequest``, ``ModifyAssistantRequest``, ``CreateThreadRequ
 ``SubmitToolOutputsRunRequest``.
 
 A run is answered by the same stubs and backends as chat completions: its instructions, the
-thread's messages and the run's tool rounds become a chat conversation (``run_chat_body``).
+thread's messages and the run's tool rounds become the canonical prompt (``run_prompt``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,15 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Discriminator, Field, Tag
 
+from mockgpt.conversation import (
+    TEXT,
+    OutputFormat,
+    Prompt,
+    Tool,
+    ToolChoice,
+    messages_from_chat,
+    tools_json,
+)
 from mockgpt.models.chat import FunctionTool, NamedFunction, ResponseFormat
 from mockgpt.models.common import BAD_TYPE_TAG, MISSING_TAG, RequestModel
 
@@ -279,20 +288,43 @@ def tool_round(step: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [assistant, *results]
 
 
-def run_chat_body(
-    run: Mapping[str, Any], history: Sequence[dict[str, Any]], *, stream: bool
-) -> dict[str, Any]:
-    """The chat completion body for a run's next model call.
+def _run_output(fmt: object) -> OutputFormat:
+    if isinstance(fmt, Mapping) and fmt.get("type") == "json_schema":
+        spec = fmt.get("json_schema")
+        spec = spec if isinstance(spec, Mapping) else {}
+        schema = spec.get("schema")
+        name = spec.get("name")
+        return OutputFormat(
+            "json_schema",
+            schema if isinstance(schema, Mapping) else {},
+            str(name) if name is not None else None,
+        )
+    if isinstance(fmt, Mapping) and fmt.get("type") == "json_object":
+        return OutputFormat("json_object")
+    return TEXT
+
+
+def _run_tool_choice(choice: object) -> ToolChoice | None:
+    if isinstance(choice, str):
+        return ToolChoice(choice)
+    if isinstance(choice, Mapping):
+        function = choice.get("function")
+        if isinstance(function, Mapping) and function.get("name") is not None:
+            return ToolChoice("function", str(function["name"]))
+        return ToolChoice(str(choice.get("type", "auto")))
+    return None
+
+
+def run_prompt(run: Mapping[str, Any], history: Sequence[dict[str, Any]]) -> Prompt:
+    """The canonical ``Prompt`` of a run's next model call.
 
     Args:
-        run: the ``thread.run`` (its model, instructions, tools, tool_choice, response_format,
-            sampling settings and metadata apply).
+        run: the ``thread.run`` (its instructions, tools, tool_choice, response_format apply).
         history: the thread as chat messages, oldest first (its messages and tool rounds).
-        stream: whether the run is streamed (stubs can match on ``stream``).
 
     Returns:
-        A ``CreateChatCompletionRequest`` body: the instructions as a system message, then the
-        history (only its last N messages under ``truncation_strategy: last_messages``).
+        The instructions as a ``system`` message, then the history (only its last N messages
+        under ``truncation_strategy: last_messages``); the run's function tools.
     """
     messages: list[dict[str, Any]] = []
     if run.get("instructions"):
@@ -300,26 +332,26 @@ def run_chat_body(
     truncation = run.get("truncation_strategy") or {}
     keep = truncation.get("last_messages") if truncation.get("type") == "last_messages" else None
     messages += list(history[-keep:] if keep else history)
-    if not messages:
-        messages.append({"role": "system", "content": ""})  # a chat request needs one message
-    body: dict[str, Any] = {"model": run["model"], "messages": messages}
-    functions = [t for t in run.get("tools") or () if t.get("type") == "function"]
-    if functions:
-        body["tools"] = [dict(t) for t in functions]
-        choice = run.get("tool_choice")
-        if isinstance(choice, str):
-            body["tool_choice"] = choice
-        elif isinstance(choice, Mapping) and choice.get("function"):
-            body["tool_choice"] = {"type": "function", "function": dict(choice["function"])}
-        if run.get("parallel_tool_calls") is not None:
-            body["parallel_tool_calls"] = run["parallel_tool_calls"]
-    if isinstance(run.get("response_format"), Mapping):
-        body["response_format"] = dict(run["response_format"])
-    for key in ("temperature", "top_p"):
-        if run.get(key) is not None:
-            body[key] = run[key]
-    if run.get("metadata"):
-        body["metadata"] = dict(run["metadata"])
-    if stream:
-        body["stream"] = True
-    return body
+    functions = [
+        (i, t.get("function") or {})
+        for i, t in enumerate(run.get("tools") or ())
+        if t.get("type") == "function"
+    ]
+    tools = tuple(
+        Tool(
+            str(f.get("name", "")),
+            f.get("description"),
+            f.get("parameters"),
+            f.get("strict"),
+            param=f"tools[{i}].function.parameters",
+        )
+        for i, f in functions
+    )
+    return Prompt(
+        messages=messages_from_chat(messages),
+        tools=tools,
+        tool_choice=_run_tool_choice(run.get("tool_choice")) if tools else None,
+        parallel_tool_calls=run.get("parallel_tool_calls") if tools else None,
+        output=_run_output(run.get("response_format")),
+        tools_text=tools_json(tools),
+    )

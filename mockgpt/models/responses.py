@@ -10,10 +10,22 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field
 
+from mockgpt.conversation import (
+    TEXT,
+    Message,
+    OutputFormat,
+    Prompt,
+    Tool,
+    ToolChoice,
+    messages_from_chat,
+    tools_json,
+)
+from mockgpt.errors import RequestRejected
 from mockgpt.models.common import RequestModel
 
 
@@ -176,50 +188,67 @@ def input_items(request: CreateResponse) -> list[dict[str, Any]]:
     return [dict(item) for item in request.input]
 
 
-def chat_body(request: CreateResponse, history: list[dict[str, Any]]) -> dict[str, Any]:
-    """The chat completion body that answers ``request`` after the ``history`` messages."""
-    messages: list[dict[str, Any]] = []
-    if request.instructions:
-        messages.append({"role": "developer", "content": request.instructions})
-    messages += history
-    messages += items_to_messages(input_items(request))
-    body: dict[str, Any] = {"model": request.model, "messages": messages}
-    functions = [t for t in request.tools or () if isinstance(t, ResponseFunctionTool)]
-    if functions:
-        body["tools"] = [
-            {
-                "type": "function",
-                "function": {
-                    k: v
-                    for k, v in {
-                        "name": t.name,
-                        "description": t.description,
-                        "parameters": t.parameters,
-                        "strict": t.strict,
-                    }.items()
-                    if v is not None
-                },
-            }
-            for t in functions
-        ]
-        choice = request.tool_choice
-        if isinstance(choice, str):
-            body["tool_choice"] = choice
-        elif isinstance(choice, dict) and choice.get("type") == "function" and "name" in choice:
-            body["tool_choice"] = {"type": "function", "function": {"name": choice["name"]}}
-        if request.parallel_tool_calls is not None:
-            body["parallel_tool_calls"] = request.parallel_tool_calls
-    fmt = request.text.format if request.text else None
+_ROLES = ("user", "assistant", "system", "developer")
+
+
+def _tool_choice(choice: object) -> ToolChoice | None:
+    if isinstance(choice, str):
+        return ToolChoice(choice)
+    if isinstance(choice, dict) and "type" in choice:
+        if choice["type"] == "function" and "name" in choice:
+            return ToolChoice("function", str(choice["name"]))
+        return ToolChoice(str(choice["type"]))
+    return None
+
+
+def _output(fmt: TextFormat | None) -> OutputFormat:
+    if fmt is not None and fmt.type == "json_schema":
+        return OutputFormat("json_schema", fmt.schema_ or {}, fmt.name, "text.format.schema")
     if fmt is not None and fmt.type == "json_object":
-        body["response_format"] = {"type": "json_object"}
-    elif fmt is not None and fmt.type == "json_schema":
-        spec: dict[str, Any] = {"name": fmt.name or "response"}
-        if fmt.schema_ is not None:
-            spec["schema"] = fmt.schema_
-        if fmt.strict is not None:
-            spec["strict"] = fmt.strict
-        body["response_format"] = {"type": "json_schema", "json_schema": spec}
-    if request.top_logprobs:
-        body["logprobs"] = True
-        body["top_logprobs"] = request.top_logprobs
-    return body
+        return OutputFormat("json_object", param="text.format")
+    return TEXT
+
+
+def response_prompt(request: CreateResponse, history: Sequence[Message]) -> Prompt:
+    """The canonical ``Prompt`` that answers ``request`` after the ``history`` messages.
+
+    The messages are the instructions (a ``developer`` message first, when given), the
+    earlier turns, then the input items (see ``items_to_messages``). Function tools are
+    offered; other tool types (built-in tools) are not.
+
+    Raises:
+        RequestRejected: 400 naming ``input[i].role`` for a message item with another role.
+    """
+    items = input_items(request)
+    for index, item in enumerate(items):
+        role = item.get("role")
+        if item.get("type", "message") == "message" and role is not None and role not in _ROLES:
+            raise RequestRejected(
+                400,
+                f"Invalid value: '{role}'. Supported values are: "
+                + ", ".join(f"'{r}'" for r in _ROLES)
+                + ".",
+                param=f"input[{index}].role",
+                code="invalid_value",
+            )
+    messages: list[Message] = []
+    if request.instructions:
+        messages.append(Message("developer", request.instructions, content=request.instructions))
+    messages += history
+    messages += messages_from_chat(items_to_messages(items))
+    functions = [
+        (i, t) for i, t in enumerate(request.tools or ()) if isinstance(t, ResponseFunctionTool)
+    ]
+    tools = tuple(
+        Tool(t.name, t.description, t.parameters, t.strict, param=f"tools[{i}].parameters")
+        for i, t in functions
+    )
+    fmt = request.text.format if request.text else None
+    return Prompt(
+        messages=tuple(messages),
+        tools=tools,
+        tool_choice=_tool_choice(request.tool_choice) if tools else None,
+        parallel_tool_calls=request.parallel_tool_calls if tools else None,
+        output=_output(fmt),
+        tools_text=tools_json(tools),
+    )

@@ -1,7 +1,7 @@
 """A run's model call: the thread as a ``Turn`` through the one pipeline.
 
-A run's model call is a chat completion: the thread becomes a chat conversation
-(``run_chat_body``) that the stubs (endpoint ``assistants``) and the fallback answer;
+A run's model call is a chat completion: the thread becomes the canonical prompt
+(``run_prompt``) that the stubs (endpoint ``assistants``) and the fallback answer;
 ``mockgpt.http.assistants.RunWire`` turns the answer into the run's message, steps and status,
 failing the run in band on a model error.
 """
@@ -12,11 +12,8 @@ from starlette.requests import Request
 from starlette.types import ASGIApp
 
 from mockgpt.assistants_store import StoredRun, StoredThread
-from mockgpt.errors import RequestRejected
 from mockgpt.http.assistants import RunWire
-from mockgpt.models import CreateChatCompletionRequest, validate_request
-from mockgpt.models.assistants import run_chat_body
-from mockgpt.models.chat import chat_prompt_tokens
+from mockgpt.models.assistants import run_prompt
 from mockgpt.render.assistants import Frame
 from mockgpt.routes.common import serve
 from mockgpt.turn import Turn
@@ -45,20 +42,19 @@ async def advance(
     """
     wire = RunWire(thread, record, stream=stream, prelude=prelude)
     run = record.run
-    body = run_chat_body(run, thread.chat_history(), stream=stream)
-    try:
-        chat_request = validate_request(CreateChatCompletionRequest, body)
-    except RequestRejected as exc:
-        return wire.fail("invalid_prompt", exc.message)
+    prompt = run_prompt(run, thread.chat_history())
+    temperature = run.get("temperature")
     turn = Turn(
         endpoint="assistants",
-        request=chat_request,
-        parsed={**body, "assistant_id": run["assistant_id"], "thread_id": thread.id},
+        prompt=prompt,
+        parsed={**run, "assistant_id": run["assistant_id"], "thread_id": thread.id},
         headers=request.headers,
         request_id=request.scope.get("mockgpt.request_id", ""),
-        model=chat_request.model,
+        model=str(run["model"]),
         stream=stream,
         max_tokens=run["max_completion_tokens"],
-        prompt_tokens=chat_prompt_tokens(chat_request),
+        temperature=temperature if isinstance(temperature, int | float) else None,
+        metadata=run.get("metadata") or None,
+        prompt_tokens=prompt.tokens,
     )
     return serve(request, turn, wire)

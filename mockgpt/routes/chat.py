@@ -7,7 +7,7 @@ from starlette.requests import Request
 from mockgpt.http.chat import GenerationWire
 from mockgpt.http.send import ReplySender
 from mockgpt.models import CreateChatCompletionRequest, validate_request
-from mockgpt.models.chat import chat_prompt_tokens
+from mockgpt.models.chat import chat_prompt
 from mockgpt.models.common import parse_json, validate_request_json
 from mockgpt.quirks import completion_id as completion_id_of
 from mockgpt.quirks.chat import quirk_chat_request, quirk_valid_chat_request
@@ -50,9 +50,12 @@ async def create_chat_completion(request: Request) -> ReplySender:
     n = chat.choice_count
     if n > 1:
         bound_answer(engine, n, len(raw))
+    prompt = chat_prompt(chat)
     turn = Turn(
         endpoint="chat.completions",
         request=chat,
+        prompt=prompt,
+        n=n,
         raw=raw,
         parsed=body,
         headers=request.headers,
@@ -62,7 +65,10 @@ async def create_chat_completion(request: Request) -> ReplySender:
         stream=bool(chat.stream),
         max_tokens=chat.token_limit,
         stops=chat.stop_sequences,
-        prompt_tokens=chat_prompt_tokens(chat),
+        seed=chat.seed or 0,
+        temperature=chat.temperature,
+        metadata=chat.metadata,
+        prompt_tokens=prompt.tokens,
         include_usage=chat.include_usage,
     )
     completion_id, created = new_id("chatcmpl"), now()

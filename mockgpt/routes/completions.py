@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 from starlette.requests import Request
 
+from mockgpt.conversation import Message, Prompt
 from mockgpt.events import Event, TextDelta, Usage
 from mockgpt.http.chat import GenerationWire
 from mockgpt.http.send import ReplySender
@@ -70,6 +71,8 @@ async def create_completion(request: Request) -> ReplySender:
     turn = Turn(
         endpoint="completions",
         request=legacy,
+        prompt=Prompt(tuple(Message("user", p, content=p) for p in legacy.prompts)),
+        n=legacy.choice_count,
         raw=raw,
         headers=request.headers,
         request_id=request.scope.get("mockgpt.request_id", ""),
@@ -78,6 +81,8 @@ async def create_completion(request: Request) -> ReplySender:
         stream=bool(legacy.stream),
         max_tokens=legacy.max_tokens,
         stops=legacy.stop_sequences,
+        seed=legacy.seed or 0,
+        temperature=legacy.temperature,
         prompt_tokens=completion_prompt_tokens(legacy),
         include_usage=legacy.include_usage,
     )

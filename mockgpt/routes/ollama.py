@@ -18,18 +18,24 @@ import math
 import re
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Union
+from typing import Union
 
-from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mockgpt.conversation import Prompt
 from mockgpt.errors import RequestRejected
 from mockgpt.http.ollama import OllamaWire
 from mockgpt.http.send import ReplySender
-from mockgpt.models import CreateChatCompletionRequest, validate_request
-from mockgpt.models.chat import chat_prompt_tokens
-from mockgpt.models.common import RequestModel
+from mockgpt.models import validate_request
+from mockgpt.models.ollama import (
+    OllamaChatRequest,
+    OllamaGenerateRequest,
+    OllamaRequest,
+    chat_messages,
+    ollama_prompt,
+    ollama_stops,
+)
 from mockgpt.render.ollama import (
     DEFAULT_KEEP_ALIVE_S,
     OLLAMA_VERSION,
@@ -42,74 +48,10 @@ from mockgpt.render.ollama import (
     tag_name,
 )
 from mockgpt.routes.common import engine_of, json_response, read_json, serve
-from mockgpt.sse import dumps
 from mockgpt.turn import Turn
 from mockgpt.types import JSONObject, JSONValue
 
 Answered = Union[Response, ReplySender]
-
-
-class OllamaFunctionCall(RequestModel):
-    """``ToolCallFunction``: ``arguments`` is an object (a JSON text is accepted too)."""
-
-    name: str
-    arguments: Union[dict[str, Any], str] = Field(default_factory=dict)
-    index: int | None = None
-
-
-class OllamaToolCall(RequestModel):
-    """``ToolCall`` in an assistant message of the conversation; ``id`` in recent Ollama."""
-
-    function: OllamaFunctionCall
-    id: str | None = None
-
-
-class OllamaMessage(RequestModel):
-    """``Message``: role ``system`` / ``user`` / ``assistant`` / ``tool``; ``images`` ignored."""
-
-    role: str
-    content: str | None = None
-    images: list[Any] | None = None
-    thinking: str | None = None
-    tool_calls: list[OllamaToolCall] | None = None
-    tool_name: str | None = None
-    tool_call_id: str | None = None
-
-
-class OllamaOptions(RequestModel):
-    """``Options`` the mock acts on; the others (``temperature``, ``num_ctx`` ...) are kept."""
-
-    num_predict: int | None = None
-    stop: Union[str, list[str], None] = None
-    seed: int | None = None
-
-
-class _OllamaRequest(RequestModel):
-    model: str
-    stream: bool | None = None
-    format: Union[str, dict[str, Any], None] = None
-    options: OllamaOptions | None = None
-    keep_alive: Union[int, float, str, None] = None
-    think: Union[bool, str, None] = None
-
-
-class OllamaChatRequest(_OllamaRequest):
-    """The body of ``POST /api/chat`` ("Generate a chat completion")."""
-
-    messages: list[OllamaMessage] | None = None
-    tools: list[dict[str, Any]] | None = None
-
-
-class OllamaGenerateRequest(_OllamaRequest):
-    """The body of ``POST /api/generate`` ("Generate a completion")."""
-
-    prompt: str | None = None
-    suffix: str | None = None
-    system: str | None = None
-    template: str | None = None
-    context: list[int] | None = None
-    raw: bool | None = None
-    images: list[Any] | None = None
 
 
 def _ollama_errors(
@@ -179,80 +121,6 @@ def keep_alive_seconds(value: object) -> float:
     return math.inf if seconds < 0 else seconds
 
 
-def _response_format(fmt: str | dict[str, Any] | None) -> JSONObject | None:
-    """``format`` -> ``response_format``: ``json`` -> json_object, a schema -> json_schema."""
-    if fmt is None or fmt == "":
-        return None
-    if fmt == "json":
-        return {"type": "json_object"}
-    if isinstance(fmt, dict):
-        return {"type": "json_schema", "json_schema": {"name": "format", "schema": fmt}}
-    raise RequestRejected(400, f'invalid format: expected "json" or a JSON schema, got {fmt!r}')
-
-
-def chat_messages(messages: list[OllamaMessage]) -> list[JSONValue]:
-    """Ollama messages -> chat messages; tool calls get ids and tool results point at them.
-
-    An assistant tool call without ``id`` (older Ollama) gets ``call_<message>_<call>``. A tool
-    result answers, in this order: its ``tool_call_id``; the first unanswered call of its
-    ``tool_name``; the first unanswered call; else ``call_<tool_name>``.
-    """
-    out: list[JSONValue] = []
-    pending: list[tuple[str, str]] = []  # (call id, function name) not yet answered
-    for position, message in enumerate(messages):
-        content = message.content or ""
-        if message.role == "assistant" and message.tool_calls:
-            calls: list[JSONValue] = []
-            pending = []
-            for index, call in enumerate(message.tool_calls):
-                call_id = call.id or f"call_{position}_{index}"
-                arguments = call.function.arguments
-                calls.append(
-                    {
-                        "id": call_id,
-                        "type": "function",
-                        "function": {
-                            "name": call.function.name,
-                            "arguments": arguments
-                            if isinstance(arguments, str)
-                            else dumps(arguments).decode(),
-                        },
-                    }
-                )
-                pending.append((call_id, call.function.name))
-            out.append({"role": "assistant", "content": content or None, "tool_calls": calls})
-        elif message.role == "tool":
-            name = message.tool_name
-            found = message.tool_call_id
-            if found is None:
-                named = [p for p in pending if p[1] == name] if name else pending
-                found = named[0][0] if named else f"call_{name or 'tool'}"
-            pending = [p for p in pending if p[0] != found]
-            out.append({"role": "tool", "content": content, "tool_call_id": found})
-        else:
-            out.append({"role": message.role, "content": content})
-    return out
-
-
-def _stops(options: OllamaOptions | None) -> tuple[str, ...]:
-    stop = options.stop if options is not None else None
-    stops = [stop] if isinstance(stop, str) else (stop or [])
-    return tuple(s for s in stops if s)
-
-
-def _chat_body(req: _OllamaRequest, messages: list[JSONValue], stream: bool) -> JSONObject:
-    chat: JSONObject = {"model": req.model, "messages": messages, "stream": stream}
-    response_format = _response_format(req.format)
-    if response_format is not None:
-        chat["response_format"] = response_format
-    options = req.options
-    if options is not None and options.seed is not None:
-        chat["seed"] = options.seed
-    if options is not None and options.num_predict is not None and options.num_predict > 0:
-        chat["max_tokens"] = options.num_predict  # <= 0: no limit (-1 infinite, -2 fill context)
-    return chat
-
-
 def _loaded(meta: OllamaMeta, keep_alive: float) -> Response:
     """The answer to a request without a prompt: the model is loaded (or unloaded)."""
     body: JSONObject = {"model": meta.model, "created_at": rfc3339_nano(time.time_ns())}
@@ -265,22 +133,24 @@ def _loaded(meta: OllamaMeta, keep_alive: float) -> Response:
 
 
 def _answer(
-    request: Request, req: _OllamaRequest, meta: OllamaMeta, body: JSONObject, chat: JSONObject
+    request: Request, req: OllamaRequest, meta: OllamaMeta, body: JSONObject, prompt: Prompt
 ) -> ReplySender:
-    """The chat form of the request through the one pipeline, answered as NDJSON or one object."""
-    chat_request = validate_request(CreateChatCompletionRequest, chat)
-    stream = bool(chat["stream"])
+    """The request's prompt through the one pipeline, answered as NDJSON or one object."""
+    stream = req.stream is not False
+    options = req.options
+    limit = options.num_predict if options is not None else None
     turn = Turn(
         endpoint="ollama",
-        request=chat_request,
-        parsed={**body, **chat},
+        prompt=prompt,
+        parsed=body,
         headers=request.headers,
         request_id=request.scope.get("mockgpt.request_id", ""),
         model=meta.model,
         stream=stream,
-        max_tokens=chat_request.token_limit,
-        stops=_stops(req.options),
-        prompt_tokens=chat_prompt_tokens(chat_request),
+        max_tokens=limit if limit is not None and limit > 0 else None,  # <= 0: no limit
+        stops=ollama_stops(options),
+        seed=options.seed or 0 if options is not None else 0,
+        prompt_tokens=prompt.tokens,
     )
     return serve(request, turn, OllamaWire(meta, stream=stream))
 
@@ -304,11 +174,9 @@ async def chat(request: Request) -> Answered:
     meta = OllamaMeta(req.model, "chat", started_ns)
     if not req.messages:
         return _loaded(meta, keep_alive)
-    chat_body = _chat_body(req, chat_messages(req.messages), req.stream is not False)
-    if req.tools is not None:
-        tools: list[JSONValue] = [*req.tools]
-        chat_body["tools"] = tools
-    return _answer(request, req, meta, body, chat_body)
+    return _answer(
+        request, req, meta, body, ollama_prompt(req, chat_messages(req.messages), req.tools)
+    )
 
 
 @_ollama_errors
@@ -334,8 +202,7 @@ async def generate(request: Request) -> Answered:
     messages: list[JSONValue] = [{"role": "user", "content": prompt}]
     if req.system:
         messages.insert(0, {"role": "system", "content": req.system})
-    chat_body = _chat_body(req, messages, req.stream is not False)
-    return _answer(request, req, meta, body, chat_body)
+    return _answer(request, req, meta, body, ollama_prompt(req, messages))
 
 
 async def tags(request: Request) -> Response:

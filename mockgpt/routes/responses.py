@@ -8,22 +8,21 @@ events into a ``Response`` or its event stream (``event: <type>`` + ``data: <jso
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mockgpt.conversation import Message, Prompt
 from mockgpt.errors import RequestRejected
 from mockgpt.http.pages import cursor_page
 from mockgpt.http.responses import ResponsesWire
 from mockgpt.http.send import ReplySender, SSEBody
-from mockgpt.models import CreateChatCompletionRequest, validate_request
-from mockgpt.models.chat import chat_prompt_tokens
+from mockgpt.models import validate_request
 from mockgpt.models.responses import (
     CreateResponse,
-    chat_body,
     encode_compaction,
     input_items,
+    response_prompt,
 )
 from mockgpt.quirks.responses import quirk_request, reject_request, stale_response
 from mockgpt.render.responses import ResponseMeta, ResponseRenderer, new_item_id
@@ -56,26 +55,23 @@ _ECHOED = (
 )
 
 
-def _as_chat(
-    request: Request, req: CreateResponse
-) -> tuple[dict[str, Any], CreateChatCompletionRequest, Conversation | None]:
-    """The chat body that answers ``req``, validated, and the conversation it continues.
+def _prompt(request: Request, req: CreateResponse) -> tuple[Prompt, Conversation | None]:
+    """The canonical prompt that answers ``req``, and the conversation it continues.
 
-    The body's messages are the instructions (a ``developer`` message first, when given), the
+    The messages are the instructions (a ``developer`` message first, when given), the
     earlier turns of ``previous_response_id`` or ``conversation``, then the input.
 
     Raises:
-        RequestRejected: 400 for both ``previous_response_id`` and ``conversation``; 404 for an
-            unknown response or conversation.
+        RequestRejected: 400 for both ``previous_response_id`` and ``conversation`` or an input
+            message with an unknown role; 404 for an unknown response or conversation.
     """
     history, conversation = _history(request, req)
-    chat = chat_body(req, history)
-    return chat, validate_request(CreateChatCompletionRequest, chat), conversation
+    return response_prompt(req, history), conversation
 
 
 def _history(
     request: Request, req: CreateResponse
-) -> tuple[list[dict[str, Any]], Conversation | None]:
+) -> tuple[tuple[Message, ...], Conversation | None]:
     """The earlier turns a request continues (``previous_response_id`` or ``conversation``).
 
     Raises:
@@ -96,7 +92,7 @@ def _history(
     if req.conversation_id:
         conversation = conversation_of(request, req.conversation_id)
         return conversation.messages(), conversation
-    return [], None
+    return (), None
 
 
 async def count_input_tokens(request: Request) -> Response:
@@ -117,10 +113,8 @@ async def count_input_tokens(request: Request) -> Response:
     req = validate_request(CreateResponse, body)
     if named:
         engine.check_model(req.model)
-    _, chat_request, _ = _as_chat(request, req)
-    return json_response(
-        {"object": "response.input_tokens", "input_tokens": chat_prompt_tokens(chat_request)}
-    )
+    prompt, _ = _prompt(request, req)
+    return json_response({"object": "response.input_tokens", "input_tokens": prompt.tokens})
 
 
 async def compact_response(request: Request) -> Response:
@@ -142,8 +136,8 @@ async def compact_response(request: Request) -> Response:
     body = await read_json(request, engine.config.max_body_bytes)
     req = validate_request(CreateResponse, body)
     engine.check_model(req.model)
-    chat, chat_request, _ = _as_chat(request, req)
-    messages = chat["messages"]
+    prompt, _ = _prompt(request, req)
+    messages = prompt.messages
     conversation = messages[1:] if req.instructions else messages  # instructions are not kept
     kept: list[JSONValue] = [
         {
@@ -151,17 +145,17 @@ async def compact_response(request: Request) -> Response:
             "type": "message",
             "status": "completed",
             "role": "user",
-            "content": [{"type": "input_text", "text": str(m.get("content") or "")}],
+            "content": [{"type": "input_text", "text": m.text}],
         }
         for m in conversation
-        if m.get("role") == "user"
+        if m.role == "user"
     ]
     compaction: JSONObject = {
         "id": new_item_id("cmp"),
         "type": "compaction",
-        "encrypted_content": encode_compaction(conversation),
+        "encrypted_content": encode_compaction([m.to_chat() for m in conversation]),
     }
-    input_tokens = chat_prompt_tokens(chat_request)
+    input_tokens = prompt.tokens
     return json_response(
         {
             "id": f"resp_{secrets.token_hex(24)}",
@@ -195,17 +189,19 @@ async def create_response(request: Request) -> ReplySender:
     req = validate_request(CreateResponse, body)
     engine.check_model(req.model)
     assert isinstance(body, dict)
-    chat, chat_request, conversation = _as_chat(request, req)
+    prompt, conversation = _prompt(request, req)
     turn = Turn(
         endpoint="responses",
-        request=chat_request,
-        parsed={**body, "messages": chat["messages"]},
+        prompt=prompt,
+        parsed=body,
         headers=request.headers,
         request_id=request.scope.get("mockgpt.request_id", ""),
         model=req.model,
         stream=bool(req.stream),
         max_tokens=req.max_output_tokens,
-        prompt_tokens=chat_prompt_tokens(chat_request),
+        temperature=req.temperature,
+        metadata=req.metadata,
+        prompt_tokens=prompt.tokens,
     )
     echoed = {k: body[k] for k in _ECHOED if k in body}
     if conversation is not None:
@@ -225,7 +221,7 @@ async def create_response(request: Request) -> ReplySender:
             outputs = [i for i in final.get("output") or [] if isinstance(i, dict)]  # type: ignore[union-attr]
             conversation.items += items + outputs
         if req.store is not False:
-            messages = [*chat["messages"], *output_messages(final)]
+            messages = (*prompt.messages, *output_messages(final))
             if req.instructions:
                 messages = messages[1:]  # instructions do not carry over to the next turn
             engine.store.save(StoredResponse(final, items, messages, renderer.events))

@@ -2,8 +2,8 @@
 
 ``compile_match(match) -> CompiledMatch`` turns each condition of a ``Match`` into a small
 object with its regexes, globs and case folds prepared once; ``CompiledMatch.check(view)``
-runs every condition against a ``MatchView`` (the request's endpoint, headers and its
-conversation in chat form) and lists every condition that failed, so the closest stub's
+runs every condition against a ``MatchView`` (the ``Turn``'s endpoint, headers and canonical
+prompt) and lists every condition that failed, so the closest stub's
 near-miss report names them all.
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 import regex
 
 from mockgpt.scenarios.schema import Match, MessageMatch, TextMatch, ToolResultMatch
-from mockgpt.scenarios.view import MatchView, Request, text_of
+from mockgpt.scenarios.view import BodyRequest, MatchView, Request, text_of
 
 REGEX_TIMEOUT_S = 0.005
 """CPU seconds one ``regex`` condition may search one text; past it, it does not hold."""
@@ -189,12 +189,12 @@ def _message_condition(cond: MessageMatch, where: str) -> Condition:
         else:
             candidates = list(messages)
         if cond.role is not None:
-            candidates = [m for m in candidates if m.get("role") == cond.role]
+            candidates = [m for m in candidates if m.role == cond.role]
             if not candidates:
                 return f"{where}.role: no {cond.role!r} message"
         if content is None:
             return ""
-        reasons = [content.check(text_of(m.get("content")), f"{where}.content") for m in candidates]
+        reasons = [content.check(m.text, f"{where}.content") for m in candidates]
         if any(r == "" for r in reasons):
             return ""
         return reasons[-1] if reasons else f"{where}: no message"
@@ -206,28 +206,13 @@ def _tool_result_condition(cond: ToolResultMatch) -> Condition:
     content = TextCondition(cond.content) if cond.content is not None else None
 
     def check(view: MatchView) -> str:
-        calls: dict[str, str] = {}
-        for message in view.messages:
-            for call in message.get("tool_calls") or ():
-                if isinstance(call, Mapping):
-                    function = call.get("function")
-                    if isinstance(function, Mapping):
-                        calls[str(call.get("id"))] = str(function.get("name"))
-        results = [m for m in view.messages if m.get("role") == "tool"]
-        items = view.body.get("input")  # Responses API: function_call(_output) items
-        if isinstance(items, list):
-            for item in items:
-                if isinstance(item, Mapping) and item.get("type") == "function_call":
-                    calls[str(item.get("call_id"))] = str(item.get("name"))
-                if isinstance(item, Mapping) and item.get("type") == "function_call_output":
-                    results.append(
-                        {"tool_call_id": item.get("call_id"), "content": item.get("output")}
-                    )
+        calls = {call.id: call.name for m in view.messages for call in m.tool_calls}
+        results = [m for m in view.messages if m.role == "tool"]
         if not results:
             return "tool_result: the conversation has no tool result"
         last_reason = ""
         for result in results:
-            call_id = str(result.get("tool_call_id"))
+            call_id = str(result.tool_call_id)
             if cond.tool_call_id is not None and call_id != cond.tool_call_id:
                 last_reason = (
                     f"tool_result.tool_call_id: expected {cond.tool_call_id!r}, got {call_id!r}"
@@ -240,8 +225,7 @@ def _tool_result_condition(cond: ToolResultMatch) -> Condition:
                 )
                 continue
             if content is not None:
-                text = text_of(result.get("content"))
-                reason = content.check(text, "tool_result.content")
+                reason = content.check(result.text, "tool_result.content")
                 if reason:
                     last_reason = reason
                     continue
@@ -277,7 +261,7 @@ def _conditions(match: Match) -> list[Condition]:
         expected_model = match.model
 
         def model(view: MatchView) -> str:
-            name = str(view.body.get("model", ""))
+            name = view.request.model
             if pattern.match(name):
                 return ""
             return f"model: expected {expected_model!r}, got {name!r}"
@@ -289,9 +273,7 @@ def _conditions(match: Match) -> list[Condition]:
         anyone = TextCondition(match.any_message)
 
         def any_message(view: MatchView) -> str:
-            reasons = [
-                anyone.check(text_of(m.get("content")), "any_message") for m in view.messages
-            ]
+            reasons = [anyone.check(m.text, "any_message") for m in view.messages]
             if any(r == "" for r in reasons):
                 return ""
             return reasons[-1] if reasons else "any_message: no messages"
@@ -333,7 +315,7 @@ def _conditions(match: Match) -> list[Condition]:
         stream = match.stream
 
         def streamed(view: MatchView) -> str:
-            sent = bool(view.body.get("stream"))
+            sent = view.request.stream
             return "" if sent == stream else f"stream: expected {stream}, got {sent}"
 
         out.append(streamed)
@@ -341,7 +323,7 @@ def _conditions(match: Match) -> list[Condition]:
         n = match.n
 
         def choices(view: MatchView) -> str:
-            sent = view.body.get("n") or 1
+            sent = view.request.n
             return "" if sent == n else f"n: expected {n}, got {sent}"
 
         out.append(choices)
@@ -351,7 +333,7 @@ def _conditions(match: Match) -> list[Condition]:
         metadata = match.metadata
 
         def meta(view: MatchView) -> str:
-            sent = view.body.get("metadata")
+            sent = view.request.metadata
             if is_subset(metadata, sent or {}):
                 return ""
             return f"metadata: expected to contain {metadata}, got {sent}"
@@ -395,6 +377,7 @@ def match_stub(match: Match, request: Request | MatchView) -> MatchResult:
 
 
 __all__ = [
+    "BodyRequest",
     "CompiledMatch",
     "MatchResult",
     "MatchView",

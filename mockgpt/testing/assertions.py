@@ -9,10 +9,9 @@ and ``UnusedStub``, whose messages are built here.
 from __future__ import annotations
 
 import logging
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from mockgpt.scenarios.matchers import MatchView
+from mockgpt.scenarios.matchers import BodyRequest, MatchView
 from mockgpt.scenarios.registry import LoadedStub
 from mockgpt.testing.calls import Call, StubRef
 
@@ -249,9 +248,7 @@ class _Assertions:
             raise UnusedStub(self._unused_message(unused, calls))
 
     def _match_input(self, call: Call) -> MatchView:
-        return MatchView(
-            SimpleNamespace(endpoint=call.endpoint or "", body=call.body, headers=call.headers)
-        )
+        return MatchView(BodyRequest(call.endpoint or "", call.body, call.headers))
 
     def _unmatched_message(
         self, unmatched: list[Call], calls: list[Call], unused: list[LoadedStub]

@@ -11,7 +11,7 @@ from mockgpt.config import ServerConfig
 from mockgpt.engine import Engine, Reply
 from mockgpt.events import Finish, TextDelta, Usage
 from mockgpt.models import CreateChatCompletionRequest
-from mockgpt.models.chat import chat_prompt_tokens
+from mockgpt.models.chat import chat_prompt
 from mockgpt.scenarios import Scenario
 from mockgpt.turn import Turn
 
@@ -30,16 +30,18 @@ def engine_with(
 def turn(text: str = "one two three", **body: Any) -> Turn:
     full = {"model": "m", "messages": [{"role": "user", "content": text}], **body}
     chat = CreateChatCompletionRequest.model_validate(full)
+    prompt = chat_prompt(chat)
     return Turn(
         endpoint="chat.completions",
         request=chat,
+        prompt=prompt,
         parsed=full,
         model="m",
         stream=bool(full.get("stream")),
         choices=chat.choice_count,
         max_tokens=chat.token_limit,
         stops=chat.stop_sequences,
-        prompt_tokens=chat_prompt_tokens(chat),
+        prompt_tokens=prompt.tokens,
     )
 
 

@@ -25,7 +25,7 @@ LAYERS: list[set[str]] = [
     {"state", "faults", "backends", "recorder"},
     {"turn", "store", "assistants_store"},
     {"scenarios", "models", "config"},
-    {"quirks", "limits", "render"},
+    {"quirks", "limits", "render", "conversation"},
     {"sse", "errors", "events", "journal", "structured"},
     {"schema_check"},
     {"types", "tokens", "bounded"},

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -10,12 +9,36 @@ import regex
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mockgpt.scenarios.matchers import MatchView, TextCondition, compile_match
+from mockgpt.models import CreateChatCompletionRequest
+from mockgpt.models.chat import chat_prompt
+from mockgpt.models.responses import CreateResponse, response_prompt
+from mockgpt.scenarios.matchers import BodyRequest, MatchView, TextCondition, compile_match
 from mockgpt.scenarios.schema import Match, TextMatch
+from mockgpt.turn import Turn
+
+
+def turn_of(body: dict[str, Any], endpoint: str = "chat.completions", **headers: str) -> Turn:
+    """The ``Turn`` the chat or Responses adapter makes of ``body``."""
+    if endpoint == "responses":
+        req = CreateResponse.model_validate(body)
+        prompt = response_prompt(req, ())
+        return Turn("responses", prompt=prompt, parsed=body, headers=headers, model=req.model)
+    chat = CreateChatCompletionRequest.model_validate(body)
+    return Turn(
+        "chat.completions",
+        request=chat,
+        prompt=chat_prompt(chat),
+        parsed=body,
+        headers=headers,
+        model=chat.model,
+        stream=bool(chat.stream),
+        n=chat.n or 1,
+        metadata=chat.metadata,
+    )
 
 
 def view(body: dict[str, Any], endpoint: str = "chat.completions", **headers: str) -> MatchView:
-    return MatchView(SimpleNamespace(endpoint=endpoint, body=body, headers=headers))
+    return MatchView(turn_of(body, endpoint, **headers))
 
 
 CHAT = {
@@ -112,7 +135,6 @@ def test_matcher_reads_the_responses_shapes() -> None:
             {"type": "function_call", "call_id": "c1", "name": "get_weather", "arguments": "{}"},
             {"type": "function_call_output", "call_id": "c1", "output": "sunny"},
         ],
-        "messages": [{"role": "user", "content": "weather?"}],
         "tools": [{"type": "function", "name": "get_weather"}],
         "tool_choice": {"type": "function", "name": "get_weather"},
         "text": {"format": {"type": "json_schema", "name": "x", "schema": {}}},
@@ -132,22 +154,22 @@ def test_matcher_reads_the_responses_shapes() -> None:
     assert result.matched, result.reasons
 
 
-def test_matcher_view_reads_the_body_once_and_only_when_asked() -> None:
-    reads = []
+def test_matcher_view_reads_each_part_once_and_only_when_asked() -> None:
+    reads: list[str] = []
 
-    class Request:
-        endpoint = "chat.completions"
-
-        def __init__(self) -> None:
-            self.headers: dict[str, str] = {}
+    class Counted(Turn):
+        @property
+        def body(self) -> Any:
+            reads.append("body")
+            return super().body
 
         @property
-        def body(self) -> dict[str, Any]:
-            reads.append(1)
-            return CHAT
+        def messages(self) -> Any:
+            reads.append("messages")
+            return super().messages
 
-    lazy = MatchView(Request())
-    assert reads == []
+    chat = CreateChatCompletionRequest.model_validate(CHAT)
+    lazy = MatchView(Counted("chat.completions", request=chat, prompt=chat_prompt(chat), n=2))
     endpoint_only = compile_match(Match.model_validate({"endpoint": "chat.completions"}))
     assert endpoint_only.check(lazy).matched
     assert reads == []
@@ -155,7 +177,30 @@ def test_matcher_view_reads_the_body_once_and_only_when_asked() -> None:
     everything = compile_match(Match.model_validate({"last_user": "Paris", "n": 2}))
     assert everything.check(lazy).matched
     assert everything.check(lazy).matched
-    assert reads == [1]
+    assert reads == ["messages"]  # the last user message, read once; never the body
+
+
+def test_matcher_reads_a_journalled_body_in_chat_and_responses_shapes() -> None:
+    match = compile_match(
+        Match.model_validate(
+            {"system": "French", "tools": ["f"], "tool_choice": "f", "last_user": "hi"}
+        )
+    )
+    chat = {
+        "messages": [{"role": "system", "content": "French"}, {"role": "user", "content": "hi"}],
+        "tools": [{"type": "function", "function": {"name": "f"}}],
+        "tool_choice": {"type": "function", "function": {"name": "f"}},
+    }
+    responses = {
+        "instructions": "French",
+        "input": "hi",
+        "tools": [{"type": "function", "name": "f"}],
+        "tool_choice": {"type": "function", "name": "f"},
+    }
+
+    for endpoint, body in (("chat.completions", chat), ("responses", responses)):
+        result = match.check(MatchView(BodyRequest(endpoint, body, {})))
+        assert result.matched, (endpoint, result.reasons)
 
 
 @given(

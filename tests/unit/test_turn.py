@@ -45,7 +45,7 @@ async def turn_of(method: str, path: str, body: dict[str, Any]) -> tuple[Turn, i
 
 
 def chat_form(turn: Turn) -> list[tuple[str, str]]:
-    return [(str(m["role"]), str(m["content"])) for m in turn.body["messages"]]  # type: ignore[union-attr, index]
+    return [(m.role, m.text) for m in turn.messages]
 
 
 async def test_turn_chat_request() -> None:
@@ -89,16 +89,28 @@ async def test_turn_embeddings_generates_nothing() -> None:
     turn, status = await turn_of("POST", "/v1/embeddings", {"model": "m", "input": "x"})
 
     assert status == 200
-    assert turn.request is None
-    with pytest.raises(TypeError, match="generate no answer"):
-        _ = turn.generation
+    assert (turn.request, turn.generates, turn.messages) == (None, False, ())
+
+
+async def assistants_turn() -> Turn:
+    """The turn of a run over CONVERSATION: the assistant's instructions, then the thread."""
+    engine = Recording()
+    app = create_app(engine=engine)
+    assistant = await call(app, "POST", "/v1/assistants", {"model": "m"})
+    thread = await call(app, "POST", "/v1/threads", {"messages": CONVERSATION[1:]})
+    run = {"assistant_id": assistant.json["id"], "instructions": "Be brief."}
+    answer = await call(app, "POST", f"/v1/threads/{thread.json['id']}/runs", run)
+    assert answer.status == 200, answer.json
+    [turn] = engine.turns
+    return turn
 
 
 async def test_turn_one_conversation_in_every_family_reads_the_same() -> None:
-    """Chat, Responses, Ollama and an Assistants thread carry the same chat-form messages."""
+    """Chat, Responses, Ollama and an Assistants thread give the same messages and tokens."""
     chat, _ = await turn_of(
         "POST", "/v1/chat/completions", {"model": "m", "messages": CONVERSATION}
     )
+    assistants = await assistants_turn()
     responses, _ = await turn_of(
         "POST",
         "/v1/responses",
@@ -113,12 +125,51 @@ async def test_turn_one_conversation_in_every_family_reads_the_same() -> None:
     assert [r for r, _ in chat_form(responses)] == ["developer", "user", "assistant", "user"]
     assert [c for _, c in chat_form(responses)] == [c for _, c in expected]
     assert chat_form(ollama) == expected
-    assert {t.endpoint for t in (chat, responses, ollama)} == {
+    assert chat_form(assistants) == expected
+    assert chat.messages == ollama.messages == assistants.messages
+    assert {t.endpoint for t in (chat, responses, ollama, assistants)} == {
         "chat.completions",
         "responses",
         "ollama",
+        "assistants",
     }
-    assert chat.prompt_tokens == ollama.prompt_tokens
+    assert chat.request is not None
+    assert (responses.request, ollama.request, assistants.request) == (None, None, None)
+    tokens = {t.prompt_tokens for t in (chat, responses, ollama, assistants)}
+    assert len(tokens) == 1
+    assert tokens.pop() > 0
+
+
+async def test_turn_tools_and_choice_read_the_same_in_chat_and_responses() -> None:
+    parameters = {"type": "object", "properties": {"city": {"type": "string"}}}
+    chat, _ = await turn_of(
+        "POST",
+        "/v1/chat/completions",
+        {
+            "model": "m",
+            "messages": USER,
+            "tools": [{"type": "function", "function": {"name": "f", "parameters": parameters}}],
+            "tool_choice": {"type": "function", "function": {"name": "f"}},
+        },
+    )
+    responses, _ = await turn_of(
+        "POST",
+        "/v1/responses",
+        {
+            "model": "m",
+            "input": "hi",
+            "tools": [{"type": "function", "name": "f", "parameters": parameters}],
+            "tool_choice": {"type": "function", "name": "f"},
+        },
+    )
+
+    for turn in (chat, responses):
+        assert [(t.name, t.parameters) for t in turn.tools] == [("f", parameters)]
+        assert turn.tool_choice is not None
+        assert turn.tool_choice.label == "f"
+    assert chat.prompt_tokens == responses.prompt_tokens
+    assert chat.tools[0].param == "tools[0].function.parameters"
+    assert responses.tools[0].param == "tools[0].parameters"
 
 
 async def test_turn_responses_limits_and_format() -> None:

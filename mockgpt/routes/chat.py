@@ -7,7 +7,7 @@ from starlette.requests import Request
 from mockgpt.http.chat import GenerationWire
 from mockgpt.http.send import ReplySender
 from mockgpt.models import CreateChatCompletionRequest, validate_request
-from mockgpt.models.chat import chat_prompt
+from mockgpt.models.chat_prompt import chat_prompt
 from mockgpt.models.common import parse_json, validate_request_json
 from mockgpt.quirks import completion_id as completion_id_of
 from mockgpt.quirks.chat import quirk_chat_request, quirk_valid_chat_request

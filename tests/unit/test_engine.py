@@ -11,7 +11,7 @@ from mockgpt.config import ServerConfig
 from mockgpt.engine import Engine, Reply
 from mockgpt.events import Finish, TextDelta, Usage
 from mockgpt.models import CreateChatCompletionRequest
-from mockgpt.models.chat import chat_prompt
+from mockgpt.models.chat_prompt import chat_prompt
 from mockgpt.scenarios import Scenario
 from mockgpt.turn import Turn
 

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mockgpt.models import CreateChatCompletionRequest
-from mockgpt.models.chat import chat_prompt
+from mockgpt.models.chat_prompt import chat_prompt
 from mockgpt.models.responses import CreateResponse, response_prompt
 from mockgpt.scenarios.matchers import BodyRequest, MatchView, TextCondition, compile_match
 from mockgpt.scenarios.schema import Match, TextMatch

@@ -73,18 +73,20 @@ def _chat_request() -> Any:
 
 
 def _turn() -> Any:
-    from mockgpt.models.chat import chat_prompt_tokens
+    from mockgpt.models.chat_prompt import chat_prompt
     from mockgpt.turn import Turn
 
     chat = _chat_request()
+    prompt = chat_prompt(chat)
     return Turn(
         endpoint="chat.completions",
         request=chat,
+        prompt=prompt,
         raw=BODY,
         model=chat.model,
         max_tokens=chat.token_limit,
         stops=chat.stop_sequences,
-        prompt_tokens=chat_prompt_tokens(chat),
+        prompt_tokens=prompt.tokens,
     )
 
 
@@ -103,10 +105,10 @@ def parse_validate_json() -> Fn:
 
 
 def prompt_tokens() -> Fn:
-    from mockgpt.models.chat import chat_prompt_tokens
+    from mockgpt.models.chat_prompt import chat_prompt
 
     request = _chat_request()
-    return lambda: chat_prompt_tokens(request)
+    return lambda: chat_prompt(request).tokens
 
 
 def turn() -> Fn:
@@ -270,8 +272,8 @@ def _mockgpt() -> ASGIApp:
 PIECES: list[tuple[str, Callable[[], Fn]]] = [
     ("parse: json.loads + validate_request (the old way)", parse_validate),
     ("parse: validate_request_json (model_validate_json)", parse_validate_json),
-    ("prompt tokens: models.chat.chat_prompt_tokens (cached)", prompt_tokens),
-    ("turn: parse + prompt tokens + Turn", turn),
+    ("prompt: chat_prompt(request).tokens (token counts cached)", prompt_tokens),
+    ("turn: parse + prompt + Turn", turn),
     ("select: StubRegistry.select (no stubs)", select),
     ("echo: EchoBackend.respond (ready events)", echo),
     ("limiter: limit_ready (max_tokens 64)", limiter),

@@ -17,7 +17,6 @@ Spec: OpenAI "Debugging requests" (``x-request-id``, ``openai-processing-ms``);
 from __future__ import annotations
 
 import logging
-import os
 import re
 import secrets
 import threading
@@ -30,6 +29,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
+from mockgpt import ids
 from mockgpt.config import LOCAL_ORIGINS, ServerConfig
 from mockgpt.engine import Engine
 from mockgpt.errors import RequestRejected
@@ -114,6 +114,7 @@ class Dispatcher:
             await lifespan(self.engine, receive, send)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        ids.use(self.engine.ids)
         in_flight = self.in_flight
         with in_flight.idle:
             in_flight.count += 1
@@ -374,7 +375,7 @@ def _bearer(scope: Scope, secret: str) -> bool:
 
 
 def _request_id(scope: Scope) -> bytes:
-    request_id = b"req_" + os.urandom(16).hex().encode()
+    request_id = b"req_" + ids.new_hex(32).encode()
     scope["mockgpt.request_id"] = request_id.decode()
     return request_id
 

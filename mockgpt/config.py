@@ -125,6 +125,8 @@ class ServerConfig:
             (DNS rebinding: a page on another name cannot reach the mock).
         log_level: uvicorn / logging level name.
         watch: reload scenario files when they change.
+        seed: makes every id and timestamp reproducible (``mockgpt.ids``); None for random
+            ids and the wall clock (unless the scenario gives a ``seed``).
     """
 
     host: str = "127.0.0.1"
@@ -156,6 +158,7 @@ class ServerConfig:
     allowed_hosts: tuple[str, ...] = ()
     log_level: str = "info"
     watch: bool = False
+    seed: int | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -26,6 +26,7 @@ from mockgpt.config import ServerConfig
 from mockgpt.errors import ConfigError, RequestRejected
 from mockgpt.events import Event
 from mockgpt.faults import error_from_spec, stream_breaks
+from mockgpt.ids import IdSource
 from mockgpt.limits import Limiter, limit_ready, limited
 from mockgpt.quirks import unknown_model_status
 from mockgpt.recorder import Recorder
@@ -160,6 +161,7 @@ class Engine:
             config.journal_size, config.journal_body_bytes, config.max_stored, config.journal_bytes
         )
         self.journal = self.state.journal
+        self.ids = IdSource(config.seed)
         self.echo = EchoBackend()
         self.lorem = LoremBackend()
         self.fallback: Backend = self.echo
@@ -305,7 +307,8 @@ class Engine:
         """Forget the per-run state.
 
         That is run-time stubs, call counts, chaos state, stored responses and conversations,
-        the journal and recorded errors.
+        the journal, recorded errors, and the id sequence (a seeded server's ids start again).
         """
         self.registry.reset()
         self.state.reset()
+        self.ids.reset()

@@ -5,12 +5,11 @@ Both are per server and forgotten on reset, like the rest of its state.
 
 from __future__ import annotations
 
-import secrets
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from mockgpt import ids
 from mockgpt.bounded import Bounded
 from mockgpt.conversation import Message, messages_from_chat
 from mockgpt.models.responses import items_to_messages
@@ -26,7 +25,7 @@ def with_item_ids(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         prefix = {"message": "msg", "function_call": "fc", "function_call_output": "fco"}.get(
             str(kind), "item"
         )
-        item.setdefault("id", f"{prefix}_{secrets.token_hex(20)}")
+        item.setdefault("id", f"{prefix}_{ids.new_hex(40)}")
         if kind == "message":
             content = item.get("content")
             role = item.get("role", "user")
@@ -103,8 +102,8 @@ class ResponseStore:
     ) -> Conversation:
         """Create a conversation with its first items."""
         conversation = Conversation(
-            id=f"conv_{secrets.token_hex(24)}",
-            created_at=int(time.time()),
+            id=f"conv_{ids.new_hex(48)}",
+            created_at=ids.now(),
             metadata=dict(metadata or {}),
             items=with_item_ids(items),
         )

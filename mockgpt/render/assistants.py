@@ -11,11 +11,10 @@ event (``Frame``) carries a snapshot.
 from __future__ import annotations
 
 import copy
-import secrets
-import time
 from collections.abc import Mapping
 from typing import Any, TypeAlias
 
+from mockgpt import ids
 from mockgpt.events import Usage
 from mockgpt.types import JSONObject, JSONValue
 
@@ -63,13 +62,13 @@ RUN_DEFAULTS: dict[str, JSONValue] = {
 
 
 def new_object_id(prefix: str) -> str:
-    """A fresh id such as ``asst_<24 hex>``."""
-    return f"{prefix}_{secrets.token_hex(12)}"
+    """A fresh id such as ``asst_<24 hex>`` (``mockgpt.ids``: seeded or random)."""
+    return f"{prefix}_{ids.new_hex(24)}"
 
 
 def unix_now() -> int:
-    """Unix time in whole seconds."""
-    return int(time.time())
+    """Unix time in whole seconds (``mockgpt.ids``: seeded or the wall clock)."""
+    return ids.now()
 
 
 def frame(name: str, obj: WireObject) -> Frame:

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from mockgpt import ids
 from mockgpt.events import Event, Finish, Refusal, TextDelta, ToolCallDelta, Usage
 from mockgpt.sse import dumps
 from mockgpt.tokens import split_tokens
@@ -113,7 +114,7 @@ class OllamaRenderer:
         *,
         stream: bool,
         clock: Callable[[], int] = time.perf_counter_ns,
-        wall: Callable[[], int] = time.time_ns,
+        wall: Callable[[], int] = ids.now_ns,
     ) -> None:
         self.meta = meta
         self.stream = stream

@@ -16,17 +16,17 @@ with ``response.created`` and ``response.in_progress`` and ends with ``response.
 from __future__ import annotations
 
 import copy
-import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
 from mockgpt.events import Event, Finish, Refusal, TextDelta, ToolCallDelta, Usage
+from mockgpt.ids import new_hex
 from mockgpt.types import JSONObject, JSONValue
 
 
 def new_item_id(prefix: str) -> str:
-    """A fresh item id such as ``msg_<40 hex>``."""
-    return f"{prefix}_{secrets.token_hex(20)}"
+    """A fresh item id such as ``msg_<40 hex>`` (``mockgpt.ids``: seeded or random)."""
+    return f"{prefix}_{new_hex(40)}"
 
 
 @dataclass

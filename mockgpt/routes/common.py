@@ -6,16 +6,16 @@
 from __future__ import annotations
 
 import hashlib
-import secrets
-import time
 from functools import lru_cache
 
 from starlette.requests import Request
 
+from mockgpt import ids
 from mockgpt.engine import Engine, Reply
 from mockgpt.errors import RequestRejected
 from mockgpt.http.body import json_response, read_json, read_raw
 from mockgpt.http.send import ReplySender, Wire
+from mockgpt.ids import new_hex
 from mockgpt.turn import Turn
 
 
@@ -26,8 +26,8 @@ def engine_of(request: Request) -> Engine:
 
 
 def new_id(prefix: str) -> str:
-    """A fresh object id such as ``chatcmpl-<30 hex>``."""
-    return f"{prefix}-{secrets.token_hex(15)}"
+    """A fresh object id such as ``chatcmpl-<30 hex>`` (``mockgpt.ids``: seeded or random)."""
+    return f"{prefix}-{new_hex(30)}"
 
 
 @lru_cache(maxsize=256)
@@ -37,8 +37,8 @@ def fingerprint(model: str) -> str:
 
 
 def now() -> int:
-    """Unix time in whole seconds (``created``)."""
-    return int(time.time())
+    """Unix time in whole seconds (``created``; ``mockgpt.ids``: seeded or the wall clock)."""
+    return ids.now()
 
 
 def annotate(request: Request, reply: Reply) -> None:

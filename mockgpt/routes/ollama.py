@@ -23,6 +23,7 @@ from typing import Union
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mockgpt import ids
 from mockgpt.conversation import Prompt
 from mockgpt.errors import RequestRejected
 from mockgpt.http.ollama import OllamaWire
@@ -123,7 +124,7 @@ def keep_alive_seconds(value: object) -> float:
 
 def _loaded(meta: OllamaMeta, keep_alive: float) -> Response:
     """The answer to a request without a prompt: the model is loaded (or unloaded)."""
-    body: JSONObject = {"model": meta.model, "created_at": rfc3339_nano(time.time_ns())}
+    body: JSONObject = {"model": meta.model, "created_at": rfc3339_nano(ids.now_ns())}
     reason = "unload" if keep_alive == 0 else "load"
     if meta.kind == "chat":
         body.update(message={"role": "assistant", "content": ""}, done_reason=reason, done=True)

@@ -7,8 +7,6 @@ events into a ``Response`` or its event stream (``event: <type>`` + ``data: <jso
 
 from __future__ import annotations
 
-import secrets
-
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -17,6 +15,7 @@ from mockgpt.errors import RequestRejected
 from mockgpt.http.pages import cursor_page
 from mockgpt.http.responses import ResponsesWire
 from mockgpt.http.send import ReplySender, SSEBody
+from mockgpt.ids import new_hex
 from mockgpt.models import validate_request
 from mockgpt.models.responses import (
     CreateResponse,
@@ -158,7 +157,7 @@ async def compact_response(request: Request) -> Response:
     input_tokens = prompt.tokens
     return json_response(
         {
-            "id": f"resp_{secrets.token_hex(24)}",
+            "id": f"resp_{new_hex(48)}",
             "object": "response.compaction",
             "output": [*kept, compaction],
             "created_at": now(),
@@ -206,7 +205,7 @@ async def create_response(request: Request) -> ReplySender:
     echoed = {k: body[k] for k in _ECHOED if k in body}
     if conversation is not None:
         echoed["conversation"] = {"id": conversation.id}
-    response_id, created_at = f"resp_{secrets.token_hex(24)}", now()
+    response_id, created_at = f"resp_{new_hex(48)}", now()
     items = with_item_ids(input_items(req))
 
     def renderer(model: str) -> ResponseRenderer:

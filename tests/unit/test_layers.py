@@ -28,7 +28,7 @@ LAYERS: list[set[str]] = [
     {"quirks", "limits", "render", "conversation"},
     {"sse", "errors", "events", "journal", "structured"},
     {"schema_check"},
-    {"types", "tokens", "bounded"},
+    {"types", "tokens", "bounded", "ids"},
 ]
 """Top to bottom; a module may import from any line below its own."""
 

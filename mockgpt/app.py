@@ -46,6 +46,9 @@ logger = logging.getLogger(__name__)
 
 OPEN_PATHS = ("/health", "/_mockgpt/")
 """Paths served without an API key and left out of the journal."""
+PAGE_PATHS = re.compile(r"/_mockgpt/(static/[^/]+)?")
+"""The inspector page and its files: served without the admin token, since they hold no data
+(the page asks for the token and sends it to the admin API, which stays locked)."""
 STREAM_TYPES = (b"text/event-stream", b"application/x-ndjson")
 """Content types of streamed responses (SSE, and Ollama's NDJSON)."""
 _VERSION_HEADER = (b"openai-version", b"2020-10-01")
@@ -154,7 +157,8 @@ class Dispatcher:
         path: str = scope["path"]
         if not path.startswith("/_mockgpt/"):
             return None
-        if self.admin_secret is not None and not _bearer(scope, self.admin_secret):
+        page = scope["method"] in ("GET", "HEAD") and PAGE_PATHS.fullmatch(path) is not None
+        if self.admin_secret is not None and not page and not _bearer(scope, self.admin_secret):
             return RequestRejected(
                 401,
                 "The admin API needs 'Authorization: Bearer <token>': the --admin-token, or "

@@ -21,6 +21,7 @@ from mockgpt.routes import (
     completions,
     conversations,
     embeddings,
+    inspector,
     models,
     ollama,
     responses,
@@ -96,8 +97,10 @@ OTHER: list[tuple[str, str, Handler]] = [
     ("GET", "/health", admin.health),
     ("GET", "/_mockgpt/journal", admin.journal),
     ("POST", "/_mockgpt/reset", admin.reset),
+    ("GET", "/_mockgpt/", inspector.page),
+    ("GET", "/_mockgpt/static/{file}", inspector.static_file),
 ]
-"""Ollama's native API, health and the admin routes, each at one path."""
+"""Ollama's native API, health, the admin routes and the inspector page, each at one path."""
 
 
 def routes() -> list[tuple[str, str, Handler]]:

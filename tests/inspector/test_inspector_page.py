@@ -295,8 +295,9 @@ def locked_server() -> Iterator[MockServer]:
 
 
 def test_inspector_asks_for_the_admin_token(
-    page: Page, locked_server: MockServer, page_errors: list[str]
+    locked_server: MockServer, page: Page, page_errors: list[str]
 ) -> None:
+    """(``locked_server`` first: the page closes before its server stops.)"""
     page.goto(f"{locked_server.url}/_mockgpt/")
     page_expect(page.locator("#token-form")).to_be_visible()
     page_expect(page.locator("#feed-status")).to_contain_text("locked")

@@ -70,16 +70,17 @@ function responseView(entry) {
 export function timeline(events) {
   const last = events.reduce((most, event) => Math.max(most, event.t_ms || 0), 0) || 1;
   const text = events.map((event) => deltaText(event.data)).join("");
+  const named = events.some((event) => event.event); // SSE event names: Responses, not chat
   const rows = events.map((event, index) => {
-    const bar = h("span", { class: "bar" });
-    bar.style.left = `${((event.t_ms || 0) / last) * 100}%`;
+    const tick = h("span", { class: "tick" });
+    tick.style.left = `calc(${((event.t_ms || 0) / last) * 96}% + 2px)`;
     return h(
       "tr",
       { class: "timeline-event" },
       h("td", { class: "num" }, String(index + 1)),
       h("td", { class: "num t-ms" }, ms(event.t_ms)),
-      h("td", { class: "event-name" }, event.event || ""),
-      h("td", { class: "track" }, bar),
+      named ? h("td", { class: "event-name" }, event.event || "") : null,
+      h("td", { class: "track" }, tick),
       h("td", { class: "data" }, describe(event.data)),
     );
   });
@@ -90,7 +91,7 @@ export function timeline(events) {
     h(
       "table",
       { class: "timeline-table" },
-      h("thead", {}, h("tr", {}, h("th", {}, "#"), h("th", {}, "t"), h("th", {}, "event"), h("th", {}, ""), h("th", {}, "data"))),
+      h("thead", {}, h("tr", {}, h("th", {}, "#"), h("th", {}, "t"), named ? h("th", {}, "event") : null, h("th", {}, ""), h("th", {}, "data"))),
       h("tbody", {}, rows),
     ),
     h("p", { class: "muted" }, `${events.length} events over ${ms(last === 1 ? 0 : last)}`),

@@ -7,13 +7,23 @@ import { findStub } from "./stubs.js";
 
 /** Show `entry` (a journal entry) in `container`; the stub and near misses load after. */
 export function showExchange(container, entry) {
-  const stubSection = h("section", { class: "stub-section" }, h("h3", {}, "Stub"), h("p", { class: "muted" }, "loading…"));
+  const stubSection = h(
+    "section",
+    { class: "stub-section" },
+    h("h3", {}, "Stub"),
+    h("p", { class: "muted" }, "loading…"),
+  );
   container.replaceChildren(
     h("h2", {}, `${entry.method} ${entry.path}`),
     summary(entry),
     h("section", { class: "request-section" }, h("h3", {}, "Request"), requestView(entry)),
     stubSection,
-    h("section", { class: "response-section" }, h("h3", {}, entry.stream ? "Response stream" : "Response"), responseView(entry)),
+    h(
+      "section",
+      { class: "response-section" },
+      h("h3", {}, entry.stream ? "Response stream" : "Response"),
+      responseView(entry),
+    ),
   );
   fillStub(stubSection, entry).catch((error) => {
     stubSection.replaceChildren(h("h3", {}, "Stub"), h("p", { class: "error" }, error.message));
@@ -27,7 +37,8 @@ function summary(entry) {
     entry.disconnected && "client disconnected",
     ...(entry.truncated || []).map((part) => `${part} truncated`),
   ].filter(Boolean);
-  const item = (term, value) => (value === "" || value == null ? [] : [h("dt", {}, term), h("dd", {}, value)]);
+  const item = (term, value) =>
+    value === "" || value == null ? [] : [h("dt", {}, term), h("dd", {}, value)];
   return h(
     "dl",
     { class: "summary" },
@@ -54,7 +65,15 @@ function requestView(entry) {
           "details",
           {},
           h("summary", {}, `Headers (${headers.length})`),
-          h("table", { class: "headers" }, h("tbody", {}, headers.map(([name, value]) => h("tr", {}, h("th", {}, name), h("td", {}, value))))),
+          h(
+            "table",
+            { class: "headers" },
+            h(
+              "tbody",
+              {},
+              headers.map(([name, value]) => h("tr", {}, h("th", {}, name), h("td", {}, value))),
+            ),
+          ),
         )
       : null,
   );
@@ -91,7 +110,19 @@ export function timeline(events) {
     h(
       "table",
       { class: "timeline-table" },
-      h("thead", {}, h("tr", {}, h("th", {}, "#"), h("th", {}, "t"), named ? h("th", {}, "event") : null, h("th", {}, ""), h("th", {}, "data"))),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          h("th", {}, "#"),
+          h("th", {}, "t"),
+          named ? h("th", {}, "event") : null,
+          h("th", {}, ""),
+          h("th", {}, "data"),
+        ),
+      ),
       h("tbody", {}, rows),
     ),
     h("p", { class: "muted" }, `${events.length} events over ${ms(last === 1 ? 0 : last)}`),
@@ -104,7 +135,8 @@ export function deltaText(data) {
   const choice = Array.isArray(data.choices) ? data.choices[0] : null;
   if (choice?.delta && typeof choice.delta.content === "string") return choice.delta.content;
   if (typeof choice?.text === "string") return choice.text;
-  if (data.type === "response.output_text.delta" && typeof data.delta === "string") return data.delta;
+  if (data.type === "response.output_text.delta" && typeof data.delta === "string")
+    return data.delta;
   if (typeof data.message?.content === "string") return data.message.content;
   if (typeof data.response === "string") return data.response;
   return "";
@@ -115,10 +147,18 @@ export function describe(data) {
   const text = deltaText(data);
   if (text) return h("span", { class: "delta", title: compact(data, 2000) }, JSON.stringify(text));
   const choice = data && Array.isArray(data.choices) ? data.choices[0] : null;
-  if (choice?.delta?.role && !choice.delta.tool_calls) return h("span", { title: compact(data, 2000) }, `role: ${choice.delta.role}`);
-  if (choice?.finish_reason) return h("span", { title: compact(data, 2000) }, `finish_reason: ${choice.finish_reason}`);
-  if (choice?.delta?.tool_calls) return h("span", { title: compact(data, 2000) }, `tool_calls ${compact(choice.delta.tool_calls, 90)}`);
-  if (data && data.usage && Array.isArray(data.choices) && !data.choices.length) return `usage ${compact(data.usage, 90)}`;
+  if (choice?.delta?.role && !choice.delta.tool_calls)
+    return h("span", { title: compact(data, 2000) }, `role: ${choice.delta.role}`);
+  if (choice?.finish_reason)
+    return h("span", { title: compact(data, 2000) }, `finish_reason: ${choice.finish_reason}`);
+  if (choice?.delta?.tool_calls)
+    return h(
+      "span",
+      { title: compact(data, 2000) },
+      `tool_calls ${compact(choice.delta.tool_calls, 90)}`,
+    );
+  if (data && data.usage && Array.isArray(data.choices) && !data.choices.length)
+    return `usage ${compact(data.usage, 90)}`;
   return compact(data ?? "", 110);
 }
 
@@ -128,7 +168,15 @@ async function fillStub(section, entry) {
     const stub = await findStub(entry.stub, entry.test_id);
     section.replaceChildren(
       title,
-      h("p", {}, "Answered by ", h("code", { class: "stub-id" }, entry.stub), stub ? ` (${stub.source}${stub.test_id ? `, test ${stub.test_id}` : ""})` : " (no longer loaded)"),
+      h(
+        "p",
+        {},
+        "Answered by ",
+        h("code", { class: "stub-id" }, entry.stub),
+        stub
+          ? ` (${stub.source}${stub.test_id ? `, test ${stub.test_id}` : ""})`
+          : " (no longer loaded)",
+      ),
       stub ? jsonBlock(stub.stub, "json stub-body") : null,
     );
     return;
@@ -141,7 +189,12 @@ async function fillStub(section, entry) {
   }
   section.replaceChildren(
     title,
-    h("p", {}, report.unmatched ? h("span", { class: "unmatched" }, "unmatched") : "no stub", stubs.length ? ": the closest stubs and what differed" : ": no stub is loaded"),
+    h(
+      "p",
+      {},
+      report.unmatched ? h("span", { class: "unmatched" }, "unmatched") : "no stub",
+      stubs.length ? ": the closest stubs and what differed" : ": no stub is loaded",
+    ),
     stubs.length ? nearMissTable(stubs) : null,
   );
 }
@@ -150,7 +203,11 @@ function nearMissTable(stubs) {
   return h(
     "table",
     { class: "near-miss" },
-    h("thead", {}, h("tr", {}, h("th", {}, "stub"), h("th", {}, "conditions held"), h("th", {}, "failed"))),
+    h(
+      "thead",
+      {},
+      h("tr", {}, h("th", {}, "stub"), h("th", {}, "conditions held"), h("th", {}, "failed")),
+    ),
     h(
       "tbody",
       {},
@@ -160,7 +217,15 @@ function nearMissTable(stubs) {
           {},
           h("td", {}, h("code", {}, stub.id)),
           h("td", { class: "num" }, `${stub.held} / ${stub.total}`),
-          h("td", {}, h("ul", {}, (stub.failed || []).map((reason) => h("li", {}, reason)))),
+          h(
+            "td",
+            {},
+            h(
+              "ul",
+              {},
+              (stub.failed || []).map((reason) => h("li", {}, reason)),
+            ),
+          ),
         ),
       ),
     ),

@@ -109,7 +109,12 @@ export class RequestList {
       },
       h("td", { class: "time" }, clock(entry.started)),
       h("td", { class: "method" }, entry.method),
-      h("td", { class: "path" }, entry.path, entry.stream ? h("span", { class: "tag" }, "stream") : null),
+      h(
+        "td",
+        { class: "path" },
+        entry.path,
+        entry.stream ? h("span", { class: "tag" }, "stream") : null,
+      ),
       h("td", { class: "model" }, entry.model || ""),
       h("td", { class: "status" }, String(status)),
       h("td", { class: "stub-cell" }, stub),

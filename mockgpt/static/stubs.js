@@ -50,7 +50,7 @@ export class StubPanel {
 
   row(row) {
     const stub = row.stub || {};
-    const answer = stub.sequence ? { sequence: stub.sequence } : stub.respond ?? {};
+    const answer = stub.sequence ? { sequence: stub.sequence } : (stub.respond ?? {});
     return h(
       "tr",
       { class: "stub-row", dataset: { stubId: row.id } },
@@ -59,12 +59,20 @@ export class StubPanel {
       h("td", {}, row.source || ""),
       h("td", { class: "test-id" }, row.test_id || ""),
       h("td", { class: "match" }, compact(stub.match ?? {}, 80)),
-      h("td", { class: "answer-cell" }, compact(stub.fault ? { ...answer, fault: stub.fault } : answer, 80)),
+      h(
+        "td",
+        { class: "answer-cell" },
+        compact(stub.fault ? { ...answer, fault: stub.fault } : answer, 80),
+      ),
       h(
         "td",
         { class: "actions" },
         h("button", { type: "button", class: "edit-stub", onclick: () => this.open(row) }, "Edit"),
-        h("button", { type: "button", class: "delete-stub", onclick: () => this.remove(row) }, "Delete"),
+        h(
+          "button",
+          { type: "button", class: "delete-stub", onclick: () => this.remove(row) },
+          "Delete",
+        ),
       ),
     );
   }

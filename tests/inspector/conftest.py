@@ -5,8 +5,9 @@
   ``.ci/run`` installs it.
 - ``inspector_server``: a mockgpt server of this module's own, reset before each test.
 - ``admin``: plain HTTP to it (the admin API); ``client``: the official client on it.
-- ``page``: a fresh browser page; ``page_errors`` collects its console errors, uncaught
-  exceptions and failed requests, and the page fails its test if any happened.
+- ``page``: a fresh browser page; ``page_errors`` collects its console errors (Chromium logs
+  each failed or non-2xx load there) and uncaught exceptions, and the page fails its test if
+  any happened.
 - ``shoot(page, name)``: with ``MOCKGPT_INSPECTOR_SCREENSHOTS=DIR`` set, saves
   ``DIR/<name>.png`` (``docs/inspector/`` holds the ones committed); otherwise does nothing.
 """

@@ -216,7 +216,7 @@ function nearMissTable(stubs) {
           "tr",
           {},
           h("td", {}, h("code", {}, stub.id)),
-          h("td", { class: "num" }, `${stub.held} / ${stub.total}`),
+          h("td", { class: "num" }, stub.held == null ? "—" : `${stub.held} / ${stub.total}`),
           h(
             "td",
             {},

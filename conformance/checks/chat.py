@@ -19,7 +19,8 @@ from conformance.checks._shared import (
 from conformance.context import ChatAnswer, CheckContext
 from conformance.failures import Unsupported, Violation, Violations
 from conformance.registry import check
-from conformance.wire import ChatCompletion, validate
+from conformance.validation import validate
+from conformance.wire import ChatCompletion
 
 CHAT_OWNERS = (
     ("choices[*].finish_reason=null", FINISH_PRESENT),

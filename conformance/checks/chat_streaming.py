@@ -6,7 +6,8 @@ from conformance.checks._shared import LONG_PROMPT, drain_client_stream, dumps, 
 from conformance.context import CHAT_SCHEMA, ChatStream, CheckContext
 from conformance.failures import Unsupported, Violation
 from conformance.registry import check
-from conformance.wire import ChatCompletionChunk, validate
+from conformance.validation import validate
+from conformance.wire import ChatCompletionChunk
 
 CHUNK_OWNERS = (
     ("created", CHAT_SCHEMA),

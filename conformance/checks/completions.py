@@ -15,7 +15,8 @@ from conformance.checks._shared import (
 from conformance.context import CHAT_SCHEMA, SEED, CheckContext
 from conformance.failures import Unsupported, Violation
 from conformance.registry import check
-from conformance.wire import Completion, CompletionChunk, validate
+from conformance.validation import validate
+from conformance.wire import Completion, CompletionChunk
 
 SCHEMA = "completions.response.schema"
 PROMPT = "Say hello in one short sentence:"

@@ -24,7 +24,7 @@ from conformance.context import CheckContext
 from conformance.failures import Unsupported, Violation
 from conformance.registry import PROXY_CAVEAT, check
 from conformance.responses_wire import ResponseUsage, validate_item, validate_response
-from conformance.wire import validate
+from conformance.validation import validate
 
 STRUCTURED_PROMPT = (
     "Report the weather in Paris as JSON with the keys city, temperature_c and conditions "

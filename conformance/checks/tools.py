@@ -16,7 +16,8 @@ from conformance.checks._shared import FINISH_PRESENT, dumps, finish_reason, hel
 from conformance.context import CHAT_SCHEMA, ChatAnswer, ChatStream, CheckContext
 from conformance.failures import Unsupported, Violation
 from conformance.registry import check
-from conformance.wire import ChatCompletion, validate
+from conformance.validation import validate
+from conformance.wire import ChatCompletion
 
 CHOICE_REQUIRED = "tools.choice-required"
 ARGUMENTS_JSON = "tools.arguments-json"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from conformance.answers import ChatAnswer
 from conformance.checks._shared import (
     FINISH_PRESENT,
     LONG_PROMPT,
@@ -16,7 +17,7 @@ from conformance.checks._shared import (
     joined_content,
     stream_id,
 )
-from conformance.context import ChatAnswer, CheckContext
+from conformance.context import CheckContext
 from conformance.failures import Unsupported, Violation, Violations
 from conformance.registry import check
 from conformance.validation import validate

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from conformance.answers import CHAT_SCHEMA
 from conformance.checks._shared import (
     DONE_SENTINEL,
     FINISH_ONCE,
@@ -12,7 +13,7 @@ from conformance.checks._shared import (
     USAGE_FINAL,
     dumps,
 )
-from conformance.context import CHAT_SCHEMA, SEED, CheckContext
+from conformance.context import SEED, CheckContext
 from conformance.failures import Unsupported, Violation
 from conformance.registry import check
 from conformance.validation import validate

@@ -12,8 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from conformance.answers import CHAT_SCHEMA, ChatAnswer, ChatStream
 from conformance.checks._shared import FINISH_PRESENT, dumps, finish_reason, helper_final
-from conformance.context import CHAT_SCHEMA, ChatAnswer, ChatStream, CheckContext
+from conformance.context import CheckContext
 from conformance.failures import Unsupported, Violation
 from conformance.registry import check
 from conformance.validation import validate

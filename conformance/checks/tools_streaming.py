@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.answers import CHUNK_SCHEMA, ChatStream
 from conformance.checks._shared import dumps, helper_final
 from conformance.checks.tools import ARGUMENTS_JSON, PARALLEL, tool_call_stream
-from conformance.context import CHUNK_SCHEMA, ChatStream, CheckContext
+from conformance.context import CheckContext
 from conformance.failures import Violation
 from conformance.registry import check
 

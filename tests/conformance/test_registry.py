@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 import conformance
+from conformance.answers import OWNER_IDS
 from conformance.checks import _shared, tools, tools_streaming
-from conformance.context import OWNER_IDS
 from conformance.registry import (
     FEATURES,
     REGISTRY,

@@ -191,7 +191,8 @@ def conformance(
 
 def _matrix(servers: str | None, merge: tuple[str, ...], options: dict[str, Any]) -> None:
     """Run the servers of a servers file and/or merge earlier reports; print the matrix."""
-    from conformance.matrix import MatrixConfigError, load_servers, merge_files, run_matrix
+    from conformance.matrix import merge_files
+    from conformance.servers import MatrixConfigError, load_servers, run_matrix
 
     try:
         matrix = merge_files(merge)

@@ -11,7 +11,7 @@ import yaml
 
 import conformance
 from conformance.answers import OWNER_IDS
-from conformance.checks import _shared, tools, tools_streaming
+from conformance.checks import _shared, _tools
 from conformance.registry import (
     FEATURES,
     REGISTRY,
@@ -104,7 +104,7 @@ def test_twin_file_is_a_scenario_naming_one_quirk_or_scripting_stubs(twin: Path)
 
 def _owner_ids() -> set[str]:
     found = set(OWNER_IDS)
-    for module in (_shared, tools, tools_streaming):
+    for module in (_shared, _tools):
         found |= {v for k, v in vars(module).items() if k.isupper() and isinstance(v, str)}
     for path in PACKAGE.rglob("*.py"):
         found |= set(re.findall(r'owner="([a-z0-9.-]+)"', path.read_text()))

@@ -50,6 +50,7 @@ _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]+(-[a-z0-9]+)*)+$")
 CHECK_MODULES: tuple[str, ...] = (
     "conformance.checks.models",
     "conformance.checks.chat",
+    "conformance.checks.chat_ids",
     "conformance.checks.chat_streaming",
     "conformance.checks.stream_usage",
     "conformance.checks.tools",

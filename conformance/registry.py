@@ -62,6 +62,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "conformance.checks.errors",
     "conformance.checks.properties",
     "conformance.checks.responses",
+    "conformance.checks.responses_params",
     "conformance.checks.responses_streaming",
     "conformance.checks.responses_errors",
     "conformance.checks.consistency",

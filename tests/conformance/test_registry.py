@@ -13,6 +13,7 @@ import conformance
 from conformance.answers import OWNER_IDS
 from conformance.checks import _shared, _tools
 from conformance.registry import (
+    CHECK_MODULES,
     FEATURES,
     REGISTRY,
     DuplicateCheckError,
@@ -87,6 +88,20 @@ def test_select_checks_keeps_feature_order_and_refuses_unknown_features() -> Non
     assert chosen[0].feature == "models"
     with pytest.raises(ValueError, match="unknown feature"):
         select_checks(frozenset({"weather"}))
+
+
+def test_every_check_module_is_loaded_and_only_check_modules_register_checks() -> None:
+    """A module of ``conformance/checks/`` registers checks only if ``load_checks`` imports it.
+
+    Its checks would otherwise be left out of every run (or come in whatever order imports
+    happen to load it); helper modules (a leading underscore) register none.
+    """
+    files = {p.stem for p in (PACKAGE / "checks").glob("*.py") if p.stem != "__init__"}
+    loaded = {name.rsplit(".", 1)[1] for name in CHECK_MODULES}
+    registering = {c.module.rsplit(".", 1)[1] for c in CHECKS}
+
+    assert loaded == {f for f in files if not f.startswith("_")}
+    assert registering == loaded
 
 
 def test_every_check_has_one_broken_twin_and_every_twin_a_check() -> None:

@@ -1,11 +1,11 @@
 """Record proxied exchanges as stubs of a normal scenario file, for replay without upstream.
 
 Each request that the proxy answers becomes a stub: ``match`` holds the endpoint, the model and
-the conversation (a JSON subset of the body), ``respond`` the text, tool calls, refusal, finish
-reason, usage and, for a stream, its chunking. No header or key is ever written. The same
-request recorded again keeps its first answer, or, with ``sequences``, adds to a ``sequence``.
-Stubs are written longest conversation first, so a longer recorded conversation is tried
-before a shorter one that is a prefix of it.
+the conversation (a JSON subset of the body: ``CONVERSATION_FIELDS``), ``respond`` the text,
+tool calls, refusal, finish reason, usage and, for a stream, its chunking. No header or key is
+ever written. The same request recorded again keeps its first answer, or, with ``sequences``,
+adds to a ``sequence``. Stubs are written longest conversation first, so a longer recorded
+conversation is tried before a shorter one that is a prefix of it.
 
 The file is rewritten off the event loop, in a writer thread, so a slow disk never delays
 another request. At most one rewrite is in flight: exchanges recorded meanwhile go into the

@@ -21,12 +21,15 @@ from watchfiles import Change, awatch
 
 logger = logging.getLogger(__name__)
 
+IGNORED_LOGGED = 100
+"""How many other files' changes are logged (each once); the rest pass unlogged."""
+
 
 class _OnlyThese:
     """A ``watchfiles`` filter keeping the changes to ``files``.
 
     Every other file changed is logged once, at debug level (once, so that a log file in
-    the folder does not log about itself forever).
+    the folder does not log about itself forever), up to ``IGNORED_LOGGED`` files.
     """
 
     def __init__(self, files: Iterable[Path]) -> None:
@@ -36,7 +39,7 @@ class _OnlyThese:
     def __call__(self, change: Change, path: str) -> bool:
         if path in self.files:
             return True
-        if path not in self._ignored:
+        if path not in self._ignored and len(self._ignored) < IGNORED_LOGGED:
             self._ignored.add(path)
             logger.debug("--watch: ignoring %s (not a scenario file)", path)
         return False

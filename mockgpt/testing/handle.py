@@ -347,7 +347,7 @@ class MockGPT(_Assertions):
 
         Args:
             scenario: a file path (relative ones are looked up as for the marker), a
-                built-in scenario name, or a ``Scenario``.
+                built-in scenario name, a dict in a scenario file's shape, or a ``Scenario``.
 
         Raises:
             ScenarioError: not found, or invalid (naming file, line and field).

@@ -207,7 +207,7 @@ class Dispatcher:
     ) -> None:
         """An API request: key checked, journalled with the bytes of its response."""
         started = time.perf_counter()
-        request_id = _request_id(scope)
+        request_id = _request_id(scope, self.engine.ids)
         entry = JournalEntry(
             request_id.decode(), scope["method"], scope["path"], scope["headers"], b""
         )
@@ -374,8 +374,13 @@ def _bearer(scope: Scope, secret: str) -> bool:
     return False
 
 
-def _request_id(scope: Scope) -> bytes:
-    request_id = b"req_" + ids.new_hex(32).encode()
+def _request_id(scope: Scope, source: ids.IdSource = ids.UNSEEDED) -> bytes:
+    """A fresh ``req_<32 hex>``, noted in ``scope``.
+
+    A seeded server gives its API requests reproducible ones; health probes and admin calls
+    take theirs from ``ids.UNSEEDED``, so how many there were changes no later id.
+    """
+    request_id = b"req_" + source.hex(32).encode()
     scope["mockgpt.request_id"] = request_id.decode()
     return request_id
 

@@ -44,6 +44,12 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
 )
 @click.option("--watch", is_flag=True, help="Reload scenario files when they change.")
 @click.option(
+    "--seed",
+    type=int,
+    default=None,
+    help="Make every id and timestamp reproducible (the same requests get the same ids).",
+)
+@click.option(
     "--upstream",
     default=None,
     metavar="URL",
@@ -212,6 +218,7 @@ def serve(
     host: str,
     scenarios: tuple[str, ...],
     watch: bool,
+    seed: int | None,
     upstream: str | None,
     upstream_api_key_env: str,
     record: str | None,
@@ -249,6 +256,7 @@ def serve(
             # a proxy serves the upstream's answers; the demo stubs would only get in the way
             scenarios=scenarios or (() if upstream or local_model else ("default",)),
             watch=watch,
+            seed=seed,
             quirks=_split(quirks),
             upstream=upstream,
             upstream_api_key=os.environ.get(upstream_api_key_env) if upstream else None,

@@ -193,3 +193,20 @@ def test_cli_serve_port_in_use_exits_2_with_one_line_reason_and_no_banner() -> N
     assert result.stdout == ""
     _assert_one_line_reason(result.stderr, f"127.0.0.1:{port}")
     assert "in use" in result.stderr
+
+
+def test_cli_serve_seed_makes_ids_and_created_reproducible(tmp_path: Path) -> None:
+    def first_answer(log: Path) -> tuple[str, int, str]:
+        with serving(log, "--seed", "11") as (url, _):
+            client = openai.OpenAI(base_url=f"{url}/v1", api_key="x", max_retries=0)
+            raw = client.chat.completions.with_raw_response.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+            )
+            answer = raw.parse()
+            return answer.id, answer.created, raw.headers["x-request-id"]
+
+    one = first_answer(tmp_path / "one.log")
+    two = first_answer(tmp_path / "two.log")
+
+    assert one == two
+    assert one[1] < 1_800_000_000  # the seeded clock of 2025, not today's

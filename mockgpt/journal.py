@@ -29,6 +29,9 @@ class JournalEntry:
         disconnected: whether the client went away before the response ended.
         complete: whether the whole response was sent.
         stub: id of the stub that answered, None for the fallback.
+        fallback: whether the fallback answered: the stubs were asked and none matched
+            (False when a stub answered, or when the request never reached the stubs:
+            ``/v1/models``, stored objects, a body rejected before matching).
         misses: for each stub that did not match, why (stub id -> reason).
         truncated: the journal kept only the first ``journal_body_bytes`` of the request
             body (``"body"``) or of the response (``"response_body"``).
@@ -47,6 +50,7 @@ class JournalEntry:
     disconnected: bool = False
     complete: bool = False
     stub: str | None = None
+    fallback: bool = False
     misses: dict[str, str] = field(default_factory=dict)
     truncated: tuple[str, ...] = ()
 
@@ -87,6 +91,7 @@ class JournalEntry:
             "disconnected": self.disconnected,
             "complete": self.complete,
             "stub": self.stub,
+            "fallback": self.fallback,
             "misses": dict(self.misses),
             "truncated": list(self.truncated),
         }

@@ -23,7 +23,8 @@ or records it: ``@pytest.mark.mockgpt(cassette=True)`` and ``--mockgpt-record``.
 
 from mockgpt.testing.assertions import IDLE_WAIT_S, UnmatchedRequest, UnusedStub
 from mockgpt.testing.calls import Call, StubRef
-from mockgpt.testing.handle import API_KEY, MockGPT
+from mockgpt.testing.clients import API_KEY
+from mockgpt.testing.handle import MockGPT
 from mockgpt.testing.sources import INLINE, MARKER_ARGS, ScenarioSource, resolve_scenario_source
 
 __all__ = [

@@ -1,8 +1,8 @@
 """``MockGPT``: one test's handle on a shared ``MockServer``.
 
-It resets the server, loads the test's scenarios and stubs, points ``OPENAI_*`` at the mock
-and makes clients bound to it. What a test reads and asserts (the journal, ``assert_*``,
-``verify``) it inherits from ``mockgpt.testing.assertions``.
+It resets the server, loads the test's scenarios and stubs and points ``OPENAI_*`` at the
+mock. What a test reads and asserts (the journal, ``assert_*``, ``verify``) it inherits from
+``mockgpt.testing.assertions``, the clients it makes from ``mockgpt.testing.clients``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from mockgpt.scenarios.registry import LoadedStub
 from mockgpt.server import TRANSPORTS, MockServer, Transport
 from mockgpt.testing.assertions import IDLE_WAIT_S, _Assertions
 from mockgpt.testing.calls import StubRef
+from mockgpt.testing.clients import API_KEY, _Clients
 from mockgpt.testing.sources import (
     INLINE,
     ScenarioSource,
@@ -31,17 +32,13 @@ from mockgpt.testing.sources import (
 )
 
 if TYPE_CHECKING:
-    import openai
     import pytest
-
-API_KEY = "sk-mockgpt-test"
-"""The API key the clients and ``OPENAI_API_KEY`` carry (the mock accepts any)."""
 
 _PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 _NO_PROXY_HOSTS = ("127.0.0.1", "localhost", "mockgpt.test")
 
 
-class MockGPT(_Assertions):
+class MockGPT(_Assertions, _Clients):
     """One test's view of a mock OpenAI server: stubs, clients, journal, strict checks.
 
     Args:
@@ -242,16 +239,6 @@ class MockGPT(_Assertions):
     # -- what the test sees ----------------------------------------------------------------
 
     @property
-    def base_url(self) -> str:
-        """The ``/v1`` base URL clients use: the socket's, or ``http://mockgpt.test/v1``."""
-        return self.server.base_url_for(self.transport)
-
-    @property
-    def api_key(self) -> str:
-        """The API key the clients and ``OPENAI_API_KEY`` carry."""
-        return API_KEY
-
-    @property
     def scenario(self) -> Scenario | None:
         """The scenario the marker named (the first, if several), or None."""
         return self._scenarios[0] if self._scenarios else None
@@ -355,43 +342,3 @@ class MockGPT(_Assertions):
         loaded = resolve_scenario_source(scenario, self.search_dirs)
         self.server.engine.registry.add(loaded)
         return loaded
-
-    # -- clients ---------------------------------------------------------------------------
-
-    def client(self, **options: Any) -> openai.OpenAI:
-        """An ``openai.OpenAI`` bound to the mock (over its transport).
-
-        It shares the session's HTTP connection pool, so it costs microseconds to make;
-        closing it is allowed and leaves the pool open.
-
-        Args:
-            **options: more ``OpenAI(...)`` arguments (``max_retries``, ``timeout``, ...).
-        """
-        import openai
-
-        settings: dict[str, Any] = {
-            "base_url": self.base_url,
-            "api_key": API_KEY,
-            "http_client": self.server.http_client(self.transport),
-        }
-        settings.update(options)
-        return openai.OpenAI(**settings)
-
-    def async_client(self, **options: Any) -> openai.AsyncOpenAI:
-        """An ``openai.AsyncOpenAI`` bound to the mock, for the test's event loop.
-
-        Over the socket it keeps no idle connection, so there is nothing to close; in
-        process it runs the app on the event loop that awaits it.
-
-        Args:
-            **options: more ``AsyncOpenAI(...)`` arguments.
-        """
-        import openai
-
-        settings: dict[str, Any] = {
-            "base_url": self.base_url,
-            "api_key": API_KEY,
-            "http_client": self.server.async_http_client(self.transport),
-        }
-        settings.update(options)
-        return openai.AsyncOpenAI(**settings)

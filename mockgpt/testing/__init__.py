@@ -14,6 +14,10 @@ every request met a stub and every stub marked ``expect`` was used::
         assert answer.choices[0].message.content == "Sunny."
         assert mockgpt.last_messages[-1]["content"] == "weather?"
 
+Strict checks apply to a test with no stubs too: a request the fallback answered fails it,
+unless the test asks for that answer (``@pytest.mark.mockgpt(fallback="echo")``, or
+``"lorem"``); embeddings are exempt (no stub scripts their vectors).
+
 It works without pytest too: ``with MockGPT(MockServer().start()) as mock: ...`` then
 ``mock.verify()``.
 

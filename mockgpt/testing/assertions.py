@@ -2,14 +2,21 @@
 
 ``_Assertions`` is the half of ``MockGPT`` (``mockgpt.testing.handle``) that reads the
 journal and fails tests; ``MockGPT`` inherits it, and sets up what it reads (``server``,
-``strict``, ``cassette``, ``base_url``, ``stubs``). ``verify`` raises ``UnmatchedRequest``
-and ``UnusedStub``, whose messages are built here.
+``strict``, ``fallback``, ``cassette``, ``base_url``, ``stubs``). ``verify`` raises
+``UnmatchedRequest`` and ``UnusedStub``, whose messages are built here.
+
+The strict rule: every request the stubs are asked about (chat completions, legacy
+completions, Responses, Assistants runs, Ollama chat and generate) must be answered by a
+stub, whether the test loaded stubs or not, unless the test lets the fallback answer
+(``fallback="echo"``) or is not strict. Embeddings requests are exempt: no stub scripts their
+vectors (a stub can only make them fail), so the fallback's deterministic vectors are the
+answer, not a forgotten stub.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from mockgpt.scenarios.matchers import BodyRequest, MatchView
 from mockgpt.scenarios.registry import LoadedStub
@@ -25,6 +32,16 @@ IDLE_WAIT_S = 2.0
 """How long the start and end of a test wait for socket requests still in flight, seconds."""
 
 _SHOWN_STUBS = 5
+
+AllowedFallback = Literal["echo", "lorem"]
+"""What may answer a test's requests no stub matched (``MockGPT(fallback=...)``, the marker's)."""
+
+_EMBEDDINGS_PATHS = frozenset({"/embeddings", "/api/embed", "/api/embeddings"})
+"""Paths (``/v1`` removed) whose requests are exempt from the strict rule (module docstring)."""
+
+
+def _exempt(call: Call) -> bool:
+    return call.path.removeprefix("/v1") in _EMBEDDINGS_PATHS
 
 
 class UnmatchedRequest(AssertionError):
@@ -66,6 +83,7 @@ class _Assertions:
 
     server: MockServer
     strict: bool
+    fallback: AllowedFallback | None
     cassette: Cassette | None
 
     if TYPE_CHECKING:  # defined by MockGPT
@@ -221,9 +239,10 @@ class _Assertions:
         Raises:
             Exception: the first exception the server raised while serving this test (a bug
                 in mockgpt), re-raised as it was.
-            UnmatchedRequest: strict, and a request no stub matched was answered by the
-                fallback while stubs were loaded (not while recording a cassette, when the
-                upstream answers them).
+            UnmatchedRequest: strict, and the fallback answered a request no stub matched,
+                whether the test loaded stubs or none; not when ``fallback`` lets it answer,
+                not for embeddings (their vectors are not scripted), and not while
+                recording a cassette (the upstream answers them).
             UnusedStub: strict, and a stub marked ``expect`` was not used as expected.
         """
         __tracebackhide__ = True
@@ -240,7 +259,8 @@ class _Assertions:
             return
         calls = self.journal
         recording = self.cassette is not None and self.cassette.recording
-        unmatched = [] if recording else [c for c in calls if c.unmatched]
+        allowed = recording or self.fallback is not None
+        unmatched = [] if allowed else [c for c in calls if c.unmatched and not _exempt(c)]
         unused = [s for s in self.stubs() if not _expectation_met(s)]
         if unmatched:
             raise UnmatchedRequest(self._unmatched_message(unmatched, calls, unused))
@@ -274,7 +294,9 @@ class _Assertions:
                 held = f"{result.held} of {result.total}" if result else "?"
                 ranked.append((-closeness, position, stub_id, reason, held))
             ranked.sort()
-            if ranked:
+            if not ranked:
+                lines.append("  no stub is loaded: the test added none and its scenarios have none")
+            else:
                 _, _, stub_id, reason, held = ranked[0]
                 lines += [f"  closest stub: {stub_id} ({held} conditions held)", f"    {reason}"]
                 others = sorted(ranked[1:], key=lambda r: r[1])
@@ -285,10 +307,10 @@ class _Assertions:
                         lines.append(f"    ... and {len(others) - _SHOWN_STUBS} more")
         if unused:
             lines += ["", "Also: " + self._unused_message(unused, calls, listing=False)]
+        add = "Add a stub that matches, or fix the closest one" if stubs else "Add a stub for it"
         lines += [
             "",
-            "Add a stub that matches, or fix the closest one; to let the fallback answer, "
-            "use @pytest.mark.mockgpt(strict=False).",
+            f'{add}; to let the echo fallback answer, use @pytest.mark.mockgpt(fallback="echo").',
         ]
         if self.cassette is not None:
             lines.append(
@@ -317,8 +339,8 @@ class _Assertions:
         loaded = next((s for s in self.stubs() if s.id == stub_id), None)
         lines = []
         for call in calls:
-            if call.stub == stub_id or call.endpoint is None:
-                continue
+            if call.stub == stub_id or not (call.stub or call.fallback):
+                continue  # the stub answered it, or no stub was asked
             reason = call.misses.get(stub_id)
             if reason is None and loaded is not None:
                 result = loaded.matcher.check(self._match_input(call))

@@ -73,8 +73,17 @@ class Call:
 
     @property
     def stub(self) -> str | None:
-        """Id of the stub that answered; None when the fallback did."""
+        """Id of the stub that answered; None when the fallback did, or no stub was asked."""
         return self.entry.stub
+
+    @property
+    def fallback(self) -> bool:
+        """Whether the fallback answered: the stubs were asked and none matched.
+
+        False when a stub answered, and for requests the stubs are never asked about
+        (``/v1/models``, stored responses, threads and messages, a body rejected as invalid).
+        """
+        return self.entry.fallback
 
     @property
     def misses(self) -> dict[str, str]:
@@ -247,16 +256,19 @@ class Call:
 
     @property
     def unmatched(self) -> bool:
-        """Whether no stub matched although stubs were loaded (the fallback answered)."""
-        if self.stub is not None:
-            return False
-        error = self.error
-        return bool(self.misses) or (error is not None and error.get("code") == "no_stub_matched")
+        """Whether no stub matched and the fallback answered, stubs loaded or not."""
+        return self.stub is None and self.fallback
 
     def summary(self) -> str:
-        """One line: ``1. POST /v1/chat/completions -> 200 by weather, last user: 'hi'``."""
-        by = f"by {self.stub}" if self.stub else "by the fallback"
-        line = f"{self.index}. {self.method} {self.path} -> {self.status} {by}"
+        """One line: ``1. POST /v1/chat/completions -> 200 by weather, last user: 'hi'``.
+
+        ``by the fallback`` when no stub matched; nothing when no stub was asked.
+        """
+        line = f"{self.index}. {self.method} {self.path} -> {self.status}"
+        if self.stub is not None:
+            line += f" by {self.stub}"
+        elif self.fallback:
+            line += " by the fallback"
         if self.last_user is not None:
             line += f", last user: {_short(self.last_user, 60)}"
         return line

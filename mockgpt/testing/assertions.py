@@ -18,9 +18,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, Literal
 
-from mockgpt.scenarios.matchers import BodyRequest, MatchView
 from mockgpt.scenarios.registry import LoadedStub
-from mockgpt.testing.calls import Call, StubRef
+from mockgpt.testing.calls import ENDPOINTS, Call, StubRef
 
 if TYPE_CHECKING:
     from mockgpt.cassette import Cassette
@@ -42,6 +41,10 @@ _EMBEDDINGS_PATHS = frozenset({"/embeddings", "/api/embed", "/api/embeddings"})
 
 def _exempt(call: Call) -> bool:
     return call.path.removeprefix("/v1") in _EMBEDDINGS_PATHS
+
+
+def _requests(count: int, endpoint: str | None = None) -> str:
+    return f"{count} {endpoint + ' ' if endpoint else ''}request{'s' * (count != 1)}"
 
 
 class UnmatchedRequest(AssertionError):
@@ -109,24 +112,34 @@ class _Assertions:
 
     @property
     def calls(self) -> list[Call]:
-        """The requests to the API endpoints (chat, completions, embeddings, responses)."""
+        """The requests to the API, every family (``Call.endpoint``: one of ``ENDPOINTS``).
+
+        That is chat completions, legacy completions, embeddings, Responses, conversations,
+        Assistants (assistants, threads, messages, runs), Ollama's native API (``/api/...``)
+        and models; only requests to paths mockgpt does not serve are left out.
+        """
         return [c for c in self.journal if c.endpoint is not None]
 
     @property
     def call_count(self) -> int:
-        """How many API requests this test made."""
+        """How many API requests this test made, every family (as ``calls``)."""
         return len(self.calls)
 
     @property
     def last_request(self) -> Call:
-        """The last API request.
+        """The last API request, whatever its family (as ``calls``).
 
         Raises:
-            AssertionError: no request reached the mock.
+            AssertionError: no API request reached the mock.
         """
         calls = self.calls
         if not calls:
-            raise AssertionError(f"no request reached mockgpt at {self.base_url}")
+            journal = self.journal  # requests to paths mockgpt does not serve, if any
+            raise AssertionError(
+                f"no API request reached mockgpt at {self.base_url}" + self._listing(journal)
+                if journal
+                else f"no request reached mockgpt at {self.base_url}"
+            )
         return calls[-1]
 
     @property
@@ -143,22 +156,29 @@ class _Assertions:
 
         Args:
             times: exactly this many; at least one when None.
-            endpoint: count only this API family, e.g. ``chat.completions``.
+            endpoint: count only this API family, one of ``ENDPOINTS``: ``chat.completions``,
+                ``completions``, ``embeddings``, ``responses``, ``conversations``,
+                ``assistants``, ``ollama``, ``models``.
 
         Returns:
             The requests counted.
 
         Raises:
-            AssertionError: another count; the message lists the requests made.
+            AssertionError: another count; the message says what was counted and lists
+                every request received, with the count by endpoint.
+            ValueError: ``endpoint`` is not one of ``ENDPOINTS``.
         """
         __tracebackhide__ = True
+        if endpoint is not None and endpoint not in ENDPOINTS:
+            raise ValueError(f"endpoint must be one of {', '.join(ENDPOINTS)}, got {endpoint!r}")
         calls = [c for c in self.calls if endpoint is None or c.endpoint == endpoint]
         if (times is None and calls) or len(calls) == times:
             return calls
-        what = f"{endpoint} requests" if endpoint else "requests"
-        expected = "at least 1" if times is None else str(times)
+        expected = (
+            f"at least {_requests(1, endpoint)}" if times is None else _requests(times, endpoint)
+        )
         raise AssertionError(
-            f"expected {expected} {what} to mockgpt, got {len(calls)}" + self._listing(self.journal)
+            f"expected {expected} to mockgpt, got {len(calls)}" + self._listing(self.journal)
         )
 
     def assert_tool_result(
@@ -267,9 +287,6 @@ class _Assertions:
         if unused:
             raise UnusedStub(self._unused_message(unused, calls))
 
-    def _match_input(self, call: Call) -> MatchView:
-        return MatchView(BodyRequest(call.endpoint or "", call.body, call.headers))
-
     def _unmatched_message(
         self, unmatched: list[Call], calls: list[Call], unused: list[LoadedStub]
     ) -> str:
@@ -288,7 +305,7 @@ class _Assertions:
             ranked = []
             for position, stub_id in enumerate(call.misses or stubs):
                 loaded = stubs.get(stub_id)
-                result = loaded.matcher.check(self._match_input(call)) if loaded else None
+                result = loaded.matcher.check(call._view) if loaded else None
                 reason = call.misses.get(stub_id) or (result.reason if result else "")
                 closeness = result.closeness if result else 0.0
                 held = f"{result.held} of {result.total}" if result else "?"
@@ -343,7 +360,7 @@ class _Assertions:
                 continue  # the stub answered it, or no stub was asked
             reason = call.misses.get(stub_id)
             if reason is None and loaded is not None:
-                result = loaded.matcher.check(self._match_input(call))
+                result = loaded.matcher.check(call._view)
                 reason = (
                     f"it matches, but {call.stub} came first"
                     if result.matched and call.stub
@@ -353,7 +370,16 @@ class _Assertions:
         return lines
 
     def _listing(self, calls: list[Call]) -> str:
+        """Every request received, after a line counting them by endpoint."""
         if not calls:
             return "\n\nno request reached mockgpt."
-        lines = [f"requests received ({len(calls)}):", *("  " + c.summary() for c in calls)]
+        counts: dict[str, int] = {}
+        for call in calls:
+            family = call.endpoint or "unknown path"
+            counts[family] = counts.get(family, 0) + 1
+        by_endpoint = ", ".join(f"{family} {count}" for family, count in counts.items())
+        lines = [
+            f"requests received ({len(calls)}), by endpoint: {by_endpoint}",
+            *("  " + c.summary() for c in calls),
+        ]
         return "\n\n" + "\n".join(lines)

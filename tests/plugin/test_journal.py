@@ -103,7 +103,7 @@ def test_journal_assert_called_failure_lists_requests(mockgpt: MockGPT) -> None:
     assert str(failure.value) == (
         "expected 2 requests to mockgpt, got 1\n"
         "\n"
-        "requests received (1):\n"
+        "requests received (1), by endpoint: chat.completions 1\n"
         "  1. POST /v1/chat/completions -> 200 by the fallback, last user: 'only one'"
     )
 

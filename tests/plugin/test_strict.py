@@ -98,7 +98,7 @@ def test_strict_unused_stub_says_why_each_request_missed_it(mock: MockGPT) -> No
         "    request 1: last_user.contains: expected 'weather', got 'hello'\n"
         "    request 3: last_user.contains: expected 'weather', got 'thanks'\n"
         "\n"
-        "requests received (3):\n"
+        "requests received (3), by endpoint: chat.completions 3\n"
         "  1. POST /v1/chat/completions -> 200 by hello, last user: 'hello'\n"
         "  2. POST /v1/chat/completions -> 200 by weather, last user: 'weather?'\n"
         "  3. POST /v1/chat/completions -> 200 by catch-all, last user: 'thanks'"

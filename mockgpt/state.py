@@ -1,10 +1,10 @@
-"""``ServerState``: everything a server keeps between requests, in one place.
+"""``ServerState``: everything a server keeps between requests, in one place; ``Scope``.
 
 The journal, the Responses API's stored responses and conversations, the Assistants API's
 assistants and threads, and the errors raised while serving. One ``reset()`` forgets them all
 (the stubs, sequences and chaos counters live in the engine's ``StubRegistry``, reset with
 them by ``Engine.reset``). Nothing is kept in a module global: two servers in one process
-share nothing.
+share nothing. ``Scope`` is one test id's view of a server (``Engine.scope``).
 """
 
 from __future__ import annotations

@@ -34,7 +34,6 @@ class LoadedStub:
         priority: higher is tried first; scenario stubs have 0.
         source: ``scenario`` (loaded at start) or ``runtime`` (added while serving).
         test_id: the test id it was added under; None for a shared stub.
-        order: when it was added, among the stubs of its space (ties of ``priority``).
     """
 
     id: str
@@ -45,7 +44,6 @@ class LoadedStub:
     priority: int = 0
     source: Source = "scenario"
     test_id: str | None = None
-    order: int = 0
 
 
 @dataclass

@@ -51,7 +51,6 @@ class StubRegistry:
         self._hidden: set[str] = set()
         """Scenario stubs deleted while serving, by id."""
         self._matchers: dict[int, tuple[Stub, CompiledMatch]] = {}
-        self._added = 0
         self._plain_fallback: Selection | None = None
         """What answers when there is nothing to match, decided once per load."""
         self._rebuild()
@@ -143,14 +142,12 @@ class StubRegistry:
                     priority=priority,
                     source="runtime",
                     test_id=test_id,
-                    order=self._added + index,
                 )
                 for index, stub in enumerate(scenario.stubs)
             ]
             ids = [s.id for s in added]
             if unique:
                 self._check_unique(space, ids)
-            self._added += len(added)
             space.scenarios.append(scenario)
             space.added.extend(added)
             self._changed(space)

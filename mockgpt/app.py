@@ -247,8 +247,8 @@ class Dispatcher:
                     message["headers"] = [h for h in message["headers"] if h[0] != b"x-request-id"]
             elif message["type"] == "http.response.body":
                 sent_parts.append(keep(message.get("body", b""), 1, "response_body"))
-                if entry.stream and not entry.truncated:
-                    entry.sent_ms.append((kept[1], (time.perf_counter() - started) * 1000))
+                if entry.stream and "response_body" not in entry.truncated:
+                    entry.sent_ms.extend((kept[1], (time.perf_counter() - started) * 1000))
                 if not message.get("more_body", False):
                     entry.complete = True
                     entry.response_body = b"".join(sent_parts)

@@ -13,6 +13,7 @@ import json
 import re
 import threading
 import time
+from array import array
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -79,8 +80,9 @@ class JournalEntry:
         seq: the entry's number in the journal, from 1 in arrival order (0 until recorded).
         test_header: the header naming the test id (lower case; the server's
             ``test_header``).
-        sent_ms: for a stream, ``(bytes of the response kept so far, ms since the request
-            arrived)`` after each write: when each event was sent.
+        sent_ms: for a stream, after each write, the bytes of the response kept so far and
+            the ms since the request arrived, flat (``[bytes, ms, bytes, ms, ...]``, 16 bytes
+            a write, counted in the journal's ``max_bytes``): when each event was sent.
     """
 
     request_id: str
@@ -101,7 +103,7 @@ class JournalEntry:
     truncated: tuple[str, ...] = ()
     seq: int = 0
     test_header: bytes = TEST_HEADER
-    sent_ms: list[tuple[int, float]] = field(default_factory=list)
+    sent_ms: array[float] = field(default_factory=lambda: array("d"))
 
     @cached_property
     def test_id(self) -> str | None:
@@ -201,14 +203,14 @@ class JournalEntry:
             for end_match in _EVENT_END.finditer(body):
                 spans.append((body[start : end_match.start()], end_match.end()))
                 start = end_match.end()
-        offsets = [offset for offset, _ in self.sent_ms]
+        offsets, times = self.sent_ms[0::2], self.sent_ms[1::2]
         events: list[JSONValue] = []
         for block, end in spans:
             name, data = _sse_fields(block) if not self.path.startswith("/api/") else (None, block)
             if data is None:
                 continue
             at = bisect.bisect_left(offsets, end)
-            t_ms = self.sent_ms[at][1] if at < len(offsets) else self.duration_ms
+            t_ms = times[at] if at < len(times) else self.duration_ms
             events.append({"t_ms": t_ms, "data": _parsed(data), "event": name})
         return events
 
@@ -295,7 +297,7 @@ class Journal:
         with self._lock:
             if id(entry) not in self._live:
                 return  # dropped already, or the journal is off
-            size = len(entry.body) + len(entry.response_body)
+            size = len(entry.body) + len(entry.response_body) + 8 * len(entry.sent_ms)
             self._bytes += size - self._sizes.get(id(entry), 0)
             self._sizes[id(entry)] = size
             while self._bytes > self.max_bytes and len(self._entries) > 1:

@@ -25,8 +25,6 @@ from mockgpt.types import JSONObject, JSONValue
 
 BODY = "request body"
 """What an error names in place of a scenario file."""
-YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
-"""Content types of a scenario sent as YAML (any other is read as JSON)."""
 
 
 def stub_row(loaded: LoadedStub) -> JSONObject:
@@ -80,8 +78,9 @@ async def add_stubs(request: Request) -> Response:
 async def load_scenario(request: Request) -> Response:
     """Add a whole scenario's stubs (YAML or JSON body): ``201 {"ids": [...]}``.
 
-    Its stubs are ids as in a file (``<name>.stubs[<n>]`` when without one); its fallback,
-    defaults, quirks and chaos apply after those of the stubs added before.
+    The body is read as a scenario file is, whatever its content type (JSON is YAML). Its
+    stubs get ids as in a file (``<name>.stubs[<n>]`` for one without an ``id``); its
+    fallback, defaults, quirks and chaos apply after those of the scenarios added before.
 
     Raises:
         RequestRejected: 400 for a scenario that does not validate (the message names the

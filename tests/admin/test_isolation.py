@@ -11,7 +11,8 @@ import openai
 import pytest
 
 from mockgpt import ServerConfig
-from mockgpt.scenarios import load_scenario_data
+from mockgpt.scenarios import load_scenario_data, registry
+from mockgpt.scenarios.registry import StubRegistry
 from mockgpt.server import MockServer
 from tests.admin.conftest import SHARED, TEST_HEADER, Client, journal, say, user
 
@@ -192,3 +193,22 @@ def test_isolation_engine_scope_for_the_plugin(client: Client, mock: MockServer)
     assert say(worker, "who") == "who"
     assert len(mock.engine.journal.entries()) == 2
     worker.close()
+
+
+def test_isolation_keeps_at_most_max_test_ids(
+    monkeypatch: pytest.MonkeyPatch, client: Client, mock: MockServer
+) -> None:
+    """A server left running for days forgets the oldest test id past ``MAX_TEST_IDS``;
+    requests without a test id make none."""
+    monkeypatch.setattr(registry, "MAX_TEST_IDS", 3)
+    fresh = StubRegistry(mock.scenarios)
+    monkeypatch.setattr(mock.engine, "registry", fresh)
+    say(client(), "count")
+    assert fresh.test_ids() == []
+
+    for test_id in ("t1", "t2", "t3", "t4"):
+        assert say(client(test_id), "count") == "one"
+
+    assert fresh.test_ids() == ["t2", "t3", "t4"]
+    assert say(client("t1"), "count") == "one"  # forgotten: its sequence starts again
+    assert say(client("t4"), "count") == "two"

@@ -5,7 +5,7 @@ The same run as ``pytest --pyargs conformance --base-url URL --model M``; argume
 Exit codes: 0 no MUST rule failed (warnings, unsupported and not-applicable checks
 included; with ``--strict`` a warning fails too), 1 a check failed or is blocked by a
 failure, 2 a usage error (bad option, server unreachable, a base URL without ``/v1``, no
-check selected).
+check selected, the ``conformance`` extra not installed).
 """
 
 from __future__ import annotations
@@ -22,6 +22,34 @@ from conformance.registry import FEATURES
 
 PYTEST_INI = Path(__file__).resolve().parent / "pytest.ini"
 AUTOLOAD = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
+
+EXTRA_MODULES = ("pytest", "hypothesis", "openai")
+"""What the suite imports from the ``conformance`` extra (httpx is a dependency of mockgpt)."""
+
+
+class MissingExtra(click.ClickException):
+    """The ``conformance`` extra is not installed: one ``Error:`` line, exit status 2."""
+
+    exit_code = 2
+
+
+def require_extra() -> None:
+    """Import the modules of the ``conformance`` extra, as the suite will.
+
+    Raises:
+        MissingExtra: one of them cannot be imported; the message names them and the extra.
+    """
+    missing: list[str] = []
+    for name in EXTRA_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    if missing:
+        raise MissingExtra(
+            f"the conformance suite needs {' and '.join(missing)}, which the 'conformance' "
+            "extra installs: pip install 'mockgpt[conformance]'"
+        )
 
 
 def _plugins() -> list[str]:
@@ -162,17 +190,16 @@ def conformance(
     With --servers FILE (and/or --merge REPORT.json), runs every server of FILE and prints
     one server-by-check matrix; --report writes it as JSON and Markdown.
     """
+    if servers:
+        require_extra()
     if servers or merge:
         _matrix(servers, merge, options)
     for name in ("base_url", "model"):
         if not options[name]:
             raise click.UsageError(f"Missing option '--{name.replace('_', '-')}'.")
-    try:
-        import pytest
-    except ImportError:
-        raise click.UsageError(
-            "the conformance suite runs on pytest: pip install 'mockgpt[conformance]'"
-        ) from None
+    require_extra()
+    import pytest  # the extra's, checked above
+
     args = pytest_arguments(**options, extra=pytest_args)  # the options above, by name
     # Set for the run (and inherited by xdist workers): no plugin but those in `args`.
     saved = os.environ.get(AUTOLOAD)
@@ -191,7 +218,8 @@ def conformance(
 
 def _matrix(servers: str | None, merge: tuple[str, ...], options: dict[str, Any]) -> None:
     """Run the servers of a servers file and/or merge earlier reports; print the matrix."""
-    from conformance.matrix import MatrixConfigError, load_servers, merge_files, run_matrix
+    from conformance.matrix import merge_files
+    from conformance.servers import MatrixConfigError, load_servers, run_matrix
 
     try:
         matrix = merge_files(merge)

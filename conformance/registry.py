@@ -50,6 +50,7 @@ _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]+(-[a-z0-9]+)*)+$")
 CHECK_MODULES: tuple[str, ...] = (
     "conformance.checks.models",
     "conformance.checks.chat",
+    "conformance.checks.chat_ids",
     "conformance.checks.chat_streaming",
     "conformance.checks.stream_usage",
     "conformance.checks.tools",
@@ -61,6 +62,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "conformance.checks.errors",
     "conformance.checks.properties",
     "conformance.checks.responses",
+    "conformance.checks.responses_params",
     "conformance.checks.responses_streaming",
     "conformance.checks.responses_errors",
     "conformance.checks.consistency",

@@ -18,7 +18,8 @@ from pydantic import BaseModel
 
 from conformance.failures import Level, Violation
 from conformance.http import Exchange
-from conformance.wire import Owners, _Wire, validate
+from conformance.validation import Owners, validate
+from conformance.wire import _Wire
 
 ItemStatus = Literal["in_progress", "completed", "incomplete"]
 ResponseStatus = Literal["completed", "failed", "in_progress", "cancelled", "queued", "incomplete"]
@@ -144,7 +145,7 @@ def validate_item(
     """Validate one output item (a message with its parts, or a function call) by its type.
 
     Raises:
-        Violation: the first broken rule, as ``conformance.wire.validate`` reports it.
+        Violation: the first broken rule, as ``conformance.validation.validate`` reports it.
     """
     kind = item.get("type") if isinstance(item, dict) else None
     model = _ITEMS.get(str(kind))

@@ -2,7 +2,9 @@
 
 A cassette is a normal scenario file, written by ``mockgpt.recorder.Recorder``: each
 request the upstream answered is a stub (its endpoint, model and conversation as ``match``,
-the text, tool calls, finish reason, usage and chunking as ``respond``), and
+the conversation in the request's own fields: ``messages``, ``prompt``, or a Responses
+request's ``input`` and ``instructions``; the text, tool calls, finish reason, usage and
+chunking as ``respond``), and
 ``fallback: error``. No header or key is ever written. The ``mockgpt`` fixture uses one
 when the marker asks (``@pytest.mark.mockgpt(cassette=True)``), and ``--mockgpt-record``
 says whether the test replays it or records it:

@@ -55,8 +55,9 @@ class IdSource:
         return self.now() * 1_000_000_000
 
 
-_PROCESS = IdSource()
-_CURRENT: ContextVar[IdSource] = ContextVar("mockgpt_ids", default=_PROCESS)
+UNSEEDED = IdSource()
+"""The process's random id source: outside a request, and for what no seed should order."""
+_CURRENT: ContextVar[IdSource] = ContextVar("mockgpt_ids", default=UNSEEDED)
 
 
 def current() -> IdSource:

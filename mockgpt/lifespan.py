@@ -6,11 +6,11 @@ import logging
 
 import anyio
 from starlette.types import Receive, Send
-from watchfiles import awatch
 
 from mockgpt.engine import Engine
 from mockgpt.errors import ScenarioError
 from mockgpt.scenarios import load_scenario, resolve_scenario
+from mockgpt.scenarios.watch import scenario_changes
 
 logger = logging.getLogger(__name__)
 
@@ -19,21 +19,25 @@ async def lifespan(engine: Engine, receive: Receive, send: Send) -> None:
     """Serve the ASGI lifespan: start and stop what a server runs beside its requests.
 
     With ``--watch``, the scenario files are reloaded when they change (an invalid new
-    version is logged and the last good one keeps serving); at shutdown the backends are
-    closed.
+    version is logged and the last good one keeps serving); other files in their folders are
+    not watched. At shutdown the backends are closed.
     """
     config = engine.config
     paths = [resolve_scenario(s) for s in config.scenarios] if config.watch else []
 
     async def reload_on_change() -> None:
-        async for _changes in awatch(*{p.parent for p in paths}):
+        async for changed in scenario_changes(paths):
             try:
                 scenarios = [load_scenario(p) for p in paths]
             except ScenarioError as exc:
                 logger.error("scenario not reloaded, keeping the last good version: %s", exc)
                 continue
             engine.registry.replace_base(scenarios)
-            logger.info("scenarios reloaded: %s", ", ".join(str(p) for p in paths))
+            logger.info(
+                "scenarios reloaded (%s changed): %s",
+                ", ".join(sorted(p.name for p in changed)),
+                ", ".join(str(p) for p in paths),
+            )
 
     await receive()  # lifespan.startup
     async with anyio.create_task_group() as group:

@@ -1,11 +1,11 @@
 """Record proxied exchanges as stubs of a normal scenario file, for replay without upstream.
 
 Each request that the proxy answers becomes a stub: ``match`` holds the endpoint, the model and
-the conversation (a JSON subset of the body), ``respond`` the text, tool calls, refusal, finish
-reason, usage and, for a stream, its chunking. No header or key is ever written. The same
-request recorded again keeps its first answer, or, with ``sequences``, adds to a ``sequence``.
-Stubs are written longest conversation first, so a longer recorded conversation is tried
-before a shorter one that is a prefix of it.
+the conversation (a JSON subset of the body: ``CONVERSATION_FIELDS``), ``respond`` the text,
+tool calls, refusal, finish reason, usage and, for a stream, its chunking. No header or key is
+ever written. The same request recorded again keeps its first answer, or, with ``sequences``,
+adds to a ``sequence``. Stubs are written longest conversation first, so a longer recorded
+conversation is tried before a shorter one that is a prefix of it.
 
 The file is rewritten off the event loop, in a writer thread, so a slow disk never delays
 another request. At most one rewrite is in flight: exchanges recorded meanwhile go into the
@@ -34,15 +34,25 @@ from mockgpt.turn import Turn
 logger = logging.getLogger(__name__)
 
 
+CONVERSATION_FIELDS: dict[str, tuple[str, ...]] = {
+    "chat.completions": ("messages",),
+    "completions": ("prompt",),
+    "responses": ("input", "instructions"),
+}
+"""The request fields that hold the conversation, per API family: what ``match.body`` keeps.
+
+A Responses request has no ``messages`` (``Turn.body`` adds its chat form); a chained one's
+``input`` is the new turn only. Families not named here (Ollama, Assistants runs, parsed into
+the chat form) keep every field of ``_OTHER_FIELDS`` the body has."""
+
+_OTHER_FIELDS = ("messages", "prompt", "input", "instructions")
+
+
 def _match_for(ctx: Turn) -> dict[str, Any]:
     body = ctx.body
     match: dict[str, Any] = {"endpoint": ctx.endpoint, "model": str(body.get("model", ""))}
-    subset: dict[str, Any] = {}
-    if isinstance(body.get("messages"), list):
-        subset["messages"] = body["messages"]
-    for key in ("prompt", "input", "instructions"):
-        if key in body and ctx.endpoint != "chat.completions":
-            subset[key] = body[key]
+    fields = CONVERSATION_FIELDS.get(ctx.endpoint, _OTHER_FIELDS)
+    subset = {key: body[key] for key in fields if body.get(key) is not None}
     if subset:
         match["body"] = subset
     tools: list[str] = []
@@ -237,8 +247,9 @@ class Recorder:
         """
 
         def conversation_length(stub: dict[str, Any]) -> int:
+            # lists match as prefixes (``messages``, ``input`` items): the longest goes first
             body = stub.get("match", {}).get("body", {})
-            return len(body.get("messages") or [])
+            return max((len(v) for v in body.values() if isinstance(v, list)), default=0)
 
         stubs = sorted((dict(s) for s in self._stubs), key=conversation_length, reverse=True)
         return {

@@ -310,3 +310,13 @@ def stream(
 def joined(events: list[ResponseEvent], field: str) -> str:
     """The string ``field`` of ``events`` joined (deltas of one item)."""
     return "".join(str(e.data.get(field, "")) for e in events)
+
+
+def output_text(answer: ResponseAnswer) -> str:
+    """The ``output_text`` parts of every message item, joined (the SDK's ``output_text``)."""
+    return "".join(
+        str(part.get("text", ""))
+        for item in answer.items("message")
+        for part in item.get("content") or []
+        if isinstance(part, dict) and part.get("type") == "output_text"
+    )

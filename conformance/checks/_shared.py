@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conformance.context import ChatStream, CheckContext
+from conformance.answers import ChatStream
+from conformance.context import CheckContext
 from conformance.failures import Level, Violation
 
 FINISH_PRESENT = "chat.stream.finish-reason-present"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from conformance.answers import CHAT_SCHEMA, ChatStream
 from conformance.checks._shared import LONG_PROMPT, drain_client_stream, dumps, helper_final
-from conformance.context import CHAT_SCHEMA, ChatStream, CheckContext
+from conformance.context import CheckContext
 from conformance.failures import Unsupported, Violation
 from conformance.registry import check
-from conformance.wire import ChatCompletionChunk, validate
+from conformance.validation import validate
+from conformance.wire import ChatCompletionChunk
 
 CHUNK_OWNERS = (
     ("created", CHAT_SCHEMA),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from conformance.answers import CHAT_SCHEMA
 from conformance.checks._shared import (
     DONE_SENTINEL,
     FINISH_ONCE,
@@ -12,10 +13,11 @@ from conformance.checks._shared import (
     USAGE_FINAL,
     dumps,
 )
-from conformance.context import CHAT_SCHEMA, SEED, CheckContext
+from conformance.context import SEED, CheckContext
 from conformance.failures import Unsupported, Violation
 from conformance.registry import check
-from conformance.wire import Completion, CompletionChunk, validate
+from conformance.validation import validate
+from conformance.wire import Completion, CompletionChunk
 
 SCHEMA = "completions.response.schema"
 PROMPT = "Say hello in one short sentence:"

@@ -10,8 +10,7 @@ from typing import Any
 
 from conformance.checks import _responses as rs
 from conformance.checks._shared import dumps, joined_content
-from conformance.checks.tools import WEATHER_TOOL
-from conformance.checks.tools_streaming import assemble
+from conformance.checks._tools import WEATHER_TOOL, assemble
 from conformance.context import CheckContext
 from conformance.failures import Unsupported, Violation, Violations
 from conformance.registry import check

@@ -12,7 +12,8 @@ from conformance.checks._shared import dumps
 from conformance.context import CheckContext
 from conformance.failures import Unsupported, Violation
 from conformance.registry import check
-from conformance.wire import EmbeddingList, validate
+from conformance.validation import validate
+from conformance.wire import EmbeddingList
 
 SCHEMA = "embeddings.response.schema"
 INPUTS = ["red apple", "blue ocean", "green forest"]

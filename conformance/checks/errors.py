@@ -6,8 +6,9 @@ import json
 import secrets
 from typing import Any
 
+from conformance.answers import STREAM_DATA, STREAM_SSE
 from conformance.checks._shared import dumps
-from conformance.context import STREAM_DATA, STREAM_SSE, CheckContext
+from conformance.context import CheckContext
 from conformance.failures import NOT_A_STREAM, Unsupported, Violation
 from conformance.http import HttpResult
 from conformance.registry import check

@@ -6,7 +6,8 @@ from conformance.checks._shared import dumps
 from conformance.context import CheckContext
 from conformance.failures import Violation
 from conformance.registry import check
-from conformance.wire import ChoiceLogprobs, validate
+from conformance.validation import validate
+from conformance.wire import ChoiceLogprobs
 
 
 @check(

@@ -8,7 +8,8 @@ from conformance.checks._shared import dumps
 from conformance.context import CheckContext
 from conformance.failures import Unsupported, Violation
 from conformance.registry import PROXY_CAVEAT, check
-from conformance.wire import Model, ModelList, validate
+from conformance.validation import validate
+from conformance.wire import Model, ModelList
 
 LIST_SCHEMA = "models.list.schema"
 

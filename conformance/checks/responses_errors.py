@@ -16,7 +16,7 @@ from conformance.failures import NOT_A_STREAM, Unsupported, Violation
 from conformance.http import StreamResult
 from conformance.registry import check
 from conformance.responses_wire import ErrorEvent, ResponseError
-from conformance.wire import validate
+from conformance.validation import validate
 
 ERROR_EVENT = "responses.stream.error-event"
 ERROR_EVENT_FLAT = "responses.stream.error-event-flat"

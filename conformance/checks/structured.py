@@ -7,8 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from conformance.answers import ChatAnswer
 from conformance.checks._shared import dumps
-from conformance.context import ChatAnswer, CheckContext
+from conformance.context import CheckContext
 from conformance.failures import Unsupported, Violation
 from conformance.http import Exchange
 from conformance.registry import check

@@ -12,36 +12,25 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from conformance.answers import CHAT_SCHEMA, ChatAnswer
 from conformance.checks._shared import FINISH_PRESENT, dumps, finish_reason, helper_final
-from conformance.context import CHAT_SCHEMA, ChatAnswer, ChatStream, CheckContext
+from conformance.checks._tools import (
+    ARGUMENTS_JSON,
+    CHOICE_REQUIRED,
+    TIME_TOOL,
+    WEATHER_PROMPT,
+    WEATHER_TOOL,
+    assemble,
+    tool_call_answer,
+    tool_call_stream,
+    user_messages,
+)
+from conformance.context import CheckContext
 from conformance.failures import Unsupported, Violation
 from conformance.registry import check
-from conformance.wire import ChatCompletion, validate
+from conformance.validation import validate
+from conformance.wire import ChatCompletion
 
-CHOICE_REQUIRED = "tools.choice-required"
-ARGUMENTS_JSON = "tools.arguments-json"
-PARALLEL = "tools.parallel"
-
-
-def _function(name: str, description: str) -> dict[str, Any]:
-    return {
-        "type": "function",
-        "function": {
-            "name": name,
-            "description": description,
-            "parameters": {
-                "type": "object",
-                "properties": {"city": {"type": "string", "description": "The city name"}},
-                "required": ["city"],
-                "additionalProperties": False,
-            },
-        },
-    }
-
-
-WEATHER_TOOL = _function("get_weather", "Get the current weather in a city.")
-TIME_TOOL = _function("get_time", "Get the current local time in a city.")
-WEATHER_PROMPT = "What is the weather in Paris right now? Use the get_weather tool."
 TOOL_OWNERS = (
     ("choices[*].message.tool_calls[*].function.arguments", ARGUMENTS_JSON),
     ("choices[*].finish_reason=null", FINISH_PRESENT),
@@ -55,87 +44,6 @@ class GetWeather(BaseModel):
     """The arguments of ``get_weather``, for the official client's ``.parse()``."""
 
     city: str
-
-
-def _user(text: str) -> list[dict[str, str]]:
-    return [{"role": "user", "content": text}]
-
-
-def tool_request(**extra: Any) -> dict[str, Any]:
-    """Overrides for a chat request that forces a ``get_weather`` call."""
-    return {
-        "messages": _user(WEATHER_PROMPT),
-        "tools": [WEATHER_TOOL],
-        "tool_choice": "required",
-        **extra,
-    }
-
-
-def tool_call_answer(ctx: CheckContext) -> ChatAnswer:
-    """A non-streamed answer that calls ``get_weather`` (``tool_choice: required``).
-
-    Raises:
-        Unsupported: the server refuses ``tools``; or it refuses ``tool_choice: required``
-            and the model, free to choose, calls no tool.
-        Violation: no tool call (owned by ``tools.choice-required``).
-    """
-    try:
-        answer = ctx.chat(optional="tools with tool_choice: required", **tool_request())
-        refused = None
-    except Unsupported as exc:
-        refused = exc.reason
-        answer = ctx.chat(optional="tools", **tool_request(tool_choice=None))
-    calls = answer.message().get("tool_calls")
-    if not isinstance(calls, list) or not calls:
-        if refused is not None:
-            raise Unsupported(
-                f"{refused}; with tool_choice auto the model chose not to call a tool",
-                exchange=answer.exchange,
-            )
-        raise Violation(
-            "choices[0].message.tool_calls",
-            "a call of get_weather (tool_choice: required)",
-            dumps(answer.message())[:160],
-            owner=CHOICE_REQUIRED,
-            exchange=answer.exchange,
-        )
-    return answer
-
-
-def tool_call_stream(ctx: CheckContext, **extra: Any) -> ChatStream:
-    """A streamed answer that calls ``get_weather`` (``tool_choice: required``).
-
-    Raises:
-        Unsupported: the server refuses ``tools``; or it refuses ``tool_choice: required``
-            and the model, free to choose, calls no tool.
-        Violation: no tool-call delta (owned by ``tools.choice-required``).
-    """
-    try:
-        stream = ctx.chat_stream(
-            optional="tools with tool_choice: required", **tool_request(**extra)
-        )
-        refused = None
-    except Unsupported as exc:
-        refused = exc.reason
-        stream = ctx.chat_stream(optional="tools", **tool_request(tool_choice=None, **extra))
-    if not any(
-        item["delta"].get("tool_calls")
-        for items in stream.choice_chunks().values()
-        for _, item in items
-    ):
-        if refused is not None:
-            raise Unsupported(
-                f"{refused}; with tool_choice auto the model chose not to call a tool",
-                exchange=stream.exchange,
-            )
-        raise Violation(
-            "chunks[*].choices[*].delta.tool_calls",
-            "tool-call deltas (tool_choice: required)",
-            "no tool_calls in any delta",
-            owner=CHOICE_REQUIRED,
-            exchange=stream.exchange,
-        )
-    return stream
 
 
 def _calls(answer: ChatAnswer) -> list[dict[str, Any]]:
@@ -204,8 +112,6 @@ def arguments_json(ctx: CheckContext) -> None:
     Streamed fragments are strings whose concatenation is a JSON object, and the official
     ``.parse()`` helper with a strict function tool parses them into the tool's model.
     """
-    from conformance.checks.tools_streaming import assemble
-
     answer = tool_call_answer(ctx)
     for position, call in enumerate(_calls(answer)):
         value = call.get("function", {}).get("arguments")
@@ -226,7 +132,7 @@ def _parse_helper(ctx: CheckContext, answer: ChatAnswer) -> None:
     import openai
 
     kwargs = ctx.chat_body(
-        messages=_user(WEATHER_PROMPT),
+        messages=user_messages(WEATHER_PROMPT),
         tools=[openai.pydantic_function_tool(GetWeather, name="get_weather")],
         tool_choice="required",
     )
@@ -300,7 +206,7 @@ def choice_required(ctx: CheckContext) -> None:
     """``tool_choice: required`` makes the answer a tool call, even to "Say hello."."""
     answer = ctx.chat(
         optional="tool_choice: required",
-        messages=_user("Say hello."),
+        messages=user_messages("Say hello."),
         tools=[WEATHER_TOOL],
         tool_choice="required",
     )
@@ -328,7 +234,7 @@ def choice_named(ctx: CheckContext) -> None:
     """
     answer = ctx.chat(
         optional="a named tool_choice",
-        messages=_user("What time is it in Tokyo?"),
+        messages=user_messages("What time is it in Tokyo?"),
         tools=[TIME_TOOL, WEATHER_TOOL],
         tool_choice={"type": "function", "function": {"name": "get_weather"}},
     )
@@ -360,7 +266,7 @@ def choice_none(ctx: CheckContext) -> None:
     """``tool_choice: none`` gets a text answer and no tool call, even to a weather question."""
     answer = ctx.chat(
         optional="tool_choice: none",
-        messages=_user(WEATHER_PROMPT),
+        messages=user_messages(WEATHER_PROMPT),
         tools=[WEATHER_TOOL],
         tool_choice="none",
     )
@@ -396,10 +302,8 @@ def parallel_calls(ctx: CheckContext) -> None:
     The official ``.stream()`` helper, which merges fragments by ``index``, ends with every
     call intact. A server that makes a single call has nothing to show here (unsupported).
     """
-    from conformance.checks.tools_streaming import assemble
-
     extra: dict[str, Any] = {
-        "messages": _user(PARALLEL_PROMPT),
+        "messages": user_messages(PARALLEL_PROMPT),
         "tools": [WEATHER_TOOL, TIME_TOOL],
         "tool_choice": "required",
         "parallel_tool_calls": True,

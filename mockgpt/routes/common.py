@@ -42,10 +42,11 @@ def now() -> int:
 
 
 def annotate(request: Request, reply: Reply) -> None:
-    """Note in the journal entry which stub answered and why the others did not."""
+    """Note in the journal entry which stub answered (or the fallback) and why others did not."""
     entry = request.scope.get("mockgpt.entry")
     if entry is not None:
         entry.stub = reply.stub_id
+        entry.fallback = reply.stub_id is None
         entry.misses = dict(reply.misses)
 
 

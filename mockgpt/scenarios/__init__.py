@@ -1,7 +1,8 @@
 """Scenario files: load, validate and the built-in scenarios.
 
 ``load_scenario(name_or_path)`` reads a file, or a built-in scenario by name
-(``mockgpt/scenarios/builtin/<name>.yaml``).
+(``mockgpt/scenarios/builtin/<name>.yaml``); ``load_scenario_data(dict)`` validates a
+scenario written in Python.
 """
 
 from __future__ import annotations
@@ -9,7 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from mockgpt.errors import ScenarioError
-from mockgpt.scenarios.loader import load_scenario_file, scenario_errors, validate_files
+from mockgpt.scenarios.loader import (
+    load_scenario_data,
+    load_scenario_file,
+    scenario_errors,
+    validate_files,
+)
 from mockgpt.scenarios.schema import Fault, Match, Respond, Scenario, Stub
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
@@ -59,6 +65,7 @@ __all__ = [
     "Stub",
     "builtin_names",
     "load_scenario",
+    "load_scenario_data",
     "resolve_scenario",
     "scenario_errors",
     "validate_files",

@@ -1,13 +1,13 @@
-"""Scenario files (YAML or JSON) -> ``Scenario``, keeping line numbers for errors.
+"""Scenario files (YAML or JSON), and scenarios written in Python -> ``Scenario``.
 
 Every error names the file, the line and the field: ``weather.yaml:14: stubs[2].match.regex:
-invalid regex '(': missing ) at position 1``.
+invalid regex '(': missing ) at position 1``; for a scenario given as a dict, the field only.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -109,8 +109,16 @@ def scenario_errors(text: str, path: str) -> tuple[Scenario | None, list[Scenari
         data = {}
     else:
         _lines(node, (), table)
+    return _validated(data, path, table)
+
+
+def _validated(
+    data: Any, path: str, table: dict[Loc, int]
+) -> tuple[Scenario | None, list[ScenarioError]]:
+    """Validate a decoded scenario; ``table`` gives the line of each location (may be empty)."""
     if not isinstance(data, dict):
-        return None, [ScenarioError(path, 1, "", "a scenario must be a mapping with 'stubs'")]
+        message = "a scenario must be a mapping with 'stubs'"
+        return None, [ScenarioError(path, table.get(()), "", message)]
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -129,6 +137,27 @@ def scenario_errors(text: str, path: str) -> tuple[Scenario | None, list[Scenari
         ]
         return None, sorted(errors, key=lambda e: e.line or 0)
     return scenario, []
+
+
+def load_scenario_data(data: Mapping[str, Any], source: str = "<dict>") -> Scenario:
+    """A scenario written in Python: a mapping in the shape of a scenario file.
+
+    The schema is the file's (``mockgpt schema``): ``{"stubs": [{"match": ..., "respond":
+    ...}], "fallback": ...}``, with the same defaults and checks.
+
+    Args:
+        data: the scenario, as ``yaml.safe_load`` would return a file of it.
+        source: what errors name in place of a file.
+
+    Raises:
+        ScenarioError: its first invalid field, named with no line
+            (``<dict>: stubs[0].match.model: Input should be a valid string``).
+    """
+    scenario, errors = _validated(data if isinstance(data, dict) else dict(data), source, {})
+    if errors:
+        raise errors[0]
+    assert scenario is not None
+    return scenario
 
 
 def load_scenario_file(path: str | Path) -> Scenario:

@@ -14,6 +14,12 @@ every request met a stub and every stub marked ``expect`` was used::
         assert answer.choices[0].message.content == "Sunny."
         assert mockgpt.last_messages[-1]["content"] == "weather?"
 
+Strict checks apply to a test with no stubs too: a request the fallback answered fails it,
+unless the test asks for that answer (``@pytest.mark.mockgpt(fallback="echo")``, or
+``"lorem"``); embeddings are exempt (no stub scripts their vectors). The journal helpers
+(``calls``, ``call_count``, ``last_request``, ``assert_called``) count every API family by
+``Call.endpoint`` (``ENDPOINTS``).
+
 It works without pytest too: ``with MockGPT(MockServer().start()) as mock: ...`` then
 ``mock.verify()``.
 
@@ -22,12 +28,14 @@ or records it: ``@pytest.mark.mockgpt(cassette=True)`` and ``--mockgpt-record``.
 """
 
 from mockgpt.testing.assertions import IDLE_WAIT_S, UnmatchedRequest, UnusedStub
-from mockgpt.testing.calls import Call, StubRef
-from mockgpt.testing.handle import API_KEY, MockGPT
+from mockgpt.testing.calls import ENDPOINTS, Call, StubRef
+from mockgpt.testing.clients import API_KEY
+from mockgpt.testing.handle import MockGPT
 from mockgpt.testing.sources import INLINE, MARKER_ARGS, ScenarioSource, resolve_scenario_source
 
 __all__ = [
     "API_KEY",
+    "ENDPOINTS",
     "IDLE_WAIT_S",
     "INLINE",
     "MARKER_ARGS",

@@ -2,18 +2,24 @@
 
 ``_Assertions`` is the half of ``MockGPT`` (``mockgpt.testing.handle``) that reads the
 journal and fails tests; ``MockGPT`` inherits it, and sets up what it reads (``server``,
-``strict``, ``cassette``, ``base_url``, ``stubs``). ``verify`` raises ``UnmatchedRequest``
-and ``UnusedStub``, whose messages are built here.
+``strict``, ``fallback``, ``cassette``, ``base_url``, ``stubs``). ``verify`` raises
+``UnmatchedRequest`` and ``UnusedStub``, whose messages are built here.
+
+The strict rule: every request the stubs are asked about (chat completions, legacy
+completions, Responses, Assistants runs, Ollama chat and generate) must be answered by a
+stub, whether the test loaded stubs or not, unless the test lets the fallback answer
+(``fallback="echo"``) or is not strict. Embeddings requests are exempt: no stub scripts their
+vectors (a stub can only make them fail), so the fallback's deterministic vectors are the
+answer, not a forgotten stub.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from mockgpt.scenarios.matchers import BodyRequest, MatchView
 from mockgpt.scenarios.registry import LoadedStub
-from mockgpt.testing.calls import Call, StubRef
+from mockgpt.testing.calls import ENDPOINTS, Call, StubRef
 
 if TYPE_CHECKING:
     from mockgpt.cassette import Cassette
@@ -25,6 +31,20 @@ IDLE_WAIT_S = 2.0
 """How long the start and end of a test wait for socket requests still in flight, seconds."""
 
 _SHOWN_STUBS = 5
+
+AllowedFallback = Literal["echo", "lorem"]
+"""What may answer a test's requests no stub matched (``MockGPT(fallback=...)``, the marker's)."""
+
+_EMBEDDINGS_PATHS = frozenset({"/embeddings", "/api/embed", "/api/embeddings"})
+"""Paths (``/v1`` removed) whose requests are exempt from the strict rule (module docstring)."""
+
+
+def _exempt(call: Call) -> bool:
+    return call.path.removeprefix("/v1") in _EMBEDDINGS_PATHS
+
+
+def _requests(count: int, endpoint: str | None = None) -> str:
+    return f"{count} {endpoint + ' ' if endpoint else ''}request{'s' * (count != 1)}"
 
 
 class UnmatchedRequest(AssertionError):
@@ -66,6 +86,7 @@ class _Assertions:
 
     server: MockServer
     strict: bool
+    fallback: AllowedFallback | None
     cassette: Cassette | None
 
     if TYPE_CHECKING:  # defined by MockGPT
@@ -91,24 +112,34 @@ class _Assertions:
 
     @property
     def calls(self) -> list[Call]:
-        """The requests to the API endpoints (chat, completions, embeddings, responses)."""
+        """The requests to the API, every family (``Call.endpoint``: one of ``ENDPOINTS``).
+
+        That is chat completions, legacy completions, embeddings, Responses, conversations,
+        Assistants (assistants, threads, messages, runs), Ollama's native API (``/api/...``)
+        and models; only requests to paths mockgpt does not serve are left out.
+        """
         return [c for c in self.journal if c.endpoint is not None]
 
     @property
     def call_count(self) -> int:
-        """How many API requests this test made."""
+        """How many API requests this test made, every family (as ``calls``)."""
         return len(self.calls)
 
     @property
     def last_request(self) -> Call:
-        """The last API request.
+        """The last API request, whatever its family (as ``calls``).
 
         Raises:
-            AssertionError: no request reached the mock.
+            AssertionError: no API request reached the mock.
         """
         calls = self.calls
         if not calls:
-            raise AssertionError(f"no request reached mockgpt at {self.base_url}")
+            journal = self.journal  # requests to paths mockgpt does not serve, if any
+            raise AssertionError(
+                f"no API request reached mockgpt at {self.base_url}" + self._listing(journal)
+                if journal
+                else f"no request reached mockgpt at {self.base_url}"
+            )
         return calls[-1]
 
     @property
@@ -125,22 +156,29 @@ class _Assertions:
 
         Args:
             times: exactly this many; at least one when None.
-            endpoint: count only this API family, e.g. ``chat.completions``.
+            endpoint: count only this API family, one of ``ENDPOINTS``: ``chat.completions``,
+                ``completions``, ``embeddings``, ``responses``, ``conversations``,
+                ``assistants``, ``ollama``, ``models``.
 
         Returns:
             The requests counted.
 
         Raises:
-            AssertionError: another count; the message lists the requests made.
+            AssertionError: another count; the message says what was counted and lists
+                every request received, with the count by endpoint.
+            ValueError: ``endpoint`` is not one of ``ENDPOINTS``.
         """
         __tracebackhide__ = True
+        if endpoint is not None and endpoint not in ENDPOINTS:
+            raise ValueError(f"endpoint must be one of {', '.join(ENDPOINTS)}, got {endpoint!r}")
         calls = [c for c in self.calls if endpoint is None or c.endpoint == endpoint]
         if (times is None and calls) or len(calls) == times:
             return calls
-        what = f"{endpoint} requests" if endpoint else "requests"
-        expected = "at least 1" if times is None else str(times)
+        expected = (
+            f"at least {_requests(1, endpoint)}" if times is None else _requests(times, endpoint)
+        )
         raise AssertionError(
-            f"expected {expected} {what} to mockgpt, got {len(calls)}" + self._listing(self.journal)
+            f"expected {expected} to mockgpt, got {len(calls)}" + self._listing(self.journal)
         )
 
     def assert_tool_result(
@@ -221,9 +259,10 @@ class _Assertions:
         Raises:
             Exception: the first exception the server raised while serving this test (a bug
                 in mockgpt), re-raised as it was.
-            UnmatchedRequest: strict, and a request no stub matched was answered by the
-                fallback while stubs were loaded (not while recording a cassette, when the
-                upstream answers them).
+            UnmatchedRequest: strict, and the fallback answered a request no stub matched,
+                whether the test loaded stubs or none; not when ``fallback`` lets it answer,
+                not for embeddings (their vectors are not scripted), and not while
+                recording a cassette (the upstream answers them).
             UnusedStub: strict, and a stub marked ``expect`` was not used as expected.
         """
         __tracebackhide__ = True
@@ -240,15 +279,13 @@ class _Assertions:
             return
         calls = self.journal
         recording = self.cassette is not None and self.cassette.recording
-        unmatched = [] if recording else [c for c in calls if c.unmatched]
+        allowed = recording or self.fallback is not None
+        unmatched = [] if allowed else [c for c in calls if c.unmatched and not _exempt(c)]
         unused = [s for s in self.stubs() if not _expectation_met(s)]
         if unmatched:
             raise UnmatchedRequest(self._unmatched_message(unmatched, calls, unused))
         if unused:
             raise UnusedStub(self._unused_message(unused, calls))
-
-    def _match_input(self, call: Call) -> MatchView:
-        return MatchView(BodyRequest(call.endpoint or "", call.body, call.headers))
 
     def _unmatched_message(
         self, unmatched: list[Call], calls: list[Call], unused: list[LoadedStub]
@@ -268,13 +305,15 @@ class _Assertions:
             ranked = []
             for position, stub_id in enumerate(call.misses or stubs):
                 loaded = stubs.get(stub_id)
-                result = loaded.matcher.check(self._match_input(call)) if loaded else None
+                result = loaded.matcher.check(call._view) if loaded else None
                 reason = call.misses.get(stub_id) or (result.reason if result else "")
                 closeness = result.closeness if result else 0.0
                 held = f"{result.held} of {result.total}" if result else "?"
                 ranked.append((-closeness, position, stub_id, reason, held))
             ranked.sort()
-            if ranked:
+            if not ranked:
+                lines.append("  no stub is loaded: the test added none and its scenarios have none")
+            else:
                 _, _, stub_id, reason, held = ranked[0]
                 lines += [f"  closest stub: {stub_id} ({held} conditions held)", f"    {reason}"]
                 others = sorted(ranked[1:], key=lambda r: r[1])
@@ -285,10 +324,10 @@ class _Assertions:
                         lines.append(f"    ... and {len(others) - _SHOWN_STUBS} more")
         if unused:
             lines += ["", "Also: " + self._unused_message(unused, calls, listing=False)]
+        add = "Add a stub that matches, or fix the closest one" if stubs else "Add a stub for it"
         lines += [
             "",
-            "Add a stub that matches, or fix the closest one; to let the fallback answer, "
-            "use @pytest.mark.mockgpt(strict=False).",
+            f'{add}; to let the echo fallback answer, use @pytest.mark.mockgpt(fallback="echo").',
         ]
         if self.cassette is not None:
             lines.append(
@@ -317,11 +356,11 @@ class _Assertions:
         loaded = next((s for s in self.stubs() if s.id == stub_id), None)
         lines = []
         for call in calls:
-            if call.stub == stub_id or call.endpoint is None:
-                continue
+            if call.stub == stub_id or not (call.stub or call.fallback):
+                continue  # the stub answered it, or no stub was asked
             reason = call.misses.get(stub_id)
             if reason is None and loaded is not None:
-                result = loaded.matcher.check(self._match_input(call))
+                result = loaded.matcher.check(call._view)
                 reason = (
                     f"it matches, but {call.stub} came first"
                     if result.matched and call.stub
@@ -331,7 +370,16 @@ class _Assertions:
         return lines
 
     def _listing(self, calls: list[Call]) -> str:
+        """Every request received, after a line counting them by endpoint."""
         if not calls:
             return "\n\nno request reached mockgpt."
-        lines = [f"requests received ({len(calls)}):", *("  " + c.summary() for c in calls)]
+        counts: dict[str, int] = {}
+        for call in calls:
+            family = call.endpoint or "unknown path"
+            counts[family] = counts.get(family, 0) + 1
+        by_endpoint = ", ".join(f"{family} {count}" for family, count in counts.items())
+        lines = [
+            f"requests received ({len(calls)}), by endpoint: {by_endpoint}",
+            *("  " + c.summary() for c in calls),
+        ]
         return "\n\n" + "\n".join(lines)

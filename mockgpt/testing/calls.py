@@ -14,18 +14,53 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from mockgpt.journal import JournalEntry
-from mockgpt.scenarios.matchers import text_of
+from mockgpt.scenarios.matchers import BodyRequest, MatchView, text_of
 
 if TYPE_CHECKING:
     from mockgpt.testing.handle import MockGPT
 
 _SHOWN_MESSAGES = 8
-_ENDPOINTS = {
-    "/chat/completions": "chat.completions",
-    "/completions": "completions",
-    "/embeddings": "embeddings",
-    "/responses": "responses",
+
+ENDPOINTS = (
+    "chat.completions",
+    "completions",
+    "embeddings",
+    "responses",
+    "conversations",
+    "assistants",
+    "ollama",
+    "models",
+)
+"""The API families a ``Call.endpoint`` names: the stub ``endpoint`` names, and
+``conversations`` and ``models`` (whose requests no stub answers)."""
+
+_FAMILY_OF_SEGMENT = {
+    "completions": "completions",
+    "embeddings": "embeddings",
+    "responses": "responses",
+    "conversations": "conversations",
+    "assistants": "assistants",
+    "threads": "assistants",
+    "models": "models",
 }
+"""API family by the first segment of an OpenAI path (``/v1`` removed)."""
+
+
+def endpoint_of(path: str) -> str | None:
+    """The API family of a request path, one of ``ENDPOINTS``; None for any other path.
+
+    ``/v1/chat/completions`` is ``chat.completions``; ``/v1/threads/...`` and
+    ``/v1/assistants/...`` are ``assistants``; every ``/api/...`` path is Ollama's native API,
+    ``ollama``. OpenAI paths count with or without the ``/v1`` prefix, as mockgpt serves them.
+    """
+    if path.startswith("/api/"):
+        return "ollama"
+    segments = path.removeprefix("/v1").split("/")
+    if len(segments) < 2 or segments[0]:
+        return None
+    if segments[1] == "chat":
+        return "chat.completions" if segments[2:3] == ["completions"] else None
+    return _FAMILY_OF_SEGMENT.get(segments[1])
 
 
 def _short(value: Any, limit: int = 80) -> str:
@@ -62,9 +97,8 @@ class Call:
 
     @property
     def endpoint(self) -> str | None:
-        """API family, e.g. ``chat.completions``; None for other paths."""
-        path = self.path.removeprefix("/v1")
-        return _ENDPOINTS.get(path)
+        """API family, one of ``ENDPOINTS``, e.g. ``chat.completions``; None for other paths."""
+        return endpoint_of(self.path)
 
     @property
     def headers(self) -> dict[str, str]:
@@ -73,8 +107,17 @@ class Call:
 
     @property
     def stub(self) -> str | None:
-        """Id of the stub that answered; None when the fallback did."""
+        """Id of the stub that answered; None when the fallback did, or no stub was asked."""
         return self.entry.stub
+
+    @property
+    def fallback(self) -> bool:
+        """Whether the fallback answered: the stubs were asked and none matched.
+
+        False when a stub answered, and for requests the stubs are never asked about
+        (``/v1/models``, stored responses, threads and messages, a body rejected as invalid).
+        """
+        return self.entry.fallback
 
     @property
     def misses(self) -> dict[str, str]:
@@ -103,16 +146,26 @@ class Call:
         model = self.body.get("model")
         return model if isinstance(model, str) else None
 
+    @cached_property
+    def _view(self) -> MatchView:
+        """The request as stub matchers read it (from its body, after the fact)."""
+        return MatchView(BodyRequest(self.endpoint or "", self.body, self.headers))
+
     @property
     def messages(self) -> list[dict[str, Any]]:
-        """The request's chat ``messages`` (a legacy ``prompt`` becomes one user message)."""
+        """The request's chat ``messages``, as sent.
+
+        A legacy or Ollama ``prompt`` and a Responses ``input`` (a string, or a list of
+        strings) become user messages.
+        """
         messages = self.body.get("messages")
         if isinstance(messages, list):
             return [m for m in messages if isinstance(m, dict)]
-        prompt = self.body.get("prompt")
-        if isinstance(prompt, str):
-            return [{"role": "user", "content": prompt}]
-        return []
+        prompt = self.body.get("input" if self.endpoint == "responses" else "prompt")
+        prompts = [prompt] if isinstance(prompt, str) else prompt
+        if not isinstance(prompts, list):
+            return []
+        return [{"role": "user", "content": p} for p in prompts if isinstance(p, str)]
 
     @property
     def last_user(self) -> str | None:
@@ -247,16 +300,19 @@ class Call:
 
     @property
     def unmatched(self) -> bool:
-        """Whether no stub matched although stubs were loaded (the fallback answered)."""
-        if self.stub is not None:
-            return False
-        error = self.error
-        return bool(self.misses) or (error is not None and error.get("code") == "no_stub_matched")
+        """Whether no stub matched and the fallback answered, stubs loaded or not."""
+        return self.stub is None and self.fallback
 
     def summary(self) -> str:
-        """One line: ``1. POST /v1/chat/completions -> 200 by weather, last user: 'hi'``."""
-        by = f"by {self.stub}" if self.stub else "by the fallback"
-        line = f"{self.index}. {self.method} {self.path} -> {self.status} {by}"
+        """One line: ``1. POST /v1/chat/completions -> 200 by weather, last user: 'hi'``.
+
+        ``by the fallback`` when no stub matched; nothing when no stub was asked.
+        """
+        line = f"{self.index}. {self.method} {self.path} -> {self.status}"
+        if self.stub is not None:
+            line += f" by {self.stub}"
+        elif self.fallback:
+            line += " by the fallback"
         if self.last_user is not None:
             line += f", last user: {_short(self.last_user, 60)}"
         return line

@@ -1,8 +1,8 @@
 """``MockGPT``: one test's handle on a shared ``MockServer``.
 
-It resets the server, loads the test's scenarios and stubs, points ``OPENAI_*`` at the mock
-and makes clients bound to it. What a test reads and asserts (the journal, ``assert_*``,
-``verify``) it inherits from ``mockgpt.testing.assertions``.
+It resets the server, loads the test's scenarios and stubs and points ``OPENAI_*`` at the
+mock. What a test reads and asserts (the journal, ``assert_*``, ``verify``) it inherits from
+``mockgpt.testing.assertions``, the clients it makes from ``mockgpt.testing.clients``.
 """
 
 from __future__ import annotations
@@ -17,9 +17,11 @@ from mockgpt.cassette import Cassette, RecordSettings
 from mockgpt.errors import ConfigError, ScenarioError
 from mockgpt.scenarios import Scenario, Stub
 from mockgpt.scenarios.registry import LoadedStub
+from mockgpt.scenarios.schema import Defaults
 from mockgpt.server import TRANSPORTS, MockServer, Transport
-from mockgpt.testing.assertions import IDLE_WAIT_S, _Assertions
+from mockgpt.testing.assertions import IDLE_WAIT_S, AllowedFallback, _Assertions
 from mockgpt.testing.calls import StubRef
+from mockgpt.testing.clients import API_KEY, _Clients
 from mockgpt.testing.sources import (
     INLINE,
     ScenarioSource,
@@ -31,25 +33,28 @@ from mockgpt.testing.sources import (
 )
 
 if TYPE_CHECKING:
-    import openai
     import pytest
 
-API_KEY = "sk-mockgpt-test"
-"""The API key the clients and ``OPENAI_API_KEY`` carry (the mock accepts any)."""
+FALLBACKS = (None, "echo", "lorem")
+"""``MockGPT``'s ``fallback`` values: None (no request may go unmatched), ``echo``, ``lorem``."""
 
 _PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 _NO_PROXY_HOSTS = ("127.0.0.1", "localhost", "mockgpt.test")
 
 
-class MockGPT(_Assertions):
+class MockGPT(_Assertions, _Clients):
     """One test's view of a mock OpenAI server: stubs, clients, journal, strict checks.
 
     Args:
         server: the server to use; it is shared between tests, and each ``start`` resets it.
         transport: ``socket`` (requests over TCP to ``server``) or ``asgi`` (served in
             process, with no socket; streams arrive in one piece, see ``mockgpt.inprocess``).
-        strict: at ``verify``, fail on requests no stub matched and on unused ``expect``
+        strict: at ``verify``, fail on requests no stub matched (stubs loaded or not;
+            embeddings are exempt, their vectors are not scripted) and on unused ``expect``
             stubs.
+        fallback: ``echo`` or ``lorem``: requests no stub matched get that answer (over the
+            scenarios' ``fallback``), and are not failures; None: the scenarios' fallback
+            answers them (echo unless one says otherwise), and in strict mode each fails.
         scenarios: scenarios loaded for this test, tried before the server's own, in order.
         monkeypatch: where environment changes go (the fixture's ``monkeypatch``); a private
             one, undone by ``close``, when None.
@@ -59,7 +64,8 @@ class MockGPT(_Assertions):
             (``server`` then names it) and requests the upstream answers are not failures.
 
     Raises:
-        ConfigError: ``transport`` is not ``socket`` or ``asgi``.
+        ConfigError: ``transport`` is not ``socket`` or ``asgi``, or ``fallback`` is not
+            None, ``echo`` or ``lorem``.
         ScenarioError: a scenario is missing or invalid.
     """
 
@@ -69,6 +75,7 @@ class MockGPT(_Assertions):
         *,
         transport: Transport = "socket",
         strict: bool = True,
+        fallback: AllowedFallback | None = None,
         scenarios: Iterable[ScenarioSource] = (),
         monkeypatch: pytest.MonkeyPatch | None = None,
         search_dirs: Sequence[Path] = (),
@@ -80,8 +87,16 @@ class MockGPT(_Assertions):
             )
         self.server = server
         self.transport: Transport = transport
+        if fallback not in FALLBACKS:
+            raise ConfigError(
+                f"mockgpt fallback must be one of {', '.join(map(repr, FALLBACKS))}, "
+                f"got {fallback!r}"
+            )
         self.strict = strict
         """Whether ``verify`` fails on unmatched requests and unused ``expect`` stubs."""
+        self.fallback = fallback
+        """What answers requests no stub matched, as the test allows; None: nothing may."""
+        self._fallback_scenario: Scenario | None = None
         self.search_dirs = list(search_dirs)
         self._scenarios = [resolve_scenario_source(s, self.search_dirs) for s in scenarios]
         self.cassette = cassette
@@ -150,12 +165,18 @@ class MockGPT(_Assertions):
         strict = options.get("strict", True)
         if not isinstance(strict, bool):
             raise ConfigError(f"@pytest.mark.mockgpt: strict must be True or False, got {strict!r}")
+        fallback = options.get("fallback")
+        if fallback not in FALLBACKS:
+            raise ConfigError(
+                f"@pytest.mark.mockgpt: fallback must be 'echo' or 'lorem', got {fallback!r}"
+            )
         path = _cassette_path(options.get("cassette"), test_file, test_name)
         __tracebackhide__ = True  # a missing cassette is the user's to fix, not a bug here
         return cls(
             server,
             transport=options.get("transport", transport),
             strict=strict,
+            fallback=fallback,
             scenarios=_as_list(options.get("scenario")),
             monkeypatch=monkeypatch,
             search_dirs=search_dirs,
@@ -183,9 +204,14 @@ class MockGPT(_Assertions):
         else:
             self.server.wait_idle(IDLE_WAIT_S)  # a late request must not land in this test
         self.server.engine.reset()
-        self.server.engine.registry.replace_base(
-            [*self._scenarios, *self.server.scenarios, *self._replayed]
-        )
+        base = [*self._scenarios, *self.server.scenarios, *self._replayed]
+        if self.fallback is not None:  # first, so its fallback wins; with the next's defaults
+            defaults = base[0].defaults if base else Defaults()
+            self._fallback_scenario = Scenario(
+                name="fallback", fallback=self.fallback, defaults=defaults
+            )
+            base.insert(0, self._fallback_scenario)
+        self.server.engine.registry.replace_base(base)
         patch = self._patcher()
         patch.setenv("OPENAI_BASE_URL", self.base_url)
         patch.setenv("OPENAI_API_KEY", API_KEY)
@@ -242,16 +268,6 @@ class MockGPT(_Assertions):
     # -- what the test sees ----------------------------------------------------------------
 
     @property
-    def base_url(self) -> str:
-        """The ``/v1`` base URL clients use: the socket's, or ``http://mockgpt.test/v1``."""
-        return self.server.base_url_for(self.transport)
-
-    @property
-    def api_key(self) -> str:
-        """The API key the clients and ``OPENAI_API_KEY`` carry."""
-        return API_KEY
-
-    @property
     def scenario(self) -> Scenario | None:
         """The scenario the marker named (the first, if several), or None."""
         return self._scenarios[0] if self._scenarios else None
@@ -259,7 +275,8 @@ class MockGPT(_Assertions):
     @property
     def scenarios(self) -> list[Scenario]:
         """Every scenario loaded, in match order (stubs added in Python first)."""
-        return self.server.engine.registry.scenarios
+        loaded = self.server.engine.registry.scenarios
+        return [s for s in loaded if s is not self._fallback_scenario]
 
     def stubs(self) -> list[LoadedStub]:
         """Every stub in match order, with its id and its call count in this test."""
@@ -347,7 +364,7 @@ class MockGPT(_Assertions):
 
         Args:
             scenario: a file path (relative ones are looked up as for the marker), a
-                built-in scenario name, or a ``Scenario``.
+                built-in scenario name, a dict in a scenario file's shape, or a ``Scenario``.
 
         Raises:
             ScenarioError: not found, or invalid (naming file, line and field).
@@ -355,43 +372,3 @@ class MockGPT(_Assertions):
         loaded = resolve_scenario_source(scenario, self.search_dirs)
         self.server.engine.registry.add(loaded)
         return loaded
-
-    # -- clients ---------------------------------------------------------------------------
-
-    def client(self, **options: Any) -> openai.OpenAI:
-        """An ``openai.OpenAI`` bound to the mock (over its transport).
-
-        It shares the session's HTTP connection pool, so it costs microseconds to make;
-        closing it is allowed and leaves the pool open.
-
-        Args:
-            **options: more ``OpenAI(...)`` arguments (``max_retries``, ``timeout``, ...).
-        """
-        import openai
-
-        settings: dict[str, Any] = {
-            "base_url": self.base_url,
-            "api_key": API_KEY,
-            "http_client": self.server.http_client(self.transport),
-        }
-        settings.update(options)
-        return openai.OpenAI(**settings)
-
-    def async_client(self, **options: Any) -> openai.AsyncOpenAI:
-        """An ``openai.AsyncOpenAI`` bound to the mock, for the test's event loop.
-
-        Over the socket it keeps no idle connection, so there is nothing to close; in
-        process it runs the app on the event loop that awaits it.
-
-        Args:
-            **options: more ``AsyncOpenAI(...)`` arguments.
-        """
-        import openai
-
-        settings: dict[str, Any] = {
-            "base_url": self.base_url,
-            "api_key": API_KEY,
-            "http_client": self.server.async_http_client(self.transport),
-        }
-        settings.update(options)
-        return openai.AsyncOpenAI(**settings)

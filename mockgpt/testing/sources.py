@@ -1,7 +1,7 @@
 """Where a test's scenarios come from: files, built-in names, inline stubs, cassettes.
 
-``resolve_scenario_source`` loads a scenario given by path, built-in name or model (each
-file parsed once); the helpers check the arguments of ``@pytest.mark.mockgpt``, name a
+``resolve_scenario_source`` loads a scenario given by path, built-in name, dict or model
+(each file parsed once); the helpers check the arguments of ``@pytest.mark.mockgpt``, name a
 test's cassette and validate stubs added in Python (``MockGPT.stub``).
 """
 
@@ -16,31 +16,35 @@ from pydantic import ValidationError
 
 from mockgpt.cassette import default_cassette_path
 from mockgpt.errors import ConfigError, ScenarioError
-from mockgpt.scenarios import BUILTIN_DIR, Scenario, Stub, load_scenario
+from mockgpt.scenarios import BUILTIN_DIR, Scenario, Stub, load_scenario, load_scenario_data
 
-MARKER_ARGS = ("scenario", "strict", "transport", "cassette")
+MARKER_ARGS = ("scenario", "strict", "fallback", "transport", "cassette")
 """Keyword arguments of ``@pytest.mark.mockgpt``."""
 
 INLINE = "inline"
 """Scenario name of stubs added in Python; their ids are ``inline.stubs[<n>]``."""
 
-ScenarioSource = str | os.PathLike[str] | Scenario
-"""A scenario file path, a built-in scenario name, or a ``Scenario``."""
+ScenarioSource = str | os.PathLike[str] | Mapping[str, Any] | Scenario
+"""A scenario file path, a built-in scenario name, a dict (a scenario file's content,
+written in Python), or a ``Scenario``."""
 
 _scenario_cache: dict[tuple[str, int, int], Scenario] = {}
 
 
 def resolve_scenario_source(source: ScenarioSource, search_dirs: Sequence[Path] = ()) -> Scenario:
-    """Load a scenario given by path, built-in name or model; files are parsed once.
+    """Load a scenario given by path, built-in name, dict or model; files are parsed once.
 
     A relative path is looked up in ``search_dirs`` (the test file's folder, then the
     rootdir, for the plugin), then the current directory; then the built-in scenarios.
 
     Raises:
-        ScenarioError: not found, or invalid (naming file, line and field).
+        ScenarioError: not found, or invalid (naming file, line and field; a dict's errors
+            name ``<dict>`` and the field).
     """
     if isinstance(source, Scenario):
         return source
+    if isinstance(source, Mapping):
+        return load_scenario_data(source)
     path = Path(source)
     candidates = [] if path.is_absolute() else [d / path for d in search_dirs]
     candidates.append(path)
@@ -62,7 +66,7 @@ def resolve_scenario_source(source: ScenarioSource, search_dirs: Sequence[Path] 
 def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
-    if isinstance(value, (str, os.PathLike, Scenario)):
+    if isinstance(value, (str, os.PathLike, Mapping, Scenario)):
         return [value]
     return list(value)
 

@@ -3,46 +3,21 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import openai
 import pytest
 import uvicorn
 from click.testing import CliRunner
 
 from mockgpt.cli import main
+from tests.cli.serving import serving, stop, wait_until
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / ("mockgpt.exe" if os.name == "nt" else "mockgpt")
-START_TIMEOUT_S = 30.0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_for_health(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    """Poll ``/health`` until it answers; fail at once if the process exits."""
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"mockgpt serve exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    pytest.fail(
-        f"mockgpt serve did not answer /health within {START_TIMEOUT_S} s:\n{log.read_text()}"
-    )
 
 
 def test_cli_console_script_is_installed() -> None:
@@ -58,40 +33,26 @@ def test_cli_console_script_is_installed() -> None:
 
 
 def test_cli_serve_answers_the_official_client(tmp_path: Path) -> None:
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
     log = tmp_path / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mockgpt", "serve", "--port", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
+    with (
+        serving(log) as (url, _process),
+        openai.OpenAI(base_url=f"{url}/v1", api_key="x", max_retries=0) as client,
+    ):
+        completion = client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "blue giraffe"}]
         )
-    try:
-        _wait_for_health(process, url, log)
-        with openai.OpenAI(base_url=f"{url}/v1", api_key="x", max_retries=0) as client:
-            completion = client.chat.completions.create(
-                model="gpt-4o-mini", messages=[{"role": "user", "content": "blue giraffe"}]
+        with client.chat.completions.create(
+            model="gpt-4o-mini",
+            messages=[{"role": "user", "content": "blue giraffe"}],
+            stream=True,
+        ) as stream:
+            streamed = "".join(
+                chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices
             )
-            with client.chat.completions.create(
-                model="gpt-4o-mini",
-                messages=[{"role": "user", "content": "blue giraffe"}],
-                stream=True,
-            ) as stream:
-                streamed = "".join(
-                    chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices
-                )
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
     assert completion.choices[0].message.content == "blue giraffe"
     assert streamed == "blue giraffe"
-    assert f"http://127.0.0.1:{port}/v1" in log.read_text()
+    assert f"{url}/v1" in log.read_text()
 
 
 BAD_FLAGS = [
@@ -137,7 +98,7 @@ def test_cli_serve_bad_flag_exits_2_with_one_line_reason(
 ) -> None:
     """A bad flag never starts a server: exit status 2 and one ``Error:`` line naming it."""
     started: list[object] = []
-    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: started.append(a))
+    monkeypatch.setattr(uvicorn.Server, "run", lambda *a, **kw: started.append(a))
 
     result = CliRunner().invoke(main, ["serve", "--port", "0", *args])
 
@@ -173,21 +134,79 @@ def test_cli_serve_bad_flag_from_the_console_script() -> None:
 def test_cli_serve_banner_names_where_the_key_is_never_the_key(
     tmp_path: Path, flag_key: str | None, env_key: str | None, shown: str
 ) -> None:
-    port = _free_port()
     log = tmp_path / "serve.log"
-    args = [sys.executable, "-m", "mockgpt", "serve", "--port", str(port)]
-    args += ["--api-key", flag_key] if flag_key else []
+    args = ["--api-key", flag_key] if flag_key else []
     env = {**os.environ, "MOCKGPT_API_KEY": env_key} if env_key else dict(os.environ)
     if not env_key:
         env.pop("MOCKGPT_API_KEY", None)
-    with log.open("wb") as out:
-        process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env)
-    try:
-        _wait_for_health(process, f"http://127.0.0.1:{port}", log)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with serving(log, *args, env=env):
+        pass
     banner = log.read_text()
 
     assert f"api_key={shown})" in banner
     assert "secret" not in banner
+
+
+BANNER_URL = re.compile(r"mockgpt serving the OpenAI API at http://127\.0\.0\.1:(\d+)/v1$")
+
+
+def test_cli_serve_port_0_prints_the_port_it_listens_on(tmp_path: Path) -> None:
+    """``--port 0`` lets the system choose; the banner and the ``OpenAI(...)`` line name it."""
+    log = tmp_path / "serve.log"
+    command = [sys.executable, "-m", "mockgpt", "serve", "--port", "0"]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_until(
+            lambda: any(BANNER_URL.match(line) for line in log.read_text().splitlines()),
+            "the banner",
+            process,
+            log,
+        )
+        [port] = [m[1] for m in map(BANNER_URL.match, log.read_text().splitlines()) if m]
+        base_url = f"http://127.0.0.1:{port}/v1"
+        with openai.OpenAI(base_url=base_url, api_key="x", max_retries=0) as client:
+            models = client.models.list()
+    finally:
+        stop(process)
+    banner = log.read_text()
+
+    assert port != "0"
+    assert models.data
+    assert f'  OpenAI(base_url="{base_url}", api_key="x")' in banner.splitlines()
+    assert ":0/" not in banner
+
+
+def test_cli_serve_port_in_use_exits_2_with_one_line_reason_and_no_banner() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "mockgpt", "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout == ""
+    _assert_one_line_reason(result.stderr, f"127.0.0.1:{port}")
+    assert "in use" in result.stderr
+
+
+def test_cli_serve_seed_makes_ids_and_created_reproducible(tmp_path: Path) -> None:
+    def first_answer(log: Path) -> tuple[str, int, str]:
+        with serving(log, "--seed", "11") as (url, _):
+            client = openai.OpenAI(base_url=f"{url}/v1", api_key="x", max_retries=0)
+            raw = client.chat.completions.with_raw_response.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+            )
+            answer = raw.parse()
+            return answer.id, answer.created, raw.headers["x-request-id"]
+
+    one = first_answer(tmp_path / "one.log")
+    two = first_answer(tmp_path / "two.log")
+
+    assert one == two
+    assert one[1] < 1_800_000_000  # the seeded clock of 2025, not today's

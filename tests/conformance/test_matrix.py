@@ -10,15 +10,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from conformance.matrix import (
-    Matrix,
-    MatrixConfigError,
-    ServerEntry,
-    combine_records,
-    load_servers,
-    merge_files,
-)
+from conformance.matrix import Matrix, combine_records, merge_files
 from conformance.report import report_from
+from conformance.servers import MatrixConfigError, ServerEntry, load_servers
 from mockgpt.cli import main
 from tests.conformance.conftest import API_KEY, EMBEDDING_MODEL, MODEL, serving
 from tests.conformance.test_report import VIOLATION, record

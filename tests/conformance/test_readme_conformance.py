@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from conformance.matrix import load_servers
 from conformance.profiles import PROFILES
+from conformance.servers import load_servers
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -10,9 +10,10 @@ import pytest
 import yaml
 
 import conformance
-from conformance.checks import _shared, tools, tools_streaming
-from conformance.context import OWNER_IDS
+from conformance.answers import OWNER_IDS
+from conformance.checks import _shared, _tools
 from conformance.registry import (
+    CHECK_MODULES,
     FEATURES,
     REGISTRY,
     DuplicateCheckError,
@@ -89,6 +90,20 @@ def test_select_checks_keeps_feature_order_and_refuses_unknown_features() -> Non
         select_checks(frozenset({"weather"}))
 
 
+def test_every_check_module_is_loaded_and_only_check_modules_register_checks() -> None:
+    """A module of ``conformance/checks/`` registers checks only if ``load_checks`` imports it.
+
+    Its checks would otherwise be left out of every run (or come in whatever order imports
+    happen to load it); helper modules (a leading underscore) register none.
+    """
+    files = {p.stem for p in (PACKAGE / "checks").glob("*.py") if p.stem != "__init__"}
+    loaded = {name.rsplit(".", 1)[1] for name in CHECK_MODULES}
+    registering = {c.module.rsplit(".", 1)[1] for c in CHECKS}
+
+    assert loaded == {f for f in files if not f.startswith("_")}
+    assert registering == loaded
+
+
 def test_every_check_has_one_broken_twin_and_every_twin_a_check() -> None:
     twins = {p.stem for p in TWINS_DIR.glob("*.yaml")}
     assert twins == set(REGISTRY.ids())
@@ -104,7 +119,7 @@ def test_twin_file_is_a_scenario_naming_one_quirk_or_scripting_stubs(twin: Path)
 
 def _owner_ids() -> set[str]:
     found = set(OWNER_IDS)
-    for module in (_shared, tools, tools_streaming):
+    for module in (_shared, _tools):
         found |= {v for k, v in vars(module).items() if k.isupper() and isinstance(v, str)}
     for path in PACKAGE.rglob("*.py"):
         found |= set(re.findall(r'owner="([a-z0-9.-]+)"', path.read_text()))

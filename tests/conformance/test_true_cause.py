@@ -15,7 +15,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from conformance import run_suite
-from conformance.wire import ChatCompletion, ErrorResponse, nullable_key
+from conformance.validation import nullable_key
+from conformance.wire import ChatCompletion, ErrorResponse
 from mockgpt.app import create_app
 from tests.conformance.conftest import mock_config, serve_app, settings_for
 

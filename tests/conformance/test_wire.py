@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from conformance.failures import Violation
-from conformance.wire import ChatCompletion, ChatCompletionChunk, ErrorResponse, validate
+from conformance.validation import validate
+from conformance.wire import ChatCompletion, ChatCompletionChunk, ErrorResponse
 
 
 def chunk(**changes: Any) -> dict[str, Any]:

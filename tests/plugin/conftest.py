@@ -27,6 +27,15 @@ filterwarnings = error
 """The downstream project's ini: warnings are errors there too."""
 
 
+for _name in ("httpcore", "httpcore2"):
+    # httpx and httpx2 import their httpcore on first use and keep its exception classes. A
+    # pytester run that made that first request would unload it when it restores sys.modules,
+    # and the next socket error here would escape the client's mapping (a raw httpcore error,
+    # not APIConnectionError). Imported now, it is part of every run's snapshot.
+    if importlib.util.find_spec(_name) is not None:
+        importlib.import_module(_name)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if not config.pluginmanager.has_plugin("pytester"):
         config.pluginmanager.import_plugin("pytester")

@@ -80,6 +80,7 @@ def test_journal_error_answer(mockgpt: MockGPT) -> None:
     assert call.error["message"] == "slow down"
 
 
+@pytest.mark.mockgpt(fallback="echo")
 def test_journal_helpers(mockgpt: MockGPT) -> None:
     ask(mockgpt, "first")
     ask(mockgpt, "second")
@@ -92,6 +93,7 @@ def test_journal_helpers(mockgpt: MockGPT) -> None:
     ]
 
 
+@pytest.mark.mockgpt(fallback="echo")
 def test_journal_assert_called_failure_lists_requests(mockgpt: MockGPT) -> None:
     ask(mockgpt, "only one")
 
@@ -101,11 +103,12 @@ def test_journal_assert_called_failure_lists_requests(mockgpt: MockGPT) -> None:
     assert str(failure.value) == (
         "expected 2 requests to mockgpt, got 1\n"
         "\n"
-        "requests received (1):\n"
+        "requests received (1), by endpoint: chat.completions 1\n"
         "  1. POST /v1/chat/completions -> 200 by the fallback, last user: 'only one'"
     )
 
 
+@pytest.mark.mockgpt(fallback="echo")
 def test_journal_assert_tool_result_failure_shows_what_was_sent(mockgpt: MockGPT) -> None:
     mockgpt.client().chat.completions.create(
         model=MODEL,

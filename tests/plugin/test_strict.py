@@ -7,11 +7,14 @@ that the fixture raises them at teardown, and that ``strict=False`` turns them o
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import openai
 import pytest
 
 from mockgpt.engine import Engine
+from mockgpt.errors import ConfigError
 from mockgpt.server import MockServer
 from mockgpt.testing import MockGPT, UnmatchedRequest, UnusedStub
 
@@ -55,8 +58,8 @@ def test_strict_unmatched_request_names_the_closest_stub(mock: MockGPT) -> None:
         "    greeting: last_user.regex: expected /^hello/, got 'What is the weather in Paris?'\n"
         "    tools: tools: ['get_weather'] not offered (offered: [])\n"
         "\n"
-        "Add a stub that matches, or fix the closest one; to let the fallback answer, "
-        "use @pytest.mark.mockgpt(strict=False)."
+        "Add a stub that matches, or fix the closest one; to let the echo fallback answer, "
+        'use @pytest.mark.mockgpt(fallback="echo").'
     )
 
 
@@ -72,8 +75,8 @@ def test_strict_unmatched_request_also_lists_unused_stubs(mock: MockGPT) -> None
         "  greeting: expected at least 1 call, got 0",
         "    request 1: last_user.regex: expected /^hello/, got 'bye'",
         "",
-        "Add a stub that matches, or fix the closest one; to let the fallback answer, "
-        "use @pytest.mark.mockgpt(strict=False).",
+        "Add a stub that matches, or fix the closest one; to let the echo fallback answer, "
+        'use @pytest.mark.mockgpt(fallback="echo").',
     ]
 
 
@@ -95,7 +98,7 @@ def test_strict_unused_stub_says_why_each_request_missed_it(mock: MockGPT) -> No
         "    request 1: last_user.contains: expected 'weather', got 'hello'\n"
         "    request 3: last_user.contains: expected 'weather', got 'thanks'\n"
         "\n"
-        "requests received (3):\n"
+        "requests received (3), by endpoint: chat.completions 3\n"
         "  1. POST /v1/chat/completions -> 200 by hello, last user: 'hello'\n"
         "  2. POST /v1/chat/completions -> 200 by weather, last user: 'weather?'\n"
         "  3. POST /v1/chat/completions -> 200 by catch-all, last user: 'thanks'"
@@ -129,9 +132,81 @@ def test_strict_passes_when_every_request_matched(mock: MockGPT) -> None:
     mock.verify()
 
 
-def test_strict_without_stubs_the_fallback_is_not_a_miss(mock: MockGPT) -> None:
+def test_strict_without_stubs_a_request_fails(mock: MockGPT) -> None:
+    """A test that scripted nothing fails as one whose stubs all missed."""
     assert ask(mock, "echo me") == "echo me"
 
+    with pytest.raises(UnmatchedRequest) as failure:
+        mock.verify()
+    assert str(failure.value) == (
+        "1 request matched no stub; the fallback answered it.\n"
+        "\n"
+        "request 1 of 1: POST /v1/chat/completions -> 200\n"
+        "  model: gpt-4o-mini\n"
+        "  messages:\n"
+        "    user: 'echo me'\n"
+        "  no stub is loaded: the test added none and its scenarios have none\n"
+        "\n"
+        "Add a stub for it; to let the echo fallback answer, "
+        'use @pytest.mark.mockgpt(fallback="echo").'
+    )
+
+
+@pytest.mark.parametrize(
+    ("fallback", "answer"),
+    [("echo", "echo me"), ("lorem", "Lorem")],
+    ids=["echo", "lorem"],
+)
+def test_strict_fallback_answers_and_is_not_a_miss(
+    mockgpt_server: MockServer, fallback: Any, answer: str
+) -> None:
+    """``fallback`` lets that answer requests no stub matched; ``expect`` still counts."""
+    with MockGPT(mockgpt_server, fallback=fallback) as mock:
+        mock.stub(id="greeting", match={"last_user": "hello"}, respond="Hi!", expect=1)
+
+        assert ask(mock, "hello") == "Hi!"
+        assert (ask(mock, "echo me") or "").startswith(answer)
+        assert [(c.stub, c.fallback) for c in mock.journal] == [("greeting", False), (None, True)]
+        mock.verify()
+
+        ask(mock, "hello")
+        with pytest.raises(UnusedStub, match="greeting: expected exactly 1 call, got 2"):
+            mock.verify()
+
+
+def test_strict_fallback_wins_over_the_scenarios(
+    mockgpt_server: MockServer, tmp_path: Path
+) -> None:
+    """``fallback="echo"`` answers even where a scenario's fallback is ``error``."""
+    scenario = tmp_path / "errors.yaml"
+    scenario.write_text("name: errors\nfallback: error\n")
+    with MockGPT(mockgpt_server, scenarios=[scenario]) as mock:
+        with pytest.raises(openai.NotFoundError, match="No stub matched"):
+            ask(mock, "hi")
+        with pytest.raises(UnmatchedRequest):
+            mock.verify()
+    with MockGPT(mockgpt_server, scenarios=[scenario], fallback="echo") as mock:
+        assert ask(mock, "hi") == "hi"
+        assert [s.name for s in mock.scenarios] == ["errors"]
+        mock.verify()
+
+
+def test_strict_fallback_unknown(mockgpt_server: MockServer) -> None:
+    with pytest.raises(ConfigError, match="fallback must be one of None, 'echo', 'lorem'"):
+        MockGPT(mockgpt_server, fallback="eco")  # type: ignore[arg-type]
+
+
+def test_strict_embeddings_are_exempt(mock: MockGPT) -> None:
+    """No stub scripts an embedding, so one the fallback answered is no failure."""
+    mock.stub(id="large", match={"model": "text-embedding-3-large"}, respond="unused")
+
+    mock.client().embeddings.create(model="text-embedding-3-large", input="weather")
+    mock.client().embeddings.create(model="text-embedding-3-small", input="hello")
+
+    assert [(c.stub, c.fallback, c.unmatched) for c in mock.journal] == [
+        ("large", False, False),
+        (None, True, True),
+    ]
     mock.verify()
 
 
@@ -223,8 +298,70 @@ def test_strict_fixture_fails_at_teardown(downstream: pytest.Pytester) -> None:
             "E *RuntimeError: the engine broke",
             "*ERROR at setup of test_misspelt_marker*",
             "E *ConfigError: @pytest.mark.mockgpt: unknown argument 'stict'; "
-            "it takes scenario, strict, transport, cassette",
+            "it takes scenario, strict, fallback, transport, cassette",
             "*ERROR at setup of test_missing_scenario*",
             "E *ScenarioError: no-such-file.yaml: no such file, and no built-in scenario*",
+        ]
+    )
+
+
+def test_strict_fixture_without_stubs_fails_at_teardown(downstream: pytest.Pytester) -> None:
+    """A test that forgot every stub fails at teardown on both transports; an echo opt-in
+    and embeddings pass."""
+    downstream.makepyfile(
+        """
+        import pytest
+
+        both_transports = pytest.mark.parametrize("mockgpt", ["socket", "asgi"], indirect=True)
+
+        def ask(mockgpt, text):
+            answer = mockgpt.client(max_retries=0).chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": text}]
+            )
+            return answer.choices[0].message.content
+
+        @both_transports
+        def test_forgot_every_stub(mockgpt):
+            assert ask(mockgpt, "weather?") == "weather?"
+
+        @both_transports
+        @pytest.mark.mockgpt(fallback="echo")
+        def test_echo_on_purpose(mockgpt):
+            assert ask(mockgpt, "weather?") == "weather?"
+
+        @both_transports
+        def test_embeddings_need_no_stub(mockgpt):
+            vectors = mockgpt.client().embeddings.create(
+                model="text-embedding-3-small", input=["a", "b"]
+            )
+            assert len(vectors.data) == 2
+
+        @pytest.mark.mockgpt(fallback="eco")
+        def test_misspelt_fallback(mockgpt):
+            pass
+        """
+    )
+
+    result = downstream.runpytest("-rE", "-p", "no:randomly")
+
+    result.assert_outcomes(passed=6, errors=3)
+    forgot = [
+        "E*.UnmatchedRequest: 1 request matched no stub; the fallback answered it.",
+        "    request 1 of 1: POST /v1/chat/completions -> 200",
+        "      model: gpt-4o-mini",
+        "      messages:",
+        "        user: 'weather?'",
+        "      no stub is loaded: the test added none and its scenarios have none",
+        "    Add a stub for it; to let the echo fallback answer, "
+        'use @pytest.mark.mockgpt(fallback="echo").',
+    ]
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_forgot_every_stub[[]socket[]]*",
+            *forgot,
+            "*ERROR at teardown of test_forgot_every_stub[[]asgi[]]*",
+            *forgot,
+            "*ERROR at setup of test_misspelt_fallback*",
+            "E *ConfigError: @pytest.mark.mockgpt: fallback must be 'echo' or 'lorem', got 'eco'",
         ]
     )

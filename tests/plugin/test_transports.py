@@ -12,9 +12,12 @@ MODEL = "gpt-4o-mini"
 USER = [{"role": "user", "content": "one two three four five"}]
 
 both_transports = pytest.mark.parametrize("mockgpt", ["socket", "asgi"], indirect=True)
+echo = pytest.mark.mockgpt(fallback="echo")
+"""For the tests that read echoed answers without stubs."""
 
 
 @both_transports
+@echo
 def test_transport_same_answer_and_base_url(mockgpt: MockGPT) -> None:
     answer = mockgpt.client().chat.completions.create(model=MODEL, messages=USER)
 
@@ -63,6 +66,7 @@ def test_transport_stall_times_out_like_a_socket(mockgpt: MockGPT) -> None:
 
 
 @both_transports
+@echo
 def test_transport_closing_a_client_keeps_the_shared_pool(mockgpt: MockGPT) -> None:
     with mockgpt.client() as first:
         first.chat.completions.create(model=MODEL, messages=USER)
@@ -74,6 +78,7 @@ def test_transport_closing_a_client_keeps_the_shared_pool(mockgpt: MockGPT) -> N
 
 @pytest.mark.anyio
 @both_transports
+@echo
 async def test_transport_sync_client_inside_an_event_loop(mockgpt: MockGPT) -> None:
     """A blocking client called from async code (in process: on a portal thread)."""
     answer = mockgpt.client().chat.completions.create(model=MODEL, messages=USER)

@@ -89,3 +89,16 @@ def test_reset_starts_the_seeded_sequence_again() -> None:
         two = _session(server)
 
     assert one == two
+
+
+def test_health_probes_and_admin_reads_do_not_shift_the_seeded_ids() -> None:
+    with MockServer(ServerConfig(port=0, seed=5)) as quiet:
+        one = _session(quiet)
+    with MockServer(ServerConfig(port=0, seed=5)) as probed:
+        root = probed.base_url.removesuffix("/v1")
+        for _ in range(3):
+            httpx.get(f"{root}/health").raise_for_status()
+            httpx.get(f"{root}/_mockgpt/journal").raise_for_status()
+        two = _session(probed)
+
+    assert one == two

@@ -17,6 +17,7 @@ async def test_async_application(mockgpt):
 
 @pytest.mark.asyncio
 @both_transports
+@pytest.mark.mockgpt(fallback="echo")
 async def test_async_and_sync_clients_in_one_test(mockgpt):
     answer = await mockgpt.async_client().chat.completions.create(
         model="gpt-4o-mini", messages=[{"role": "user", "content": "async"}]

@@ -49,6 +49,7 @@ def test_stubs_in_python(mockgpt):
 
 
 @both_transports
+@pytest.mark.mockgpt(fallback="echo")
 def test_client_and_journal(mockgpt):
     client = mockgpt.client()
     answer = client.chat.completions.create(

@@ -1,12 +1,18 @@
-"""The ``mockgpt`` command. Exit codes: 0 ok, 1 failures, 2 usage errors."""
+"""``mockgpt serve``: its options, the socket it listens on, the banner, then uvicorn.
+
+The socket is bound before anything is printed, so the banner names the port the server
+really listens on (the one the system chose for ``--port 0``), and a port that cannot be
+bound (in use, or not allowed) is a usage error: one line on stderr, exit status 2, no banner.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import json
+import errno
 import logging
 import math
 import os
+import socket
 
 import click
 import uvicorn
@@ -14,14 +20,9 @@ import uvicorn
 from mockgpt.app import create_app
 from mockgpt.config import DEFAULT_MODELS, ServerConfig, UpstreamTimeouts
 from mockgpt.errors import ConfigError, ScenarioError
-from mockgpt.quirks import QUIRKS
-from mockgpt.scenarios import Scenario, builtin_names, load_scenario, validate_files
 
-
-@click.group()
-@click.version_option(package_name="mockgpt")
-def main() -> None:
-    """mockgpt: a mock OpenAI-compatible server."""
+STARTUP_FAILURE = 3
+"""Exit status when the server could not start once its socket was bound (the log says why)."""
 
 
 def _split(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -31,7 +32,7 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
-@main.command()
+@click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option(
     "--scenario",
@@ -42,6 +43,12 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     "Default: the built-in 'default' scenario.",
 )
 @click.option("--watch", is_flag=True, help="Reload scenario files when they change.")
+@click.option(
+    "--seed",
+    type=int,
+    default=None,
+    help="Make every id and timestamp reproducible (the same requests get the same ids).",
+)
 @click.option(
     "--upstream",
     default=None,
@@ -202,6 +209,14 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     help="A request body must arrive within this many seconds (else 408).",
 )
 @click.option(
+    "--test-header",
+    default="X-Mockgpt-Test",
+    show_default=True,
+    metavar="NAME",
+    help="Request header naming a test id: its requests see that id's stubs, sequences "
+    "and journal on top of the shared ones.",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
@@ -211,6 +226,7 @@ def serve(
     host: str,
     scenarios: tuple[str, ...],
     watch: bool,
+    seed: int | None,
     upstream: str | None,
     upstream_api_key_env: str,
     record: str | None,
@@ -235,6 +251,7 @@ def serve(
     timeout_keep_alive_s: float,
     limit_concurrency: int | None,
     body_timeout_s: float,
+    test_header: str,
     log_level: str,
 ) -> None:
     """Serve the OpenAI API on HOST:PORT (echo answers by default)."""
@@ -248,6 +265,7 @@ def serve(
             # a proxy serves the upstream's answers; the demo stubs would only get in the way
             scenarios=scenarios or (() if upstream or local_model else ("default",)),
             watch=watch,
+            seed=seed,
             quirks=_split(quirks),
             upstream=upstream,
             upstream_api_key=os.environ.get(upstream_api_key_env) if upstream else None,
@@ -272,37 +290,97 @@ def serve(
             timeout_keep_alive_s=timeout_keep_alive_s,
             limit_concurrency=limit_concurrency,
             body_timeout_s=body_timeout_s,
+            test_header=test_header,
             log_level=log_level,
         )
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    # watchfiles logs each batch of changes it sees; --watch logs its own reloads
+    logging.getLogger("watchfiles").setLevel(max(logging.WARNING, logging.getLogger().level))
     try:
         app = create_app(config)
     except ScenarioError as exc:
         raise click.UsageError(f"invalid scenario: {exc}") from exc
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
+    sock = listen(host, port)
+    port = sock.getsockname()[1]  # the one the system chose, for --port 0
+    for line in banner(host, port, api_key):
+        click.echo(line)
+    _raise_open_files_limit()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level=log_level,
+            access_log=log_level == "debug",
+            timeout_keep_alive=max(1, round(timeout_keep_alive_s)),
+            limit_concurrency=limit_concurrency,
+        )
+    )
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # a second Ctrl+C while shutting down
+        pass
+    finally:
+        sock.close()
+    if not server.started:
+        raise SystemExit(STARTUP_FAILURE)
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A TCP socket listening on ``host``:``port`` (0: a free port), as uvicorn binds one.
+
+    It listens at once, so a client that reads the banner and connects before uvicorn has
+    started waits in the backlog instead of being refused.
+
+    Raises:
+        click.UsageError: the address cannot be bound (the port is in use, the host is not
+            an address of this machine, ...); the message names the address and why.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        reason = exc.strerror or str(exc)
+        if exc.errno == errno.EADDRINUSE:
+            reason += " (another server listens there: choose another --port, or --port 0)"
+        raise click.UsageError(f"cannot listen on {_address(host, port)}: {reason}") from exc
+    sock.listen(2048)
+    return sock
+
+
+def banner(host: str, port: int, api_key: str | None) -> list[str]:
+    """The lines ``serve`` prints once listening: the base URL and an ``OpenAI(...)`` to copy.
+
+    Args:
+        host: the address bound; a wildcard (``0.0.0.0``, ``::``) is shown as ``127.0.0.1``.
+        port: the port bound (never 0).
+        api_key: the key required, if any. It is never printed: the line names where it is
+            (the ``MOCKGPT_API_KEY`` variable, or the ``--api-key`` given).
+    """
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    click.echo(f"mockgpt serving the OpenAI API at http://{shown}:{port}/v1")
-    # never print a secret: the key is named by where it came from
+    base_url = f"http://{_address(shown, port)}/v1"
     if not api_key:
         key = '"x"'
     elif os.environ.get("MOCKGPT_API_KEY") == api_key:
         key = "os.environ['MOCKGPT_API_KEY']"
     else:
         key = '"<the --api-key you gave>"'
-    click.echo(f'  OpenAI(base_url="http://{shown}:{port}/v1", api_key={key})')
-    _raise_open_files_limit()
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level=log_level,
-        access_log=log_level == "debug",
-        timeout_keep_alive=max(1, round(timeout_keep_alive_s)),
-        limit_concurrency=limit_concurrency,
-    )
+    return [
+        f"mockgpt serving the OpenAI API at {base_url}",
+        f'  OpenAI(base_url="{base_url}", api_key={key})',
+    ]
+
+
+def _address(host: str, port: int) -> str:
+    """``host:port``, with an IPv6 address in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _raise_open_files_limit() -> None:
@@ -319,101 +397,3 @@ def _raise_open_files_limit() -> None:
     if soft < wanted:
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
-
-
-@main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-def validate(files: tuple[str, ...]) -> None:
-    """Check scenario FILES; print each error as file:line: field: reason (exit 1 on any)."""
-    errors = validate_files(files)
-    for error in errors:
-        click.echo(str(error), err=True)
-    if errors:
-        raise SystemExit(1)
-    click.echo(f"{len(files)} scenario file(s) valid")
-
-
-@main.command()
-def schema() -> None:
-    """Print the JSON Schema of scenario files (for editors: see README)."""
-    document = Scenario.model_json_schema(by_alias=True)
-    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    click.echo(json.dumps(document, indent=2))
-
-
-@main.command(name="scenarios")
-def list_scenarios() -> None:
-    """List the built-in scenarios by name."""
-    for name in builtin_names():
-        try:
-            description = load_scenario(name).description or ""
-        except ScenarioError as exc:
-            description = f"(invalid: {exc})"
-        click.echo(f"{name:32} {description}".rstrip())
-
-
-@main.command(name="quirks")
-def list_quirks() -> None:
-    """List the quirks (deliberate departures from the spec) by name."""
-    for name, description in sorted(QUIRKS.items()):
-        click.echo(f"{name:36} {description}")
-
-
-@main.command()
-@click.option(
-    "--upstream",
-    required=True,
-    metavar="URL",
-    help="The OpenAI-compatible base URL to record from.",
-)
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help="The scenario file to write (extended if it exists).",
-)
-@click.option(
-    "--upstream-api-key-env",
-    default="OPENAI_API_KEY",
-    show_default=True,
-    metavar="VAR",
-    help="Environment variable holding the upstream's API key.",
-)
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-@click.option(
-    "--sequences",
-    is_flag=True,
-    help="A request recorded again adds to a sequence (default: keep the first).",
-)
-@click.pass_context
-def record(
-    ctx: click.Context,
-    upstream: str,
-    out: str,
-    upstream_api_key_env: str,
-    host: str,
-    port: int,
-    sequences: bool,
-) -> None:
-    """Proxy to UPSTREAM and write every exchange to OUT as a replayable scenario.
-
-    Replay it later with `mockgpt serve --scenario OUT` (no upstream needed).
-    """
-    ctx.invoke(
-        serve,
-        host=host,
-        port=port,
-        scenarios=(),
-        upstream=upstream,
-        upstream_api_key_env=upstream_api_key_env,
-        record=out,
-        record_sequences=sequences,
-    )
-
-
-# The conformance suite's command (`mockgpt conformance`); importing it loads no HTTP client
-# and no pytest plugin (the conformance package imports those on first use).
-from conformance.cli import conformance as _conformance  # noqa: E402
-
-main.add_command(_conformance)

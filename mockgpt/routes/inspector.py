@@ -9,16 +9,22 @@ admin token the user types in, sent as ``Authorization: Bearer``.
 
 from __future__ import annotations
 
+import html
 from functools import lru_cache
 from importlib import resources
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mockgpt.config import ServerConfig
 from mockgpt.errors import RequestRejected
+from mockgpt.routes.common import engine_of
 
 PAGE = "inspector.html"
 """The file served at ``/_mockgpt/``."""
+DEFAULT_TEST_HEADER: str = ServerConfig.test_header
+"""The test id header the page's file names; the page served names the server's own."""
+_TEST_HEADER_META = f'name="mockgpt-test-header" content="{DEFAULT_TEST_HEADER}"'.encode()
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -36,8 +42,17 @@ CONTENT_SECURITY_POLICY = (
 
 
 async def page(request: Request) -> Response:
-    """The inspector page (``text/html``)."""
-    return _file_response(PAGE)
+    """The inspector page (``text/html``).
+
+    Its ``mockgpt-test-header`` meta tag names the server's test id header (``--test-header``),
+    which the page sends when it acts for a test id.
+    """
+    content = _static_files()[PAGE]
+    header = engine_of(request).config.test_header
+    if header != DEFAULT_TEST_HEADER:
+        named = f'name="mockgpt-test-header" content="{html.escape(header)}"'
+        content = content.replace(_TEST_HEADER_META, named.encode())
+    return _response(PAGE, content)
 
 
 async def static_file(request: Request) -> Response:
@@ -46,10 +61,7 @@ async def static_file(request: Request) -> Response:
     Raises:
         RequestRejected: 404 for a name that is not one of the page's files.
     """
-    return _file_response(request.path_params["file"])
-
-
-def _file_response(name: str) -> Response:
+    name: str = request.path_params["file"]
     content = _static_files().get(name)
     if content is None:
         raise RequestRejected(
@@ -58,6 +70,10 @@ def _file_response(name: str) -> Response:
             f"{', '.join(sorted(_static_files()))}).",
             code="not_found",
         )
+    return _response(name, content)
+
+
+def _response(name: str, content: bytes) -> Response:
     headers = {
         "cache-control": "no-cache",
         "x-content-type-options": "nosniff",

@@ -311,3 +311,29 @@ def test_inspector_asks_for_the_admin_token(
     page_expect(page.locator(".exchange-row")).to_have_count(1)
     assert "adm-token-5e1d" not in page.content()
     forget_refused_loads(page_errors, 401)
+
+
+@pytest.fixture
+def worker_header_server() -> Iterator[MockServer]:
+    with MockServer(ServerConfig(port=0, test_header="X-Worker-Id")) as server:
+        yield server
+
+
+def test_inspector_playground_sends_the_servers_test_header(
+    worker_header_server: MockServer, page: Page
+) -> None:
+    """With ``--test-header X-Worker-Id`` the playground's test id goes in that header."""
+    open_inspector(page, worker_header_server, "playground")
+
+    page.locator("#pg-test-id").fill("worker-7")
+    page.get_by_role("button", name="Send (stream)").click()
+    page_expect(page.locator("#pg-answer.done")).to_have_text(
+        page.locator("#pg-message").input_value()
+    )
+
+    journal = httpx.get(
+        f"{worker_header_server.url}/_mockgpt/journal", headers={"X-Worker-Id": "worker-7"}
+    ).json()["data"]
+    assert [(entry["path"], entry["test_id"]) for entry in journal] == [
+        ("/v1/chat/completions", "worker-7")
+    ]

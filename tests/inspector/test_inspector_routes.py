@@ -72,3 +72,12 @@ def test_inspector_page_needs_no_token_but_its_data_does(make_asgi: MakeAsgi) ->
     assert unlocked.status_code == 200
     assert unlocked.json()["data"] == []  # the page and its files are not journalled
     assert assert_envelope(foreign, 403, param=None)["code"] == "invalid_host"
+
+
+def test_inspector_page_names_the_servers_test_header(make_asgi: MakeAsgi) -> None:
+    named = make_asgi(test_header="X-Worker-Id").get("/_mockgpt/")
+    default = make_asgi().get("/_mockgpt/")
+
+    assert '<meta name="mockgpt-test-header" content="X-Worker-Id" />' in named.text
+    assert '<meta name="mockgpt-test-header" content="X-Mockgpt-Test" />' in default.text
+    assert named.headers["content-length"] == str(len(named.content))

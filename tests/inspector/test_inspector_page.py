@@ -82,7 +82,6 @@ def test_inspector_lists_a_request_with_its_stub(
     page_expect(row.locator(".status")).to_have_text("200")
     page_expect(row.locator(".duration")).to_have_text(re.compile(r"\d ms$"))
     page_expect(page.locator(".exchange-row")).to_have_count(3)
-    shoot(page, "list")
 
     row.click()
     exchange = page.locator("#exchange")
@@ -261,9 +260,13 @@ def test_inspector_adds_and_deletes_a_stub(
 
 
 def test_inspector_shows_each_test_ids_requests(
-    page: Page, inspector_server: MockServer, admin: httpx.Client, client: openai.OpenAI
+    page: Page,
+    inspector_server: MockServer,
+    admin: httpx.Client,
+    client: openai.OpenAI,
+    shoot: Shoot,
 ) -> None:
-    """Two parallel tests' requests, each answered by its own stub, side by side."""
+    """Two parallel tests' requests, each answered by its own stub, beside shared traffic."""
     stubs = {
         test_id: add_stub(
             admin,
@@ -275,14 +278,24 @@ def test_inspector_shows_each_test_ids_requests(
     open_inspector(page, inspector_server)
 
     for test_id in stubs:
-        client.chat.completions.create(
-            model="gpt-4o-mini", messages=USER, extra_headers={"X-Mockgpt-Test": test_id}
-        )
+        with client.chat.completions.create(
+            model="gpt-4o-mini",
+            messages=USER,
+            stream=True,
+            extra_headers={"X-Mockgpt-Test": test_id},
+        ) as stream:
+            list(stream)
+    client.chat.completions.create(model="gpt-4o", messages=USER)  # shared: no stub of its own
+    client.embeddings.create(model="text-embedding-3-small", input="giraffe")
 
     for test_id, stub_id in stubs.items():
         row = row_of(page, test_id)
         page_expect(row.locator(".test-id")).to_have_text(test_id)
         page_expect(row.locator(".stub-cell")).to_have_text(stub_id)
+    shared = row_of(page, "gpt-4o").filter(has_text="unmatched")
+    page_expect(shared.locator(".test-id")).to_have_text("")
+    page_expect(page.locator(".exchange-row")).to_have_count(4)
+    shoot(page, "list")
     row_of(page, "worker-b").click()
     page_expect(page.locator("#exchange .stub-id")).to_have_text(stubs["worker-b"])
     page_expect(page.locator("#exchange .stub-body")).to_contain_text('"content": "worker-b"')

@@ -55,13 +55,18 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
+    """Playwright's sync API, for one module's tests at a time.
+
+    While it runs, its event loop is the thread's running loop, so it must not outlive the
+    module: anyio's tests, run next by the same (xdist) worker, start loops of their own.
+    """
     with sync_playwright() as playwright:
         yield playwright
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright, chromium_path: str) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
     yield browser

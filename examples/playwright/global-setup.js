@@ -10,7 +10,7 @@ export default async function globalSetup() {
   if (!process.env.MOCKGPT_URL) {
     const port = await freePort();
     const command = process.env.MOCKGPT_COMMAND || "mockgpt";
-    const child = spawn(command, ["serve", "--port", String(port)], {
+    const child = spawn(command, ["serve", "--port", String(port), "--log-level", "warning"], {
       stdio: ["ignore", "inherit", "inherit"],
     });
     const url = `http://127.0.0.1:${port}`;

@@ -73,6 +73,12 @@ document.querySelector("#clear-journal").addEventListener("click", async () => {
   }
 });
 
-const first = location.hash.slice(1);
-showTab(["requests", "stubs", "playground"].includes(first) ? first : "requests");
+/** The tab the URL's fragment names (#requests, #stubs, #playground). */
+function tabOfHash() {
+  const name = location.hash.slice(1);
+  return ["requests", "stubs", "playground"].includes(name) ? name : "requests";
+}
+
+window.addEventListener("hashchange", () => showTab(tabOfHash()));
+showTab(tabOfHash());
 requests.start();

@@ -144,6 +144,6 @@ export class StubPanel {
 
 function describe(error) {
   if (!(error instanceof ApiError)) return error.message;
-  const where = error.param ? ` (${error.param})` : "";
+  const where = error.param && !error.message.includes(error.param) ? ` (${error.param})` : "";
   return `${error.status}: ${error.message}${where}`;
 }

@@ -10,12 +10,10 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal, Union
 
-import regex as regex_module
 from jinja2 import TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     WithJsonSchema,
@@ -24,11 +22,9 @@ from pydantic import (
 )
 
 from mockgpt.quirks import QUIRKS
+from mockgpt.scenarios.text_match import ScenarioModel
+from mockgpt.scenarios.text_match import TextMatch as TextMatch  # re-exported: part of the format
 from mockgpt.types import FinishReason
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _known_quirk(name: str) -> str:
@@ -48,50 +44,7 @@ QuirkName = Annotated[
 """A quirk's name (``mockgpt.quirks.QUIRKS``); ``mockgpt quirks`` lists them."""
 
 
-def _or_plain_string(schema: dict[str, Any]) -> None:
-    """JSON Schema: a ``TextMatch`` may also be written as a plain string (``contains``)."""
-    conditions = dict(schema)
-    schema.clear()
-    schema["description"] = conditions.pop("description", "")
-    schema["anyOf"] = [{"type": "string", "description": "shorthand for contains"}, conditions]
-
-
-class TextMatch(_Model):
-    """Conditions on a text; all given must hold. A plain string in a file means ``contains``."""
-
-    equals: str | None = None
-    contains: str | None = None
-    regex: str | None = None
-    absent: bool | None = Field(
-        default=None, description="true: the text must be missing or empty; false: present"
-    )
-    ignore_case: bool = False
-
-    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_or_plain_string)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _shorthand(cls, value: Any) -> Any:
-        return {"contains": value} if isinstance(value, str) else value
-
-    @field_validator("regex")
-    @classmethod
-    def _check_regex(cls, regex: str | None) -> str | None:
-        if regex is not None:
-            try:
-                regex_module.compile(regex)
-            except regex_module.error as exc:
-                raise ValueError(f"invalid regex {regex!r}: {exc}") from None
-        return regex
-
-    @model_validator(mode="after")
-    def _one_condition(self) -> TextMatch:
-        if not any(v is not None for v in (self.equals, self.contains, self.regex, self.absent)):
-            raise ValueError("give at least one of equals, contains, regex, absent")
-        return self
-
-
-class MessageMatch(_Model):
+class MessageMatch(ScenarioModel):
     """A condition on one message, chosen by ``index`` (negative from the end) or ``role``."""
 
     role: str | None = None
@@ -99,7 +52,7 @@ class MessageMatch(_Model):
     content: TextMatch | None = None
 
 
-class ToolResultMatch(_Model):
+class ToolResultMatch(ScenarioModel):
     """A tool result in the conversation (role ``tool``), by call id or function name."""
 
     tool_call_id: str | None = None
@@ -112,7 +65,7 @@ Endpoint = Literal[
 ]
 
 
-class Match(_Model):
+class Match(ScenarioModel):
     """When a stub answers: every condition given must hold (an empty match always holds)."""
 
     endpoint: Endpoint | list[Endpoint] | None = None
@@ -138,7 +91,7 @@ class Match(_Model):
     )
 
 
-class ErrorSpec(_Model):
+class ErrorSpec(ScenarioModel):
     """An HTTP error answer: status, the envelope's fields and headers.
 
     ``retry_after`` (seconds) and ``retry_after_ms`` set ``retry-after`` / ``retry-after-ms``;
@@ -157,7 +110,7 @@ class ErrorSpec(_Model):
     ratelimit: dict[str, str] = Field(default_factory=dict)
 
 
-class ToolCallSpec(_Model):
+class ToolCallSpec(ScenarioModel):
     """One scripted tool call; ``arguments`` as an object or a JSON string.
 
     ``chunks`` gives the exact argument deltas of a stream (a recording keeps the upstream's);
@@ -188,7 +141,7 @@ class ToolCallSpec(_Model):
         return self
 
 
-class Chunking(_Model):
+class Chunking(ScenarioModel):
     """How text is split into stream deltas: one of ``chars``, ``tokens`` or ``chunks``."""
 
     chars: Annotated[int, Field(ge=1)] | None = None
@@ -205,14 +158,14 @@ class Chunking(_Model):
         return self
 
 
-class UsageSpec(_Model):
+class UsageSpec(ScenarioModel):
     """Usage override, in tokens."""
 
     prompt_tokens: Annotated[int, Field(ge=0)] | None = None
     completion_tokens: Annotated[int, Field(ge=0)] | None = None
 
 
-class Respond(_Model):
+class Respond(ScenarioModel):
     """One answer.
 
     ``content`` is a template (Jinja2, sandboxed) over ``last_user``, ``messages``, ``model``,
@@ -256,7 +209,7 @@ class Respond(_Model):
         return self
 
 
-class Fault(_Model):
+class Fault(ScenarioModel):
     """What goes wrong with an answer. Stream faults count SSE data events sent (``after_chunks``).
 
     Attributes:
@@ -301,14 +254,14 @@ class Fault(_Model):
         return self
 
 
-class Pacing(_Model):
+class Pacing(ScenarioModel):
     """Stream pacing: time to first token (ms) and tokens per second after it."""
 
     ttft_ms: Annotated[float, Field(ge=0)] | None = None
     tokens_per_second: Annotated[float, Field(gt=0)] | None = None
 
 
-class Stub(_Model):
+class Stub(ScenarioModel):
     """A scripted answer and when it applies.
 
     Give ``respond`` (one answer) or ``sequence`` (successive matching calls get successive
@@ -335,7 +288,7 @@ class Stub(_Model):
         return self
 
 
-class Chaos(_Model):
+class Chaos(ScenarioModel):
     """Random faults, reproducible: the same ``seed`` and request order give the same faults."""
 
     rate: Annotated[float, Field(ge=0, le=1)]
@@ -343,7 +296,7 @@ class Chaos(_Model):
     seed: int = 0
 
 
-class Defaults(_Model):
+class Defaults(ScenarioModel):
     """Settings for every stub of the scenario."""
 
     model: str | None = Field(default=None, description="the model name answers report")
@@ -354,7 +307,7 @@ class Defaults(_Model):
 Fallback = Literal["echo", "lorem", "error", "proxy"]
 
 
-class Scenario(_Model):
+class Scenario(ScenarioModel):
     """A scenario file: ordered stubs, defaults, quirks, chaos and the fallback."""
 
     name: str = "scenario"

@@ -15,7 +15,9 @@ from jinja2.sandbox import SandboxedEnvironment
 from pydantic import (
     AfterValidator,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -165,13 +167,82 @@ class UsageSpec(ScenarioModel):
     completion_tokens: Annotated[int, Field(ge=0)] | None = None
 
 
+FLOAT32_MAX = 3.4028234663852886e38
+"""The largest finite float32: embeddings are sent as float32 numbers."""
+
+
+def _float32(value: float) -> float:
+    if not abs(value) <= FLOAT32_MAX:  # NaN and infinities too
+        raise ValueError(f"must be a finite number a float32 can hold, got {value!r}")
+    return value
+
+
+Vector = Annotated[list[Annotated[float, AfterValidator(_float32)]], Field(min_length=1)]
+"""One embedding vector: finite numbers a float32 can hold (|x| <= ``FLOAT32_MAX``)."""
+
+
+def _map_or_list(value: Any) -> str:
+    """The union member of a value that is a map or a list, so errors name only that one."""
+    return "list" if isinstance(value, list) else "map"
+
+
+class EmbeddingScript(ScenarioModel):
+    """Scripted embeddings (``respond.embedding``): which vector each input text gets.
+
+    Each input takes the first of these that covers it: ``vectors`` (fixed vectors: a map from
+    input text to vector, or a list of one vector per input, in order), ``keys`` (a key name
+    -> the texts that get its vector: a text condition, or a list of them of which any may
+    hold; the first key that holds wins) and ``key`` (every other input). Texts with the same
+    key get vectors with cosine similarity above 0.99, with different keys near 0; an input
+    none of them covers gets its usual vector.
+    """
+
+    vectors: (
+        Annotated[
+            Annotated[dict[str, Vector], Tag("map")]
+            | Annotated[Annotated[list[Vector], Field(min_length=1)], Tag("list")],
+            Discriminator(_map_or_list),
+        ]
+        | None
+    ) = Field(default=None, description="input text -> vector, or one vector per input")
+    keys: (
+        dict[
+            str,
+            Annotated[
+                Annotated[TextMatch, Tag("map")] | Annotated[list[TextMatch], Tag("list")],
+                Discriminator(_map_or_list),
+            ],
+        ]
+        | None
+    ) = Field(default=None, description="key name -> the input texts that get its vector")
+    key: str | None = Field(default=None, description="the key of every other input")
+
+    @field_validator("vectors")
+    @classmethod
+    def _one_length(cls, vectors: dict[str, Vector] | list[Vector] | None) -> Any:
+        listed = list(vectors.values() if isinstance(vectors, dict) else vectors or ())
+        lengths = sorted({len(v) for v in listed})
+        if len(lengths) > 1:
+            raise ValueError(f"vectors must all have the same length, got lengths {lengths}")
+        return vectors
+
+    @model_validator(mode="after")
+    def _something(self) -> EmbeddingScript:
+        if isinstance(self.vectors, list) and (self.keys is not None or self.key is not None):
+            raise ValueError("a list of vectors answers every input: keys and key never apply")
+        if self.vectors is None and self.keys is None and self.key is None:
+            raise ValueError("give at least one of vectors, keys, key")
+        return self
+
+
 class Respond(ScenarioModel):
     """One answer.
 
     ``content`` is a template (Jinja2, sandboxed) over ``last_user``, ``messages``, ``model``,
     ``call_count`` and ``request``. ``json`` gives structured output: a literal value, or
     ``"from_schema"`` for a value generated from the request's ``response_format`` schema
-    (deterministic for a given ``seed``). ``error`` makes the answer an HTTP error.
+    (deterministic for a given ``seed``). ``embedding`` scripts an embeddings answer's
+    vectors. ``error`` makes the answer an HTTP error.
     """
 
     content: str | None = None
@@ -182,6 +253,7 @@ class Respond(ScenarioModel):
     usage: UsageSpec | None = None
     model: str | None = Field(default=None, description="the model name the answer reports")
     chunking: Chunking | None = None
+    embedding: EmbeddingScript | None = None
     error: ErrorSpec | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -199,10 +271,11 @@ class Respond(ScenarioModel):
     @model_validator(mode="after")
     def _one_kind(self) -> Respond:
         if self.error is not None and any(
-            v is not None for v in (self.content, self.tool_calls, self.refusal, self.json_)
+            v is not None
+            for v in (self.content, self.tool_calls, self.refusal, self.json_, self.embedding)
         ):
             raise ValueError(
-                "an error answer cannot also have content, tool_calls, refusal or json"
+                "an error answer cannot also have content, tool_calls, refusal, json or embedding"
             )
         if self.content is not None and self.json_ is not None:
             raise ValueError("give content or json, not both")

@@ -160,13 +160,13 @@ _texts = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_s
 
 
 @settings(
-    max_examples=examples(40),
+    max_examples=examples(25),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     names=st.lists(st.text(min_size=1, max_size=8), min_size=1, max_size=4, unique=True),
-    picks=st.dictionaries(_texts, st.integers(0, 3), min_size=2, max_size=8),
+    picks=st.dictionaries(_texts, st.integers(0, 3), min_size=2, max_size=6),
     dimensions=st.none() | st.integers(1, 1536),
 )
 def test_scripted_embeddings_key_property(

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from mockgpt.schema_check import MAX_DEPTH
 from mockgpt.schema_validate import MAX_STEPS, conforms, json_equal
 from mockgpt.structured import value_for_schema
+from tests.support import examples
 from tests.unit.test_structured import schemas
 
 _json = st.recursive(
@@ -35,7 +36,7 @@ def _reference(value: object, schema: dict[str, Any]) -> bool:
 _DRAFT4 = ("exclusiveMinimum", "exclusiveMaximum", "additionalItems", "dependencies")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(schema=schemas, value=_json, seed=st.integers(0, 2**32))
 def test_conforms_agrees_with_jsonschema(schema: dict[str, Any], value: Any, seed: int) -> None:
     """On the generator's schemas, for its own values and for any JSON value."""

@@ -227,7 +227,7 @@ class EmbeddingScript(ScenarioModel):
         return vectors
 
     @model_validator(mode="after")
-    def _something(self) -> EmbeddingScript:
+    def _covers_inputs(self) -> EmbeddingScript:
         if isinstance(self.vectors, list) and (self.keys is not None or self.key is not None):
             raise ValueError("a list of vectors answers every input: keys and key never apply")
         if self.vectors is None and self.keys is None and self.key is None:

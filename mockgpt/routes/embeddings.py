@@ -8,6 +8,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockgpt.backends.base import PassThrough
 from mockgpt.backends.scripted import scripted_length, scripted_vectors
+from mockgpt.conversation import Message, Prompt
 from mockgpt.engine import Reply
 from mockgpt.errors import RequestRejected
 from mockgpt.http.send import ReplySender, Wire
@@ -46,9 +47,12 @@ async def create_embedding(request: Request) -> ReplySender:
     req = validate_request(CreateEmbeddingRequest, body)
     engine.check_model(req.model)
     assert isinstance(body, dict)
+    # the inputs are the conversation stubs match: `last_user` is the last input
+    inputs = Prompt(tuple(Message("user", text, content=text) for text in req.texts))
     turn = Turn(
         endpoint="embeddings",
         request=None,
+        prompt=inputs,
         parsed=body,
         headers=request.headers,
         request_id=request.scope.get("mockgpt.request_id", ""),

@@ -33,7 +33,7 @@ from mockgpt.recorder import Recorder
 from mockgpt.scenarios import Scenario, load_scenario
 from mockgpt.scenarios.matchers import MatchView
 from mockgpt.scenarios.registry import Selection, StubRegistry
-from mockgpt.scenarios.schema import Fault
+from mockgpt.scenarios.schema import EmbeddingScript, Fault
 from mockgpt.sse import AsyncioClock, Clock
 from mockgpt.state import ServerState
 from mockgpt.turn import Turn
@@ -72,6 +72,7 @@ class Reply:
             it comes.
         forward: the backend that passes the request upstream unchanged, when no stub
             matched and the fallback is a proxy (embeddings).
+        embedding: the stub's scripted vectors (``respond.embedding``), None for none.
     """
 
     stub_id: str | None
@@ -85,6 +86,7 @@ class Reply:
     events: tuple[Event, ...] | AsyncIterator[Event]
     live: bool
     forward: PassThrough | None = None
+    embedding: EmbeddingScript | None = None
     _primed: AsyncIterator[Event] | None = None
     """The live events as the backend gave them, once ``prime`` has wrapped them."""
 
@@ -256,6 +258,7 @@ class Engine:
             events=events,
             live=backend.live,
             forward=forward,
+            embedding=selection.answer.embedding if selection.answer is not None else None,
         )
 
     def _backend(self, selection: Selection) -> Backend:

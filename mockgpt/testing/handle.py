@@ -49,9 +49,8 @@ class MockGPT(_Assertions, _Clients):
         server: the server to use; it is shared between tests, and each ``start`` resets it.
         transport: ``socket`` (requests over TCP to ``server``) or ``asgi`` (served in
             process, with no socket; streams arrive in one piece, see ``mockgpt.inprocess``).
-        strict: at ``verify``, fail on requests no stub matched (stubs loaded or not;
-            embeddings are exempt, their vectors are not scripted) and on unused ``expect``
-            stubs.
+        strict: at ``verify``, fail on requests no stub matched (stubs loaded or not, every
+            family) and on unused ``expect`` stubs.
         fallback: ``echo`` or ``lorem``: requests no stub matched get that answer (over the
             scenarios' ``fallback``), and are not failures; None: the scenarios' fallback
             answers them (echo unless one says otherwise), and in strict mode each fails.

@@ -163,7 +163,6 @@ class Engine:
             config.journal_size, config.journal_body_bytes, config.max_stored, config.journal_bytes
         )
         self.journal = self.state.journal
-        self.ids = IdSource(config.seed)
         self.echo = EchoBackend()
         self.lorem = LoremBackend()
         self.fallback: Backend = self.echo
@@ -173,6 +172,9 @@ class Engine:
         if config.quirks:
             scenarios.append(Scenario(name="quirks", quirks=list(config.quirks)))
         self.registry = StubRegistry(scenarios)
+        self.base_seed = config.seed if config.seed is not None else first_seed(scenarios)
+        """The seed of the server's ids: ``--seed``, else its scenarios' first ``seed``."""
+        self.ids = IdSource(self.base_seed)
         if config.upstream:
             self.upstream = ProxyBackend(
                 config.upstream, config.upstream_api_key, config.upstream_timeout
@@ -306,6 +308,10 @@ class Engine:
         if self.recorder is not None:
             await anyio.to_thread.run_sync(self.recorder.flush)
 
+    def seed_ids(self, seed: int | None) -> None:
+        """Use ``seed`` for ids and timestamps from now on (None: the server's own seed)."""
+        self.ids = IdSource(seed if seed is not None else self.base_seed)
+
     def reset(self) -> None:
         """Forget the per-run state.
 
@@ -315,3 +321,8 @@ class Engine:
         self.registry.reset()
         self.state.reset()
         self.ids.reset()
+
+
+def first_seed(scenarios: Sequence[Scenario]) -> int | None:
+    """The ``seed`` of the first scenario that gives one; None when none does."""
+    return next((s.seed for s in scenarios if s.seed is not None), None)

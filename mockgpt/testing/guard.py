@@ -110,7 +110,9 @@ class Guard:
         upstream: the cassette upstream's base URL, if one is configured.
     """
 
-    def __init__(self, environ: Mapping[str, str] = os.environ, upstream: str | None = None):
+    def __init__(
+        self, environ: Mapping[str, str] = os.environ, upstream: str | None = None
+    ) -> None:
         self.bases = guarded_bases(environ, upstream)
         self.stopped: list[StoppedRequest] = []
         """The requests stopped so far, in order."""
@@ -129,7 +131,7 @@ class Guard:
         """
         self._mock = mock
         own = {(mock.server.config.host, mock.server.port), (IN_PROCESS_HOST, 80)}
-        self.bases[:] = [b for b in self.bases if b.host_suffix or (b.host, b.port) not in own]
+        self.bases[:] = [b for b in self.bases if b.whole_host or (b.host, b.port) not in own]
         for lib in _libraries():
             self._patch(lib.HTTPTransport, "handle_request", self._sync_handler(lib))
             self._patch(lib.AsyncHTTPTransport, "handle_async_request", self._async_handler(lib))

@@ -9,8 +9,11 @@ fails a test that tried one: nothing relies on the network being absent.
 
 from __future__ import annotations
 
+import importlib
+import os
 from collections.abc import Iterator
 
+import openai
 import pytest
 
 from mockgpt.config import ServerConfig
@@ -21,6 +24,7 @@ REAL_KEY = "sk-real-secret-1234"
 REAL_AZURE_KEY = "azure-real-secret-5678"
 LIB = http_library().__name__
 """The HTTP library the openai clients send with, as the guard's messages name it."""
+OPENAI_MAJOR = int(openai.__version__.split(".")[0])
 
 HEADER = """
 import openai
@@ -49,6 +53,7 @@ def project(downstream: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pyt
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("OPENAI_API_KEY", REAL_KEY)
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", REAL_AZURE_KEY)
+    monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # else its import fetches it
     return downstream
 
 
@@ -251,3 +256,155 @@ def test_it(mockgpt):
             "False, got 'yes'"
         ]
     )
+
+
+# -- frameworks that build their own clients (the ``integrations`` extra) -----------------
+
+
+@pytest.fixture(scope="session")
+def framework(request: pytest.FixtureRequest) -> str:
+    """Import the framework ``request.param`` names, or skip without it.
+
+    CI (``CI=true``) installs the ``integrations`` extra, so there a missing one fails. The
+    import comes before pytester's snapshot of ``sys.modules`` (this fixture is session
+    scoped), so the framework stays imported: LiteLLM, removed, would import itself again
+    at exit, with no ``LITELLM_LOCAL_MODEL_COST_MAP``, and fetch its cost map.
+    """
+    module: str = request.param
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        if os.environ.get("CI") == "true":
+            importlib.import_module(module)
+        else:
+            pytest.importorskip(module, reason=f"pip install -e '.[integrations]' for {module}")
+    return module
+
+
+def run_app(project: pytest.Pytester, app: str, tests: str, *args: str) -> pytest.RunResult:
+    (project.path / f"{app}.py").write_text((DOWNSTREAM / f"{app}.py").read_text())
+    header = (
+        "import pytest\n"
+        f"import {app}\n"
+        "both_transports = pytest.mark.parametrize('mockgpt', ['socket', 'asgi'], indirect=True)\n"
+    )
+    project.makepyfile(test_app=header + tests)
+    return project.runpytest(*args)
+
+
+@pytest.mark.parametrize("framework", ["langchain_openai"], indirect=True)
+def test_guard_covers_langchain_chat_openai(framework: str, project: pytest.Pytester) -> None:
+    """``ChatOpenAI`` built at import (httpx2 or httpx, as openai uses), sync and async."""
+    result = run_app(
+        project,
+        "langchain_app",
+        """
+@both_transports
+def test_invoke(mockgpt):
+    mockgpt.stub(respond="Hello from the mock.")
+
+    assert langchain_app.ask("hi") == "Hello from the mock."
+
+    assert mockgpt.last_request.headers["x-mockgpt-redirected-from"] == (
+        "https://api.openai.com/v1/chat/completions"
+    )
+
+
+@pytest.mark.anyio
+@both_transports
+async def test_ainvoke(mockgpt):
+    mockgpt.stub(respond="Async hello.")
+
+    assert await langchain_app.ask_async("hi") == "Async hello."
+
+    assert mockgpt.call_count == 1
+""",
+    )
+
+    result.assert_outcomes(passed=4)
+
+
+@pytest.mark.parametrize("framework", ["litellm"], indirect=True)
+def test_guard_covers_litellm_sync_httpx_and_async_aiohttp(
+    framework: str, project: pytest.Pytester
+) -> None:
+    """``litellm.completion`` sends with httpx, ``litellm.acompletion`` with aiohttp."""
+    ini = project.path / "tox.ini"
+    # pydantic warns on TypedDicts of LiteLLM's that use ReadOnly (imported on first call)
+    ignore = "ignore:Items? .* the `ReadOnly` qualifier:UserWarning"
+    ini.write_text(ini.read_text().replace("= error", f"=\n    error\n    {ignore}"))
+    result = run_app(
+        project,
+        "litellm_app",
+        """
+import asyncio
+
+
+@pytest.fixture(autouse=True)
+def no_implicit_event_loop():
+    # LiteLLM's sync calls log on the thread's event loop and make one, never closed, when
+    # there is none; told there is none, they use asyncio.run
+    asyncio.set_event_loop(None)
+
+
+@both_transports
+def test_completion(mockgpt):
+    mockgpt.stub(respond="Hello from the mock.")
+
+    assert litellm_app.ask("hi") == "Hello from the mock."
+
+    assert mockgpt.last_request.headers["x-mockgpt-redirected-from"] == (
+        "https://api.openai.com/v1/chat/completions"
+    )
+
+
+@pytest.mark.anyio
+@both_transports
+async def test_acompletion(mockgpt):
+    mockgpt.stub(respond="Async hello.")
+
+    assert await litellm_app.ask_async("hi") == "Async hello."
+
+    # aiohttp cannot be served in process: it reaches the same mock over its socket
+    assert mockgpt.last_request.headers["host"].startswith("127.0.0.1:")
+    assert mockgpt.call_count == 1
+
+
+@pytest.mark.anyio
+async def test_image_generation(mockgpt):
+    with pytest.raises(litellm_app.litellm.APIConnectionError):
+        await litellm_app.draw_async("a cat")
+""",
+    )
+
+    result.assert_outcomes(passed=5, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "      POST https://api.openai.com/v1/images/generations (aiohttp async client): "
+            "mockgpt serves no POST /v1/images/generations",
+        ]
+    )
+
+
+@pytest.mark.skipif(OPENAI_MAJOR < 3, reason="openai-agents needs openai 3")
+@pytest.mark.parametrize("framework", ["agents"], indirect=True)
+def test_guard_covers_an_agents_sdk_agent(framework: str, project: pytest.Pytester) -> None:
+    """An Agents SDK agent whose ``AsyncOpenAI`` was built at import (the Responses API)."""
+    result = run_app(
+        project,
+        "agents_app",
+        """
+@pytest.mark.anyio
+@both_transports
+async def test_agent(mockgpt):
+    mockgpt.stub(match={"endpoint": "responses"}, respond="Hello from the mock.")
+
+    assert await agents_app.ask("hi") == "Hello from the mock."
+
+    assert mockgpt.last_request.path == "/v1/responses"
+    assert mockgpt.last_request.headers["x-mockgpt-redirected-from"] == (
+        "https://api.openai.com/v1/responses"
+    )
+""",
+    )
+
+    result.assert_outcomes(passed=2)

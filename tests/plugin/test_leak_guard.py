@@ -17,6 +17,7 @@ import openai
 import pytest
 
 from mockgpt.config import ServerConfig
+from mockgpt.scenarios import Scenario
 from mockgpt.server import MockServer, http_library
 from tests.plugin.conftest import DOWNSTREAM
 
@@ -237,6 +238,34 @@ def test_real_api(mockgpt):
     result.assert_outcomes(passed=2)
     (entry,) = real_server.engine.journal.entries()
     assert b"straight through" in entry.body
+
+
+@pytest.mark.parametrize("transport", ["socket", "asgi"])
+def test_guard_import_time_client_is_recorded_then_replayed(
+    project: pytest.Pytester, real_server: MockServer, transport: str
+) -> None:
+    """Record mode works with the guard: the import-time client's request goes to the
+    recording mock (which alone reaches the upstream), then replays with no upstream."""
+    real_server.engine.registry.add(
+        Scenario.model_validate({"name": "real", "stubs": [{"respond": {"content": "Real."}}]})
+    )
+    project.makepyfile(
+        test_app=HEADER
+        + f"""
+@pytest.mark.mockgpt(cassette=True, transport={transport!r})
+def test_recorded(mockgpt):
+    assert ask("hello") == "Real."
+    assert mockgpt.last_request.headers["x-mockgpt-redirected-from"] == (
+        "https://api.openai.com/v1/chat/completions"
+    )
+"""
+    )
+    upstream = f"--mockgpt-upstream={real_server.base_url}"
+
+    project.runpytest("--mockgpt-record=all", upstream).assert_outcomes(passed=1)
+    assert len(real_server.engine.journal.entries()) == 1
+    real_server.stop()
+    project.runpytest("--mockgpt-record=none", upstream).assert_outcomes(passed=1)
 
 
 def test_guard_real_api_must_be_true_or_false(project: pytest.Pytester) -> None:

@@ -30,8 +30,9 @@ the openai clients, LangChain's ``ChatOpenAI`` and LiteLLM's sync calls), and
 socket, a redirected request goes to the mock's socket. In process (``transport="asgi"``),
 an httpx request is served in process and an aiohttp one goes to the same app over its
 socket. Clients on other libraries (requests, urllib3) and httpx clients with a transport of
-their own (respx, ``MockTransport``) are not guarded; nor is anything sent after the test
-(the Agents SDK exports traces on a timer: turn tracing off in tests).
+their own (``httpx.MockTransport``) are not guarded; nor is anything sent after the test (the
+Agents SDK exports traces on a timer: turn tracing off in tests). respx mocks httpcore, below
+the guard: a test that mocks a guarded URL with respx turns the guard off.
 
 Requests that mockgpt itself sends (``mockgpt.inprocess.SERVING``: the proxy backend, a
 cassette recorded from the real API) go out as they are.
@@ -47,6 +48,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from mockgpt.config import IN_PROCESS_HOST
 from mockgpt.errors import ConfigError
@@ -114,10 +116,11 @@ class Guard:
         self, environ: Mapping[str, str] = os.environ, upstream: str | None = None
     ) -> None:
         self.bases = guarded_bases(environ, upstream)
+        """The guarded base URLs (``install`` leaves out the mock's own)."""
         self.stopped: list[StoppedRequest] = []
         """The requests stopped so far, in order."""
         self._mock: MockGPT | None = None
-        self._rule = Rule(self.bases, self._served)
+        self._rule = Rule([], self._served)
         self._undo: list[tuple[type[Any], str, Any]] = []
         self._own_transports: dict[str, Any] = {}
 
@@ -131,7 +134,8 @@ class Guard:
         """
         self._mock = mock
         own = {(mock.server.config.host, mock.server.port), (IN_PROCESS_HOST, 80)}
-        self.bases[:] = [b for b in self.bases if b.whole_host or (b.host, b.port) not in own]
+        self.bases = [b for b in self.bases if b.whole_host or (b.host, b.port) not in own]
+        self._rule = Rule(self.bases, self._served)
         for lib in _libraries():
             self._patch(lib.HTTPTransport, "handle_request", self._sync_handler(lib))
             self._patch(lib.AsyncHTTPTransport, "handle_async_request", self._async_handler(lib))
@@ -175,14 +179,22 @@ class Guard:
 
     # -- routing ---------------------------------------------------------------------------
 
-    def route(self, method: str, url: str, client: str) -> Redirect | StoppedRequest | None:
+    def route(self, method: str, url: Any, client: str) -> Redirect | StoppedRequest | None:
         """What to do with one request (``guard_rule.Rule.route``); notes a stopped one.
 
-        None for every request mockgpt itself sends (``SERVING``).
+        Args:
+            method: HTTP method.
+            url: the request's URL: an httpx or yarl ``URL`` (``.host``), or a string.
+            client: which client sends it, e.g. ``httpx2 sync client``.
+
+        Returns:
+            None for a request the guard leaves alone, and for every request mockgpt
+            itself sends (``SERVING``).
         """
-        if SERVING.get():
+        host = url.host if hasattr(url, "host") else urlsplit(str(url)).hostname
+        if not self._rule.watches((host or "").lower()) or SERVING.get():
             return None
-        outcome = self._rule.route(method, url, client)
+        outcome = self._rule.route(method.upper(), str(url), client)
         if isinstance(outcome, StoppedRequest):
             self.stopped.append(outcome)
             logger.warning("mockgpt stopped %s", outcome.line())
@@ -259,7 +271,7 @@ class Guard:
         client = f"{lib.__name__} sync client"
 
         def handle_request(transport: Any, request: Any) -> Any:
-            outcome = self.route(request.method, str(request.url), client)
+            outcome = self.route(request.method, request.url, client)
             if outcome is None:
                 return original(transport, request)
             if isinstance(outcome, StoppedRequest):
@@ -274,7 +286,7 @@ class Guard:
         client = f"{lib.__name__} async client"
 
         async def handle_async_request(transport: Any, request: Any) -> Any:
-            outcome = self.route(request.method, str(request.url), client)
+            outcome = self.route(request.method, request.url, client)
             if outcome is None:
                 return await original(transport, request)
             if isinstance(outcome, StoppedRequest):
@@ -290,8 +302,8 @@ class Guard:
         original = aiohttp.ClientSession._request
 
         async def _request(session: Any, method: str, str_or_url: Any, **options: Any) -> Any:
-            url = str(session._build_url(str_or_url))
-            outcome = self.route(method.upper(), url, "aiohttp async client")
+            url = session._build_url(str_or_url)
+            outcome = self.route(method, url, "aiohttp async client")
             if outcome is None:
                 return await original(session, method, str_or_url, **options)
             if isinstance(outcome, StoppedRequest):

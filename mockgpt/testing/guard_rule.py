@@ -201,6 +201,12 @@ class Rule:
     def __init__(self, bases: list[GuardedBase], served: Callable[[str, str], bool]) -> None:
         self.bases = bases
         self.served = served
+        self._hosts = frozenset(b.host for b in bases if not b.host_suffix)
+        self._suffixes = tuple(b.host for b in bases if b.host_suffix)
+
+    def watches(self, host: str) -> bool:
+        """Whether a request to ``host`` (lower case) may be guarded; cheap, for every request."""
+        return host in self._hosts or host.endswith(self._suffixes)
 
     def route(self, method: str, url: str, client: str) -> Redirect | StoppedRequest | None:
         """Redirect the request to the mock, stop it, or (None) leave it alone.

@@ -124,3 +124,12 @@ def test_guard_rule_azure_endpoint_of_the_environment_maps_azure_paths() -> None
     outcome = rule(environ).route("POST", url + "?api-version=2024-06-01", "httpx client")
 
     assert outcome == Redirect("/v1/chat/completions", "", url)
+
+
+def test_guard_rule_watches_only_the_guarded_hosts() -> None:
+    watched = rule({"OPENAI_BASE_URL": "http://localhost:8080/v1"})
+
+    assert [
+        watched.watches(host)
+        for host in ("api.openai.com", "contoso.openai.azure.com", "localhost", "127.0.0.1")
+    ] == [True, True, True, False]

@@ -229,7 +229,10 @@ def test_guarded(mockgpt):
 
 @pytest.mark.mockgpt(real_api=True)
 def test_real_api(mockgpt):
-    assert ask("straight through") == "straight through"  # the real server echoes
+    from import_time_app import client
+
+    with client:  # its connection to the real server is closed at the end
+        assert ask("straight through") == "straight through"  # the real server echoes
 
     assert mockgpt.journal == []
 """,

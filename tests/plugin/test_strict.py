@@ -299,7 +299,7 @@ def test_strict_fixture_fails_at_teardown(downstream: pytest.Pytester) -> None:
             "E *RuntimeError: the engine broke",
             "*ERROR at setup of test_misspelt_marker*",
             "E *ConfigError: @pytest.mark.mockgpt: unknown argument 'stict'; "
-            "it takes scenario, strict, fallback, transport, cassette, seed",
+            "it takes scenario, strict, fallback, transport, cassette, seed, real_api",
             "*ERROR at setup of test_missing_scenario*",
             "E *ScenarioError: no-such-file.yaml: no such file, and no built-in scenario*",
         ]

@@ -39,11 +39,13 @@ if TYPE_CHECKING:
     from mockgpt.testing import MockGPT
 
 MARKER = (
-    "mockgpt(scenario=None, strict=True, transport='socket', cassette=False, real_api=False): "
-    "configure the mockgpt fixture for one test: scenario files or built-in names to load, "
-    "whether unmatched requests and unused `expect` stubs fail the test, 'socket' (a real "
-    "server) or 'asgi' (in process), True or a path to replay or record (--mockgpt-record) a "
-    "cassette, and True to let requests meant for the real OpenAI API go out (no leak guard)"
+    "mockgpt(scenario=None, strict=True, fallback=None, transport='socket', cassette=False, "
+    "seed=None, real_api=False): configure the mockgpt fixture for one test: scenario files, "
+    "built-in names or dicts to load, whether unmatched requests and unused `expect` stubs "
+    "fail the test, 'echo' or 'lorem' to let that fallback answer unmatched requests, "
+    "'socket' (a real server) or 'asgi' (in process), True or a path to replay or record "
+    "(--mockgpt-record) a cassette, an integer to make ids and timestamps reproducible, and "
+    "True to let requests meant for the real OpenAI API go out (no leak guard)"
 )
 
 _passed = pytest.StashKey[bool]()

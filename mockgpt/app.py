@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-import threading
 import time
 from collections.abc import Awaitable, Callable
 from types import SimpleNamespace
@@ -35,6 +34,7 @@ from mockgpt.engine import Engine
 from mockgpt.errors import RequestRejected
 from mockgpt.faults import ConnectionDropped
 from mockgpt.http.body import error_response
+from mockgpt.http.inflight import InFlight
 from mockgpt.http.send import SSEBody
 from mockgpt.journal import JournalEntry
 from mockgpt.lifespan import lifespan
@@ -51,27 +51,6 @@ STREAM_TYPES = (b"text/event-stream", b"application/x-ndjson")
 _VERSION_HEADER = (b"openai-version", b"2020-10-01")
 
 
-class _InFlight:
-    """Counts the requests being served, so a reader can wait until each is journalled.
-
-    ``finishing`` counts the responses whose last byte has been sent but whose handler has
-    not returned yet: waiting for it to be 0 closes that gap without waiting for streams
-    still under way.
-    """
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.finishing = 0
-        self.idle = threading.Condition()
-
-    def wait(self, timeout_s: float, *, finishing_only: bool) -> bool:
-        """Wait until nothing is finishing (or nothing is served at all), up to ``timeout_s``."""
-        with self.idle:
-            if finishing_only:
-                return self.idle.wait_for(lambda: self.finishing == 0, timeout_s)
-            return self.idle.wait_for(lambda: self.count == 0, timeout_s)
-
-
 class Dispatcher:
     """The mockgpt ASGI application (see the module doc).
 
@@ -83,12 +62,13 @@ class Dispatcher:
         self.engine = engine
         self.state = SimpleNamespace(engine=engine)
         self.routes = Routes(routes())
-        self.in_flight = _InFlight()
+        self.in_flight = InFlight()
         config = engine.config
         self.api_key = config.api_key
         self.admin_secret = config.admin_secret
         self.hosts = config.served_hosts
         self.body_cap = config.journal_body_bytes
+        self.test_header = config.test_header.lower().encode("latin-1")
         origins = list(config.cors_origins)
         self._origins = frozenset(origins)
         self._local_origin = re.compile(LOCAL_ORIGINS)
@@ -115,19 +95,20 @@ class Dispatcher:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         ids.use(self.engine.ids)
+        scope["mockgpt.body_timeout_s"] = self.engine.config.body_timeout_s
+        if scope["path"].startswith(OPEN_PATHS):
+            # not counted in flight: a test waiting for the API to be idle must not wait
+            # for the admin API (its live journal feed stays open as long as its reader)
+            await self._admin(scope, receive, send)
+            return
         in_flight = self.in_flight
         with in_flight.idle:
             in_flight.count += 1
         finishing = [False]  # set once the last byte went out (by the journal's send)
-        scope["mockgpt.body_timeout_s"] = self.engine.config.body_timeout_s
         try:
             refused = self._refused(scope)
             if refused is not None:
-                refused.headers["x-request-id"] = _request_id(scope).decode()
-                refused.headers["openai-version"] = _VERSION_HEADER[1].decode()
-                await self._send_error(refused, frozenset(), scope["path"], send)
-            elif scope["path"].startswith(OPEN_PATHS):
-                await self._open(scope, receive, send, finishing)
+                await self._send_refusal(refused, scope, send)
             else:
                 await self._journalled(scope, receive, send, finishing)
         finally:
@@ -135,6 +116,11 @@ class Dispatcher:
                 in_flight.count -= 1
                 in_flight.finishing -= finishing[0]
                 in_flight.idle.notify_all()
+
+    async def _send_refusal(self, refused: RequestRejected, scope: Scope, send: Send) -> None:
+        refused.headers["x-request-id"] = _request_id(scope).decode()
+        refused.headers["openai-version"] = _VERSION_HEADER[1].decode()
+        await self._send_error(refused, frozenset(), scope["path"], send)
 
     def _refused(self, scope: Scope) -> RequestRejected | None:
         """The error for a request no one may make, or None.
@@ -184,10 +170,12 @@ class Dispatcher:
             with self.in_flight.idle:
                 self.in_flight.finishing += 1
 
-    async def _open(
-        self, scope: Scope, receive: Receive, send: Send, finishing: list[bool]
-    ) -> None:
-        """``/health`` and ``/_mockgpt/``: no key, no journal."""
+    async def _admin(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``/health`` and ``/_mockgpt/``: no API key (the admin lock instead), no journal."""
+        refused = self._refused(scope)
+        if refused is not None:
+            await self._send_refusal(refused, scope, send)
+            return
         extra = [(b"x-request-id", _request_id(scope)), _VERSION_HEADER]
         started = False
 
@@ -196,8 +184,6 @@ class Dispatcher:
             if message["type"] == "http.response.start":
                 started = True
                 message["headers"] = [*message.get("headers", ()), *extra]
-            elif not message.get("more_body", False):
-                self._finishing(finishing)
             await send(message)
 
         await self._serve(scope, receive, send_open, lambda: started)
@@ -209,7 +195,12 @@ class Dispatcher:
         started = time.perf_counter()
         request_id = _request_id(scope, self.engine.ids)
         entry = JournalEntry(
-            request_id.decode(), scope["method"], scope["path"], scope["headers"], b""
+            request_id.decode(),
+            scope["method"],
+            scope["path"],
+            scope["headers"],
+            b"",
+            test_header=self.test_header,
         )
         scope["mockgpt.entry"] = entry
         quirks = self.engine.quirks
@@ -256,6 +247,8 @@ class Dispatcher:
                     message["headers"] = [h for h in message["headers"] if h[0] != b"x-request-id"]
             elif message["type"] == "http.response.body":
                 sent_parts.append(keep(message.get("body", b""), 1, "response_body"))
+                if entry.stream and "response_body" not in entry.truncated:
+                    entry.sent_ms.extend((kept[1], (time.perf_counter() - started) * 1000))
                 if not message.get("more_body", False):
                     entry.complete = True
                     entry.response_body = b"".join(sent_parts)
@@ -301,7 +294,8 @@ class Dispatcher:
         except RequestRejected as exc:
             if response_started():
                 return  # a stream was under way: its status can no longer change
-            quirks = self.engine.quirks | exc.quirks
+            # the admin API is mockgpt's own: no quirk of a real server changes its errors
+            quirks = frozenset() if path.startswith(OPEN_PATHS) else self.engine.quirks | exc.quirks
             if quirks:
                 entry = scope.get("mockgpt.entry")
                 in_band = quirk_stream_error(exc, quirks, path, entry.body if entry else b"")
@@ -324,7 +318,8 @@ class Dispatcher:
                 "This is a bug in mockgpt; the server log has the traceback.",
                 type="server_error",
             )
-            await self._send_error(error, self.engine.quirks, path, send)
+            admin = path.startswith(OPEN_PATHS)
+            await self._send_error(error, frozenset() if admin else self.engine.quirks, path, send)
 
     @staticmethod
     async def _send_error(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -33,6 +34,9 @@ IN_PROCESS_HOST = "mockgpt.test"
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", IN_PROCESS_HOST})
 """Host names always served: this machine, and the in-process transport."""
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+"""An HTTP header name (RFC 9110 ``token``)."""
 
 API_KEY_ENV = "MOCKGPT_API_KEY"
 """Environment variable that sets the required API key, like ``--api-key``."""
@@ -127,6 +131,9 @@ class ServerConfig:
         watch: reload scenario files when they change.
         seed: makes every id and timestamp reproducible (``mockgpt.ids``); None for random
             ids and the wall clock (unless the scenario gives a ``seed``).
+        test_header: the request header naming a test id: a request (API or admin) that
+            carries it sees that test id's stubs, sequences and journal on top of the
+            shared ones (``--test-header``).
     """
 
     host: str = "127.0.0.1"
@@ -159,6 +166,7 @@ class ServerConfig:
     log_level: str = "info"
     watch: bool = False
     seed: int | None = None
+    test_header: str = "X-Mockgpt-Test"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -182,6 +190,10 @@ class ServerConfig:
                 raise ConfigError(f"--{name.replace('_', '-')} must be > 0")
         if not self.body_timeout_s > 0 or not self.timeout_keep_alive_s > 0:
             raise ConfigError("--body-timeout-s and --timeout-keep-alive-s must be > 0")
+        if not _TOKEN.fullmatch(self.test_header):
+            raise ConfigError(
+                f"--test-header must be an HTTP header name, got {self.test_header!r}"
+            )
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"--port must be 0..65535, got {self.port}")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 
 import anyio
@@ -32,10 +32,10 @@ from mockgpt.quirks import unknown_model_status
 from mockgpt.recorder import Recorder
 from mockgpt.scenarios import Scenario, load_scenario
 from mockgpt.scenarios.matchers import MatchView
-from mockgpt.scenarios.registry import Selection, StubRegistry
+from mockgpt.scenarios.registry import STUB_PARTS, Selection, StubRegistry
 from mockgpt.scenarios.schema import EmbeddingScript, Fault
 from mockgpt.sse import AsyncioClock, Clock
-from mockgpt.state import ServerState
+from mockgpt.state import RESET_PARTS, Scope, ServerState
 from mockgpt.turn import Turn
 
 logger = logging.getLogger(__name__)
@@ -163,6 +163,8 @@ class Engine:
             config.journal_size, config.journal_body_bytes, config.max_stored, config.journal_bytes
         )
         self.journal = self.state.journal
+        self.test_header = config.test_header.lower()
+        """The request header naming a request's test id (``X-Mockgpt-Test``), lower case."""
         self.echo = EchoBackend()
         self.lorem = LoremBackend()
         self.fallback: Backend = self.echo
@@ -224,7 +226,8 @@ class Engine:
         sender first reads them (after any delay). A backend that refuses the turn before
         answering (a content template that failed) makes ``Reply.error``.
         """
-        selection = self.registry.select(MatchView(turn))
+        test_id = turn.headers.get(self.test_header) or None
+        selection = self.registry.select(MatchView(turn), test_id)
         quirks = turn.quirks = selection.quirks
         fault = selection.fault
         spec = selection.error or (fault.http_error if fault is not None else None)
@@ -312,15 +315,51 @@ class Engine:
         """Use ``seed`` for ids and timestamps from now on (None: the server's own seed)."""
         self.ids = IdSource(seed if seed is not None else self.base_seed)
 
-    def reset(self) -> None:
-        """Forget the per-run state.
+    def reset(
+        self, parts: Collection[str] = RESET_PARTS, *, test_id: str | None = None
+    ) -> list[str]:
+        """Forget the per-run state, or the ``parts`` of it, of the server or of one test id.
 
-        That is run-time stubs, call counts, chaos state, stored responses and conversations,
-        the journal, recorded errors, and the id sequence (a seeded server's ids start again).
+        The whole server's (every part, no ``test_id``) is the stubs added while serving,
+        call counts, chaos state, stored objects, the journal, the errors recorded and the
+        id sequence (a seeded server's ids start again), for every test id. A ``test_id``
+        has its own stubs, call counts, chaos state and journal entries only.
+
+        Args:
+            parts: of ``RESET_PARTS``; fewer forget only those (for every test id, without
+                ``test_id``).
+            test_id: the test id whose state goes; None for the whole server.
+
+        Returns:
+            The parts forgotten, in the order of ``RESET_PARTS``.
+
+        Raises:
+            ValueError: an unknown part, or ``stored`` with a ``test_id``.
         """
-        self.registry.reset()
-        self.state.reset()
-        self.ids.reset()
+        unknown = ", ".join(repr(p) for p in parts if p not in RESET_PARTS)
+        if unknown:
+            raise ValueError(f"unknown part(s) {unknown}; known: {', '.join(RESET_PARTS)}")
+        if test_id is not None and "stored" in parts:
+            raise ValueError(
+                "stored objects (responses, conversations, assistants, threads) are shared by "
+                "every test id (their ids are random: no test sees another's unless told): "
+                "reset them without the test id header"
+            )
+        done = [p for p in RESET_PARTS if p in parts]
+        self.registry.reset(test_id, [p for p in done if p in STUB_PARTS])
+        if "journal" in done:
+            self.journal.clear(test_id)
+        if "stored" in done:
+            self.state.responses.clear()
+            self.state.assistants.clear()
+        if test_id is None and len(done) == len(RESET_PARTS):
+            self.state.reset()
+            self.ids.reset()
+        return done
+
+    def scope(self, test_id: str | None) -> Scope:
+        """What requests sent with ``test_id`` see (None: the shared space); see ``Scope``."""
+        return Scope(test_id, self.registry, self.journal, self.reset, self.config.test_header)
 
 
 def first_seed(scenarios: Sequence[Scenario]) -> int | None:

@@ -1,19 +1,23 @@
-"""``ServerState``: everything a server keeps between requests, in one place.
+"""``ServerState``: everything a server keeps between requests, in one place; ``Scope``.
 
 The journal, the Responses API's stored responses and conversations, the Assistants API's
 assistants and threads, and the errors raised while serving. One ``reset()`` forgets them all
 (the stubs, sequences and chaos counters live in the engine's ``StubRegistry``, reset with
 them by ``Engine.reset``). Nothing is kept in a module global: two servers in one process
-share nothing.
+share nothing. ``Scope`` is one test id's view of a server (``Engine.scope``).
 """
 
 from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 
 from mockgpt.assistants_store import AssistantsStore
-from mockgpt.journal import Journal
+from mockgpt.journal import Journal, JournalEntry
+from mockgpt.scenarios import Scenario
+from mockgpt.scenarios.registry import LoadedStub, StubRegistry
 from mockgpt.store import ResponseStore
 
 logger = logging.getLogger(__name__)
@@ -22,6 +26,10 @@ MAX_ERRORS = 100
 """Errors kept for the tests to re-raise; older ones are dropped (each is logged anyway)."""
 TRACEBACK_CHARS = 4000
 """The end of an error's traceback kept with it, characters."""
+RESET_PARTS = ("journal", "sequences", "stored", "chaos", "stubs")
+"""What ``Engine.reset`` can forget, each alone (``POST /_mockgpt/reset?what=...``)."""
+SCOPE_PARTS = ("journal", "sequences", "chaos", "stubs")
+"""What one test id has of its own (stored objects are shared by all)."""
 
 
 class ServerState:
@@ -72,3 +80,60 @@ class ServerState:
         self.responses.clear()
         self.assistants.clear()
         self.errors.clear()
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One test id's view of a server (``Engine.scope(test_id)``): its stubs, journal, reset.
+
+    Requests carrying the header ``test_header: <test_id>`` try this test id's stubs before
+    the shared ones, count calls (sequence positions) and draw chaos on their own, and their
+    journal entries carry the test id. A pytest-xdist worker sharing one server can take one
+    test id per test.
+
+    Attributes:
+        test_id: the test id; None for the shared space (requests without the header).
+        registry: the server's stubs.
+        journal: the server's journal.
+        resetter: ``Engine.reset``.
+        test_header: the header's name, e.g. ``X-Mockgpt-Test``.
+    """
+
+    test_id: str | None
+    registry: StubRegistry
+    journal: Journal
+    resetter: Callable[..., list[str]]
+    test_header: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The header a client sends to be served in this scope (none for the shared one)."""
+        return {} if self.test_id is None else {self.test_header: self.test_id}
+
+    def add(self, scenario: Scenario, *, priority: int = 0, unique: bool = True) -> list[str]:
+        """Add ``scenario``'s stubs (and its fallback, defaults, quirks, chaos) to this scope.
+
+        Returns:
+            The ids of the stubs added.
+
+        Raises:
+            StubConflict: ``unique`` and an id is already visible here (nothing is added).
+        """
+        return self.registry.add(scenario, priority=priority, test_id=self.test_id, unique=unique)
+
+    def stubs(self) -> list[LoadedStub]:
+        """The stubs a request of this scope tries, in match order, with its call counts."""
+        return self.registry.stubs(self.test_id)
+
+    def entries(self) -> list[JournalEntry]:
+        """This test id's journal entries, oldest first (the shared scope: every entry)."""
+        return self.journal.entries(self.test_id)
+
+    def reset(self, parts: Collection[str] = SCOPE_PARTS) -> list[str]:
+        """Forget this scope's ``parts`` (see ``Engine.reset``); the parts forgotten.
+
+        Raises:
+            ValueError: an unknown part, or ``stored`` with a test id.
+        """
+        result: list[str] = self.resetter(parts, test_id=self.test_id)
+        return result

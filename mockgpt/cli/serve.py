@@ -209,6 +209,14 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     help="A request body must arrive within this many seconds (else 408).",
 )
 @click.option(
+    "--test-header",
+    default="X-Mockgpt-Test",
+    show_default=True,
+    metavar="NAME",
+    help="Request header naming a test id: its requests see that id's stubs, sequences "
+    "and journal on top of the shared ones.",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
@@ -243,6 +251,7 @@ def serve(
     timeout_keep_alive_s: float,
     limit_concurrency: int | None,
     body_timeout_s: float,
+    test_header: str,
     log_level: str,
 ) -> None:
     """Serve the OpenAI API on HOST:PORT (echo answers by default)."""
@@ -281,6 +290,7 @@ def serve(
             timeout_keep_alive_s=timeout_keep_alive_s,
             limit_concurrency=limit_concurrency,
             body_timeout_s=body_timeout_s,
+            test_header=test_header,
             log_level=log_level,
         )
     except ConfigError as exc:

@@ -15,6 +15,9 @@ from starlette.requests import Request
 
 from mockgpt.routes import (
     admin,
+    admin_journal,
+    admin_openapi,
+    admin_stubs,
     assistants,
     assistants_runs,
     chat,
@@ -94,10 +97,20 @@ OTHER: list[tuple[str, str, Handler]] = [
     ("GET", "/api/ps", ollama.ps),
     ("GET", "/api/version", ollama.version),
     ("GET", "/health", admin.health),
-    ("GET", "/_mockgpt/journal", admin.journal),
+    ("GET", "/_mockgpt/stubs", admin_stubs.list_stubs),
+    ("POST", "/_mockgpt/stubs", admin_stubs.add_stubs),
+    ("DELETE", "/_mockgpt/stubs", admin_stubs.delete_stubs),
+    ("PUT", "/_mockgpt/stubs/{stub_id:path}", admin_stubs.replace_stub),
+    ("DELETE", "/_mockgpt/stubs/{stub_id:path}", admin_stubs.delete_stub),
+    ("POST", "/_mockgpt/scenario", admin_stubs.load_scenario),
     ("POST", "/_mockgpt/reset", admin.reset),
+    ("GET", "/_mockgpt/journal", admin_journal.journal),
+    ("DELETE", "/_mockgpt/journal", admin_journal.clear_journal),
+    ("GET", "/_mockgpt/journal/stream", admin_journal.journal_stream),
+    ("GET", "/_mockgpt/journal/{entry_id}/near-miss", admin_journal.near_miss),
+    ("GET", "/_mockgpt/openapi.json", admin_openapi.openapi),
 ]
-"""Ollama's native API, health and the admin routes, each at one path."""
+"""Ollama's native API, health and the admin API (``/_mockgpt/``), each at one path."""
 
 
 def routes() -> list[tuple[str, str, Handler]]:

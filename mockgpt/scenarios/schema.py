@@ -390,10 +390,7 @@ class Scenario(ScenarioModel):
     chaos: Chaos | None = None
     stubs: list[Stub] = Field(default_factory=list)
     fallback: Fallback = "echo"
-    seed: int | None = Field(
-        default=None,
-        description="Makes every id and timestamp reproducible (as --seed; --seed wins).",
-    )
+    seed: int | None = Field(default=None, description="Reproducible ids and timestamps.")
 
     model_config = ConfigDict(extra="forbid", frozen=True, title="mockgpt scenario")
 

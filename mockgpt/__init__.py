@@ -22,7 +22,7 @@ if _typing.TYPE_CHECKING:
     )
     from mockgpt.journal import Journal, JournalEntry
     from mockgpt.server import MockServer
-    from mockgpt.testing import MockGPT, UnmatchedRequest, UnusedStub
+    from mockgpt.testing import MockGPT, RealAPIRequest, UnmatchedRequest, UnusedStub
 
 __version__ = "0.1.0"
 
@@ -34,6 +34,7 @@ __all__ = [
     "MockGPT",
     "MockServer",
     "MockgptError",
+    "RealAPIRequest",
     "RequestRejected",
     "ScenarioError",
     "ServerConfig",
@@ -52,6 +53,7 @@ _SOURCES = {
     "MockGPT": "mockgpt.testing",
     "MockServer": "mockgpt.server",
     "MockgptError": "mockgpt.errors",
+    "RealAPIRequest": "mockgpt.testing",
     "RequestRejected": "mockgpt.errors",
     "ScenarioError": "mockgpt.errors",
     "ServerConfig": "mockgpt.config",

@@ -33,7 +33,7 @@ from mockgpt.recorder import Recorder
 from mockgpt.scenarios import Scenario, load_scenario
 from mockgpt.scenarios.matchers import MatchView
 from mockgpt.scenarios.registry import STUB_PARTS, Selection, StubRegistry
-from mockgpt.scenarios.schema import Fault
+from mockgpt.scenarios.schema import EmbeddingScript, Fault
 from mockgpt.sse import AsyncioClock, Clock
 from mockgpt.state import RESET_PARTS, Scope, ServerState
 from mockgpt.turn import Turn
@@ -72,6 +72,7 @@ class Reply:
             it comes.
         forward: the backend that passes the request upstream unchanged, when no stub
             matched and the fallback is a proxy (embeddings).
+        embedding: the stub's scripted vectors (``respond.embedding``), None for none.
     """
 
     stub_id: str | None
@@ -85,6 +86,7 @@ class Reply:
     events: tuple[Event, ...] | AsyncIterator[Event]
     live: bool
     forward: PassThrough | None = None
+    embedding: EmbeddingScript | None = None
     _primed: AsyncIterator[Event] | None = None
     """The live events as the backend gave them, once ``prime`` has wrapped them."""
 
@@ -161,7 +163,6 @@ class Engine:
             config.journal_size, config.journal_body_bytes, config.max_stored, config.journal_bytes
         )
         self.journal = self.state.journal
-        self.ids = IdSource(config.seed)
         self.test_header = config.test_header.lower()
         """The request header naming a request's test id (``X-Mockgpt-Test``), lower case."""
         self.echo = EchoBackend()
@@ -173,6 +174,9 @@ class Engine:
         if config.quirks:
             scenarios.append(Scenario(name="quirks", quirks=list(config.quirks)))
         self.registry = StubRegistry(scenarios)
+        self.base_seed = config.seed if config.seed is not None else first_seed(scenarios)
+        """The seed of the server's ids: ``--seed``, else its scenarios' first ``seed``."""
+        self.ids = IdSource(self.base_seed)
         if config.upstream:
             self.upstream = ProxyBackend(
                 config.upstream, config.upstream_api_key, config.upstream_timeout
@@ -259,6 +263,7 @@ class Engine:
             events=events,
             live=backend.live,
             forward=forward,
+            embedding=selection.answer.embedding if selection.answer is not None else None,
         )
 
     def _backend(self, selection: Selection) -> Backend:
@@ -306,6 +311,10 @@ class Engine:
         if self.recorder is not None:
             await anyio.to_thread.run_sync(self.recorder.flush)
 
+    def seed_ids(self, seed: int | None) -> None:
+        """Use ``seed`` for ids and timestamps from now on (None: the server's own seed)."""
+        self.ids = IdSource(seed if seed is not None else self.base_seed)
+
     def reset(
         self, parts: Collection[str] = RESET_PARTS, *, test_id: str | None = None
     ) -> list[str]:
@@ -351,3 +360,8 @@ class Engine:
     def scope(self, test_id: str | None) -> Scope:
         """What requests sent with ``test_id`` see (None: the shared space); see ``Scope``."""
         return Scope(test_id, self.registry, self.journal, self.reset, self.config.test_header)
+
+
+def first_seed(scenarios: Sequence[Scenario]) -> int | None:
+    """The ``seed`` of the first scenario that gives one; None when none does."""
+    return next((s.seed for s in scenarios if s.seed is not None), None)

@@ -3,6 +3,10 @@
 A backend yields these; a renderer (``mockgpt.render``) turns them into a ``ChatCompletion``,
 a ``ChatCompletionChunk`` stream or a legacy ``text_completion``. Each event names the
 choice it belongs to (``choice``, 0 ..< n), so ``n > 1`` answers interleave freely.
+
+Events are values: nothing changes one once made (the limits and quirks make new ones). They
+are not ``frozen`` dataclasses only because a frozen one costs three times as much to make,
+and a streamed answer makes one per token.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from typing import Any, TypeAlias
 from mockgpt.types import FinishReason
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class TextDelta:
     """A piece of the assistant's text content for one choice.
 
@@ -26,7 +30,7 @@ class TextDelta:
     logprobs: tuple[Any, ...] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class ToolCallDelta:
     """A fragment of one tool call.
 
@@ -42,7 +46,7 @@ class ToolCallDelta:
     choice: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Refusal:
     """A piece of a refusal message (``message.refusal``) for one choice."""
 
@@ -50,7 +54,7 @@ class Refusal:
     choice: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Finish:
     """The end of one choice, with its ``finish_reason``; exactly once per choice."""
 
@@ -58,7 +62,7 @@ class Finish:
     choice: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Usage:
     """Token counts of the whole answer (all choices), in tokens."""
 

@@ -10,11 +10,17 @@ arrives in one piece when it ends (pacing, ``ttft_ms`` and ``tokens_per_second``
 the wall time), and the chunks sent before a dropped connection or a stall arrive together
 with the error (for a stall, when the client's read timeout runs out), not one by one. Test
 those over the socket.
+
+``SERVING`` tells code that runs while mockgpt answers a request (in process, or on a
+``MockServer``'s thread) from the test's own code: the leak guard
+(``mockgpt.testing.guard``) lets mockgpt's own upstream requests (the proxy backend, a
+cassette being recorded) go out as they are.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import importlib
 import sys
@@ -32,6 +38,9 @@ from starlette.types import ASGIApp, Message, Scope
 from mockgpt.faults import ConnectionDropped
 
 T = TypeVar("T")
+
+SERVING: contextvars.ContextVar[bool] = contextvars.ContextVar("mockgpt_serving", default=False)
+"""True while mockgpt's app handles a request: in process, or on a ``MockServer`` thread."""
 
 HTTP_LIBRARIES = ("httpx2", "httpx")
 """The libraries whose default transports ``MockServer.interceptions`` reroutes, when installed."""
@@ -146,11 +155,13 @@ async def _call_app(app: ASGIApp, scope: Scope, body: bytes, exchange: _Exchange
                 if ended:
                     ended[0].set()
 
+    serving = SERVING.set(True)
     try:
         await app(scope, receive, send)
     except ConnectionDropped:
         exchange.failure = "dropped"
     finally:
+        SERVING.reset(serving)
         if ended:
             ended[0].set()
 

@@ -8,12 +8,14 @@ Fixtures:
         port, in a background thread; stopped at the end of the session.
     mockgpt: the test's ``mockgpt.testing.MockGPT`` handle. The server is reset for each
         test; ``OPENAI_BASE_URL`` and ``OPENAI_API_KEY`` point at the mock while it is
-        active; at teardown, a request no stub matched or an unused ``expect`` stub fails
+        active, and the leak guard (``mockgpt.testing.guard``) sends requests meant for the
+        real OpenAI API to the mock or stops them; at teardown, a stopped request
+        (``RealAPIRequest``), a request no stub matched or an unused ``expect`` stub fails
         the test (strict mode), and an exception the server raised is re-raised.
 
 Marker: ``@pytest.mark.mockgpt(scenario=None, strict=True, transport="socket",
-cassette=False)``; ``cassette=True`` (or a path) replays or records the test's cassette
-(``mockgpt.cassette``).
+cassette=False, real_api=False)``; ``cassette=True`` (or a path) replays or records the
+test's cassette (``mockgpt.cassette``); ``real_api=True`` turns the leak guard off.
 
 Ini options: ``mockgpt_scenarios`` (scenario files loaded for every test),
 ``mockgpt_transport`` (``socket`` or ``asgi``: the default transport) and
@@ -37,10 +39,13 @@ if TYPE_CHECKING:
     from mockgpt.testing import MockGPT
 
 MARKER = (
-    "mockgpt(scenario=None, strict=True, transport='socket', cassette=False): configure the "
-    "mockgpt fixture for one test: scenario files or built-in names to load, whether "
-    "unmatched requests and unused `expect` stubs fail the test, 'socket' (a real server) or "
-    "'asgi' (in process), and True or a path to replay or record (--mockgpt-record) a cassette"
+    "mockgpt(scenario=None, strict=True, fallback=None, transport='socket', cassette=False, "
+    "seed=None, real_api=False): configure the mockgpt fixture for one test: scenario files, "
+    "built-in names or dicts to load, whether unmatched requests and unused `expect` stubs "
+    "fail the test, 'echo' or 'lorem' to let that fallback answer unmatched requests, "
+    "'socket' (a real server) or 'asgi' (in process), True or a path to replay or record "
+    "(--mockgpt-record) a cassette, an integer to make ids and timestamps reproducible, and "
+    "True to let requests meant for the real OpenAI API go out (no leak guard)"
 )
 
 _passed = pytest.StashKey[bool]()
@@ -145,33 +150,46 @@ def mockgpt(
     """The test's mock OpenAI server: stubs, official clients, journal and strict checks.
 
     Configured by ``@pytest.mark.mockgpt(scenario=..., strict=..., transport=...,
-    cassette=...)`` or by indirect parametrization (``parametrize("mockgpt", ["socket",
-    "asgi"], indirect=True)``). A test that records its cassette has a server of its own
-    (``mockgpt.server``), not ``mockgpt_server``.
+    cassette=..., real_api=...)`` or by indirect parametrization (``parametrize("mockgpt",
+    ["socket", "asgi"], indirect=True)``). A test that records its cassette has a server of
+    its own (``mockgpt.server``), not ``mockgpt_server``. Unless ``real_api=True``, the leak
+    guard is on while the test runs.
     """
     from mockgpt.testing import MockGPT
+    from mockgpt.testing.guard import Guard, real_api_requested
 
     default = cast("Transport", request.config.getini("mockgpt_transport"))
     node_id = request.node.nodeid
+    markers = list(request.node.iter_markers("mockgpt"))
+    param = getattr(request, "param", None)
+    record = _record_settings(request.config)
     mock = MockGPT.from_marker(
         mockgpt_server,
-        request.node.iter_markers("mockgpt"),
-        param=getattr(request, "param", None),
+        markers,
+        param=param,
         transport=default,
         monkeypatch=monkeypatch,
         search_dirs=[request.path.parent, request.config.rootpath],
-        record=_record_settings(request.config),
+        record=record,
         test_file=request.path,
         test_name=node_id.split("::", 1)[1] if "::" in node_id else request.node.name,
     )
+    # read the environment's base URLs before start() points OPENAI_BASE_URL at the mock
+    guard = None if real_api_requested(markers, param) else Guard(upstream=record.upstream)
     mock.start()
+    if guard is not None:
+        guard.install(mock)
     verified = False
     try:
         yield mock
         __tracebackhide__ = True
+        if guard is not None:
+            guard.verify()
         mock.verify()
         verified = True
     finally:
+        if guard is not None:
+            guard.uninstall()
         mock.close()
         if mock.cassette is not None and verified and request.node.stash.get(_passed, False):
             mock.cassette.save()

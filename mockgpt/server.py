@@ -25,7 +25,7 @@ from mockgpt.config import IN_PROCESS_HOST, ServerConfig
 from mockgpt.engine import Engine
 from mockgpt.errors import ServerStartError
 from mockgpt.inprocess import HTTP_LIBRARIES as HTTP_LIBRARIES  # re-exported
-from mockgpt.inprocess import _classes, _libraries, _LoopRunner
+from mockgpt.inprocess import SERVING, _classes, _libraries, _LoopRunner
 from mockgpt.inprocess import http_library as http_library  # re-exported
 from mockgpt.scenarios import Scenario
 
@@ -145,6 +145,7 @@ class MockServer:
         self._server = server
 
         def run() -> None:
+            SERVING.set(True)  # every task of this thread's loop copies it
             asyncio.run(server.serve(sockets=[sock]))
 
         self._thread = threading.Thread(target=run, name="mockgpt-server", daemon=True)

@@ -6,13 +6,14 @@ import hashlib
 import json
 import random
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 from mockgpt.errors import RequestRejected
 from mockgpt.events import Event, Finish, TextDelta, ToolCallDelta
 from mockgpt.models import CreateCompletionRequest
 from mockgpt.quirks import ignores_output_format
-from mockgpt.structured import SchemaError, value_for_schema
+from mockgpt.schema_validate import conforms
+from mockgpt.structured import SchemaError, check_schema, value_for_schema
 from mockgpt.tokens import split_tokens
 from mockgpt.turn import Turn
 
@@ -32,16 +33,57 @@ def prompt_of(ctx: Turn, choice: int = 0) -> str:
     return ctx.last_user or ""
 
 
+def _not_json(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not JSON")
+
+
+def fitting_json(
+    text: str, schema: Mapping[str, Any] | None, *, ensure_ascii: bool = False
+) -> str | None:
+    """``text`` re-serialized when it is JSON of the requested shape, else None.
+
+    The shape is a value valid for ``schema`` (``conforms``), or any JSON object when
+    ``schema`` is None (``json_object``). The value is dumped again with ``json.dumps``
+    (``", "`` and ``": "`` separators), as generated values are; NaN, Infinity and numbers
+    too large for a float never fit. ``schema`` must have passed ``check_schema``.
+    """
+    if not text.strip():
+        return None
+    try:
+        value = json.loads(text, parse_constant=_not_json)
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python recurses
+        return None
+    if not (isinstance(value, dict) if schema is None else conforms(value, schema)):
+        return None
+    try:
+        return json.dumps(value, ensure_ascii=ensure_ascii, allow_nan=False)
+    except (ValueError, RecursionError):
+        return None
+
+
 def json_for_schema(
-    schema: Mapping[str, Any], ctx: Turn, param: str, *, ensure_ascii: bool = False
+    schema: Mapping[str, Any],
+    ctx: Turn,
+    param: str,
+    *,
+    ensure_ascii: bool = False,
+    echo: str | None = None,
 ) -> str:
-    """A JSON text valid for ``schema`` (see ``value_for_schema``), for the request's ``seed``.
+    """A JSON text valid for ``schema``, for the request's ``seed``.
+
+    ``echo`` when it fits (see ``fitting_json``), else a generated value (see
+    ``value_for_schema``).
 
     Raises:
         RequestRejected: 400 naming ``param`` for a malformed schema, or one whose smallest
             value passes one of mockgpt's generation limits.
     """
     try:
+        if echo is not None:
+            check_schema(schema)
+            fitting = fitting_json(echo, schema, ensure_ascii=ensure_ascii)
+            if fitting is not None:
+                return fitting
         value = value_for_schema(schema, ctx.seed)
     except SchemaError as exc:
         raise RequestRejected(400, f"Invalid schema for {param}: {exc}", param=param) from exc
@@ -51,18 +93,21 @@ def json_for_schema(
 def shaped_text(ctx: Turn, text: str) -> str:
     """``text`` as the requested structured output asks for it.
 
-    ``json_object`` gets ``{"text": text}``; ``json_schema`` gets a value generated from the
-    schema (deterministic for the request's ``seed``); plain text stays as it is. The quirk
-    ``response-format-ignored`` keeps the plain text for a chat-form ``response_format`` (every
-    family but the Responses API, whose ``text.format`` has its own quirk).
+    A ``text`` that is already JSON of the requested shape is kept, dumped again
+    (``fitting_json``): a JSON object for ``json_object``, a value valid for the schema for
+    ``json_schema``. Otherwise ``json_object`` gets ``{"text": text}`` and ``json_schema`` a
+    value generated from the schema (deterministic for the request's ``seed``); plain text
+    stays as it is. The quirk ``response-format-ignored`` keeps the plain text for a
+    chat-form ``response_format`` (every family but the Responses API, whose ``text.format``
+    has its own quirk).
     """
     if ctx.quirks and ignores_output_format(ctx.quirks, ctx.endpoint != "responses"):
         return text
     output = ctx.output
     if output.kind == "json_schema":
-        return json_for_schema(output.schema or {}, ctx, output.param)
+        return json_for_schema(output.schema or {}, ctx, output.param, echo=text)
     if output.kind == "json_object":
-        return json.dumps({"text": text}, ensure_ascii=False)
+        return fitting_json(text, None) or json.dumps({"text": text}, ensure_ascii=False)
     return text
 
 
@@ -71,7 +116,9 @@ def forced_tool_calls(ctx: Turn) -> list[tuple[str, str]]:
 
     ``required`` calls every offered function (only the first when ``parallel_tool_calls`` is
     false); a named choice calls that function. Arguments are generated from the function's
-    ``parameters`` schema, deterministically for the request's ``seed``. Empty otherwise.
+    ``parameters`` schema, deterministically for the request's ``seed``, except that a named
+    choice's arguments are the last user message when it is JSON valid for that schema
+    (``fitting_json``). Empty otherwise.
 
     Raises:
         RequestRejected: 400 naming the tool's ``parameters`` for a schema that cannot be
@@ -81,16 +128,18 @@ def forced_tool_calls(ctx: Turn) -> list[tuple[str, str]]:
     choice = ctx.tool_choice
     if not tools or choice is None:
         return []
+    echo: str | None = None
     if choice.mode == "required":
         chosen = tools if ctx.prompt.parallel_tool_calls is not False else tools[:1]
     elif choice.function is not None:
         chosen = tuple(t for t in tools if t.name == choice.function)
+        echo = prompt_of(ctx)
     else:
         return []
     calls = []
     for tool in chosen:
         schema = tool.parameters or {"type": "object"}
-        arguments = json_for_schema(schema, ctx, tool.param, ensure_ascii=True)
+        arguments = json_for_schema(schema, ctx, tool.param, ensure_ascii=True, echo=echo)
         calls.append((tool.name, arguments))
     return calls
 
@@ -99,8 +148,9 @@ class EchoBackend:
     """Echoes the prompt back, token by token.
 
     Chat answers with the last user message's text, legacy completions with the prompt.
-    Every choice gets the same text; a requested JSON format is honoured (``shaped_text``),
-    and a ``tool_choice`` that forces a call gets that call (``forced_tool_calls``).
+    Every choice gets the same text; a requested JSON format is honoured (``shaped_text``:
+    the text itself when it is JSON of that format), and a ``tool_choice`` that forces a call
+    gets that call (``forced_tool_calls``).
     """
 
     live = False

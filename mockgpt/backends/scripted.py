@@ -1,4 +1,4 @@
-"""The scripted backend: one stub answer (``Respond``) -> events.
+"""The scripted backend: one stub answer (``Respond``) -> events, or -> vectors (embeddings).
 
 Content is a Jinja2 template rendered in a sandbox (no attribute access to Python internals,
 no file or import access) with these variables: ``last_user`` (text of the last user message),
@@ -24,7 +24,9 @@ from mockgpt.backends.echo import (
 from mockgpt.backends.sandbox import new_sandbox, render_bounded
 from mockgpt.errors import RequestRejected
 from mockgpt.events import Event, Finish, Refusal, TextDelta, ToolCallDelta, Usage
-from mockgpt.scenarios.schema import Chunking, Respond
+from mockgpt.render.embeddings import embed, fixed, keyed
+from mockgpt.scenarios.matchers import TextCondition
+from mockgpt.scenarios.schema import Chunking, EmbeddingScript, Respond
 from mockgpt.tokens import split_tokens
 from mockgpt.turn import Turn
 
@@ -165,3 +167,55 @@ class ScriptedBackend:
             prompt = answer.usage.prompt_tokens
             completion = answer.usage.completion_tokens
             yield Usage(-1 if prompt is None else prompt, -1 if completion is None else completion)
+
+
+def scripted_length(script: EmbeddingScript) -> int | None:
+    """The length of the script's fixed vectors (all have the same), None when it has none."""
+    vectors = script.vectors
+    for vector in vectors.values() if isinstance(vectors, dict) else vectors or ():
+        return len(vector)
+    return None
+
+
+def scripted_vectors(
+    script: EmbeddingScript, texts: list[str], dimensions: int, *, stub_id: str
+) -> list[tuple[float, ...]]:
+    """The vectors a stub's ``respond.embedding`` gives ``texts``, in order.
+
+    Each text takes the first that covers it: its fixed vector (``vectors``, by text or by
+    position), the first of ``keys`` whose condition holds, ``key``, else its usual vector
+    (``embed``). A fixed vector is shortened to ``dimensions`` (``fixed``); keyed vectors are
+    made with ``dimensions`` components (``keyed``).
+
+    Raises:
+        RequestRejected: 500 naming the stub when its list of vectors does not have exactly
+            one vector per input.
+    """
+    vectors = script.vectors
+    if isinstance(vectors, list):
+        if len(vectors) != len(texts):
+            raise RequestRejected(
+                500,
+                f"stub {stub_id}: respond.embedding.vectors lists {len(vectors)} vector(s), "
+                f"but the request has {len(texts)} input(s); give one per input, or map "
+                "input texts to vectors",
+                type="mockgpt_error",
+                headers={"x-should-retry": "false"},
+            )
+        return [fixed(vector, dimensions) for vector in vectors]
+    rules = [
+        (key, [TextCondition(c) for c in (conds if isinstance(conds, list) else [conds])])
+        for key, conds in (script.keys or {}).items()
+    ]
+    out = []
+    for index, text in enumerate(texts):
+        if vectors is not None and text in vectors:
+            out.append(fixed(vectors[text], dimensions))
+            continue
+        where = f"{stub_id}: input[{index}]"
+        key = next(
+            (key for key, conds in rules if any(not c.check(text, where) for c in conds)),
+            script.key,
+        )
+        out.append(embed(text, dimensions) if key is None else keyed(key, text, dimensions))
+    return out

@@ -1,4 +1,4 @@
-"""``POST /v1/embeddings``: deterministic unit vectors, as floats or base64."""
+"""``POST /v1/embeddings``: deterministic unit vectors, or a stub's, as floats or base64."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockgpt.backends.base import PassThrough
+from mockgpt.backends.scripted import scripted_length, scripted_vectors
+from mockgpt.conversation import Message, Prompt
 from mockgpt.engine import Reply
 from mockgpt.errors import RequestRejected
 from mockgpt.http.send import ReplySender, Wire
@@ -31,20 +33,26 @@ async def create_embedding(request: Request) -> ReplySender:
 
     One vector per input, in input order; ``dimensions`` (1 .. the model's native length)
     shortens them; ``encoding_format: base64`` sends little-endian float32 bytes. Stubs
-    (``match: {endpoint: embeddings}``) choose errors, faults and quirks; with no stub and a
-    proxy fallback the request goes upstream unchanged.
+    (``match: {endpoint: embeddings}``) choose errors, faults and quirks, and script vectors
+    (``respond.embedding``: fixed vectors, whose length is then the native one, or keys that
+    make texts near each other); with no stub and a proxy fallback the request goes upstream
+    unchanged.
 
     Raises:
-        RequestRejected: 400 for an invalid body or ``dimensions`` above the model's length.
+        RequestRejected: 400 for an invalid body or ``dimensions`` above the native length;
+            500 for a stub's list of vectors that does not have one per input.
     """
     engine = engine_of(request)
     body = await read_json(request, engine.config.max_body_bytes)
     req = validate_request(CreateEmbeddingRequest, body)
     engine.check_model(req.model)
     assert isinstance(body, dict)
+    # the inputs are the conversation stubs match: `last_user` is the last input
+    inputs = Prompt(tuple(Message("user", text, content=text) for text in req.texts))
     turn = Turn(
         endpoint="embeddings",
         request=None,
+        prompt=inputs,
         parsed=body,
         headers=request.headers,
         request_id=request.scope.get("mockgpt.request_id", ""),
@@ -69,7 +77,7 @@ class _EmbeddingsWire(Wire):
 
     async def body(self, reply: Reply) -> bytes:
         """``CreateEmbeddingResponse``."""
-        return dumps(_vectors(self.req, reply.quirks))
+        return dumps(_vectors(self.req, reply))
 
 
 class _Forwarded:
@@ -85,21 +93,31 @@ class _Forwarded:
         await response(scope, receive, send)
 
 
-def _vectors(req: CreateEmbeddingRequest, quirks: frozenset[str]) -> JSONObject:
+def _vectors(req: CreateEmbeddingRequest, reply: Reply) -> JSONObject:
+    quirks = reply.quirks
+    script = reply.embedding
     encoding_format = embeddings_format(quirks, req.encoding_format)
-    native = MODEL_DIMENSIONS.get(req.model, DEFAULT_DIMENSIONS)
+    scripted = scripted_length(script) if script is not None else None
+    native = scripted or MODEL_DIMENSIONS.get(req.model, DEFAULT_DIMENSIONS)
     dimensions = embeddings_dimensions(quirks, req.dimensions, native)
     if dimensions > native:
+        source = (
+            f"The vectors of stub {reply.stub_id} have {native} dimensions."
+            if scripted
+            else f"The model {req.model} produces at most {native} dimensions."
+        )
         raise RequestRejected(
             400,
-            f"Invalid value for 'dimensions': {dimensions}. The model {req.model} produces "
-            f"at most {native} dimensions.",
+            f"Invalid value for 'dimensions': {dimensions}. {source}",
             param="dimensions",
             code="invalid_value",
         )
     texts = req.texts
     tokens = _input_tokens(req, texts)
-    vectors = [embed(text, dimensions) for text in texts]
+    if script is not None:
+        vectors = scripted_vectors(script, texts, dimensions, stub_id=reply.stub_id or "")
+    else:
+        vectors = [embed(text, dimensions) for text in texts]
     answer = embedding_response(
         vectors, model=req.model, encoding_format=encoding_format, prompt_tokens=tokens
     )

@@ -10,25 +10,23 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal, Union
 
-import regex as regex_module
 from jinja2 import TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     WithJsonSchema,
     field_validator,
     model_validator,
 )
 
 from mockgpt.quirks import QUIRKS
+from mockgpt.scenarios.text_match import ScenarioModel
+from mockgpt.scenarios.text_match import TextMatch as TextMatch  # re-exported: part of the format
 from mockgpt.types import FinishReason
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _known_quirk(name: str) -> str:
@@ -48,50 +46,7 @@ QuirkName = Annotated[
 """A quirk's name (``mockgpt.quirks.QUIRKS``); ``mockgpt quirks`` lists them."""
 
 
-def _or_plain_string(schema: dict[str, Any]) -> None:
-    """JSON Schema: a ``TextMatch`` may also be written as a plain string (``contains``)."""
-    conditions = dict(schema)
-    schema.clear()
-    schema["description"] = conditions.pop("description", "")
-    schema["anyOf"] = [{"type": "string", "description": "shorthand for contains"}, conditions]
-
-
-class TextMatch(_Model):
-    """Conditions on a text; all given must hold. A plain string in a file means ``contains``."""
-
-    equals: str | None = None
-    contains: str | None = None
-    regex: str | None = None
-    absent: bool | None = Field(
-        default=None, description="true: the text must be missing or empty; false: present"
-    )
-    ignore_case: bool = False
-
-    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_or_plain_string)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _shorthand(cls, value: Any) -> Any:
-        return {"contains": value} if isinstance(value, str) else value
-
-    @field_validator("regex")
-    @classmethod
-    def _check_regex(cls, regex: str | None) -> str | None:
-        if regex is not None:
-            try:
-                regex_module.compile(regex)
-            except regex_module.error as exc:
-                raise ValueError(f"invalid regex {regex!r}: {exc}") from None
-        return regex
-
-    @model_validator(mode="after")
-    def _one_condition(self) -> TextMatch:
-        if not any(v is not None for v in (self.equals, self.contains, self.regex, self.absent)):
-            raise ValueError("give at least one of equals, contains, regex, absent")
-        return self
-
-
-class MessageMatch(_Model):
+class MessageMatch(ScenarioModel):
     """A condition on one message, chosen by ``index`` (negative from the end) or ``role``."""
 
     role: str | None = None
@@ -99,7 +54,7 @@ class MessageMatch(_Model):
     content: TextMatch | None = None
 
 
-class ToolResultMatch(_Model):
+class ToolResultMatch(ScenarioModel):
     """A tool result in the conversation (role ``tool``), by call id or function name."""
 
     tool_call_id: str | None = None
@@ -112,7 +67,7 @@ Endpoint = Literal[
 ]
 
 
-class Match(_Model):
+class Match(ScenarioModel):
     """When a stub answers: every condition given must hold (an empty match always holds)."""
 
     endpoint: Endpoint | list[Endpoint] | None = None
@@ -138,7 +93,7 @@ class Match(_Model):
     )
 
 
-class ErrorSpec(_Model):
+class ErrorSpec(ScenarioModel):
     """An HTTP error answer: status, the envelope's fields and headers.
 
     ``retry_after`` (seconds) and ``retry_after_ms`` set ``retry-after`` / ``retry-after-ms``;
@@ -157,7 +112,7 @@ class ErrorSpec(_Model):
     ratelimit: dict[str, str] = Field(default_factory=dict)
 
 
-class ToolCallSpec(_Model):
+class ToolCallSpec(ScenarioModel):
     """One scripted tool call; ``arguments`` as an object or a JSON string.
 
     ``chunks`` gives the exact argument deltas of a stream (a recording keeps the upstream's);
@@ -188,7 +143,7 @@ class ToolCallSpec(_Model):
         return self
 
 
-class Chunking(_Model):
+class Chunking(ScenarioModel):
     """How text is split into stream deltas: one of ``chars``, ``tokens`` or ``chunks``."""
 
     chars: Annotated[int, Field(ge=1)] | None = None
@@ -205,20 +160,89 @@ class Chunking(_Model):
         return self
 
 
-class UsageSpec(_Model):
+class UsageSpec(ScenarioModel):
     """Usage override, in tokens."""
 
     prompt_tokens: Annotated[int, Field(ge=0)] | None = None
     completion_tokens: Annotated[int, Field(ge=0)] | None = None
 
 
-class Respond(_Model):
+FLOAT32_MAX = 3.4028234663852886e38
+"""The largest finite float32: embeddings are sent as float32 numbers."""
+
+
+def _float32(value: float) -> float:
+    if not abs(value) <= FLOAT32_MAX:  # NaN and infinities too
+        raise ValueError(f"must be a finite number a float32 can hold, got {value!r}")
+    return value
+
+
+Vector = Annotated[list[Annotated[float, AfterValidator(_float32)]], Field(min_length=1)]
+"""One embedding vector: finite numbers a float32 can hold (|x| <= ``FLOAT32_MAX``)."""
+
+
+def _map_or_list(value: Any) -> str:
+    """The union member of a value that is a map or a list, so errors name only that one."""
+    return "list" if isinstance(value, list) else "map"
+
+
+class EmbeddingScript(ScenarioModel):
+    """Scripted embeddings (``respond.embedding``): which vector each input text gets.
+
+    Each input takes the first of these that covers it: ``vectors`` (fixed vectors: a map from
+    input text to vector, or a list of one vector per input, in order), ``keys`` (a key name
+    -> the texts that get its vector: a text condition, or a list of them of which any may
+    hold; the first key that holds wins) and ``key`` (every other input). Texts with the same
+    key get vectors with cosine similarity above 0.99, with different keys near 0; an input
+    none of them covers gets its usual vector.
+    """
+
+    vectors: (
+        Annotated[
+            Annotated[dict[str, Vector], Tag("map")]
+            | Annotated[Annotated[list[Vector], Field(min_length=1)], Tag("list")],
+            Discriminator(_map_or_list),
+        ]
+        | None
+    ) = Field(default=None, description="input text -> vector, or one vector per input")
+    keys: (
+        dict[
+            str,
+            Annotated[
+                Annotated[TextMatch, Tag("map")] | Annotated[list[TextMatch], Tag("list")],
+                Discriminator(_map_or_list),
+            ],
+        ]
+        | None
+    ) = Field(default=None, description="key name -> the input texts that get its vector")
+    key: str | None = Field(default=None, description="the key of every other input")
+
+    @field_validator("vectors")
+    @classmethod
+    def _one_length(cls, vectors: dict[str, Vector] | list[Vector] | None) -> Any:
+        listed = list(vectors.values() if isinstance(vectors, dict) else vectors or ())
+        lengths = sorted({len(v) for v in listed})
+        if len(lengths) > 1:
+            raise ValueError(f"vectors must all have the same length, got lengths {lengths}")
+        return vectors
+
+    @model_validator(mode="after")
+    def _covers_inputs(self) -> EmbeddingScript:
+        if isinstance(self.vectors, list) and (self.keys is not None or self.key is not None):
+            raise ValueError("a list of vectors answers every input: keys and key never apply")
+        if self.vectors is None and self.keys is None and self.key is None:
+            raise ValueError("give at least one of vectors, keys, key")
+        return self
+
+
+class Respond(ScenarioModel):
     """One answer.
 
     ``content`` is a template (Jinja2, sandboxed) over ``last_user``, ``messages``, ``model``,
     ``call_count`` and ``request``. ``json`` gives structured output: a literal value, or
     ``"from_schema"`` for a value generated from the request's ``response_format`` schema
-    (deterministic for a given ``seed``). ``error`` makes the answer an HTTP error.
+    (deterministic for a given ``seed``). ``embedding`` scripts an embeddings answer's
+    vectors. ``error`` makes the answer an HTTP error.
     """
 
     content: str | None = None
@@ -229,6 +253,7 @@ class Respond(_Model):
     usage: UsageSpec | None = None
     model: str | None = Field(default=None, description="the model name the answer reports")
     chunking: Chunking | None = None
+    embedding: EmbeddingScript | None = None
     error: ErrorSpec | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -246,17 +271,18 @@ class Respond(_Model):
     @model_validator(mode="after")
     def _one_kind(self) -> Respond:
         if self.error is not None and any(
-            v is not None for v in (self.content, self.tool_calls, self.refusal, self.json_)
+            v is not None
+            for v in (self.content, self.tool_calls, self.refusal, self.json_, self.embedding)
         ):
             raise ValueError(
-                "an error answer cannot also have content, tool_calls, refusal or json"
+                "an error answer cannot also have content, tool_calls, refusal, json or embedding"
             )
         if self.content is not None and self.json_ is not None:
             raise ValueError("give content or json, not both")
         return self
 
 
-class Fault(_Model):
+class Fault(ScenarioModel):
     """What goes wrong with an answer. Stream faults count SSE data events sent (``after_chunks``).
 
     Attributes:
@@ -301,14 +327,14 @@ class Fault(_Model):
         return self
 
 
-class Pacing(_Model):
+class Pacing(ScenarioModel):
     """Stream pacing: time to first token (ms) and tokens per second after it."""
 
     ttft_ms: Annotated[float, Field(ge=0)] | None = None
     tokens_per_second: Annotated[float, Field(gt=0)] | None = None
 
 
-class Stub(_Model):
+class Stub(ScenarioModel):
     """A scripted answer and when it applies.
 
     Give ``respond`` (one answer) or ``sequence`` (successive matching calls get successive
@@ -335,7 +361,7 @@ class Stub(_Model):
         return self
 
 
-class Chaos(_Model):
+class Chaos(ScenarioModel):
     """Random faults, reproducible: the same ``seed`` and request order give the same faults."""
 
     rate: Annotated[float, Field(ge=0, le=1)]
@@ -343,7 +369,7 @@ class Chaos(_Model):
     seed: int = 0
 
 
-class Defaults(_Model):
+class Defaults(ScenarioModel):
     """Settings for every stub of the scenario."""
 
     model: str | None = Field(default=None, description="the model name answers report")
@@ -354,7 +380,7 @@ class Defaults(_Model):
 Fallback = Literal["echo", "lorem", "error", "proxy"]
 
 
-class Scenario(_Model):
+class Scenario(ScenarioModel):
     """A scenario file: ordered stubs, defaults, quirks, chaos and the fallback."""
 
     name: str = "scenario"
@@ -364,6 +390,7 @@ class Scenario(_Model):
     chaos: Chaos | None = None
     stubs: list[Stub] = Field(default_factory=list)
     fallback: Fallback = "echo"
+    seed: int | None = Field(default=None, description="Reproducible ids and timestamps.")
 
     model_config = ConfigDict(extra="forbid", frozen=True, title="mockgpt scenario")
 

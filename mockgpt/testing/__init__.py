@@ -30,6 +30,7 @@ or records it: ``@pytest.mark.mockgpt(cassette=True)`` and ``--mockgpt-record``.
 from mockgpt.testing.assertions import IDLE_WAIT_S, UnmatchedRequest, UnusedStub
 from mockgpt.testing.calls import ENDPOINTS, Call, StubRef
 from mockgpt.testing.clients import API_KEY
+from mockgpt.testing.guard import RealAPIRequest
 from mockgpt.testing.handle import MockGPT
 from mockgpt.testing.sources import INLINE, MARKER_ARGS, ScenarioSource, resolve_scenario_source
 
@@ -41,6 +42,7 @@ __all__ = [
     "MARKER_ARGS",
     "Call",
     "MockGPT",
+    "RealAPIRequest",
     "ScenarioSource",
     "StubRef",
     "UnmatchedRequest",

@@ -6,11 +6,11 @@ journal and fails tests; ``MockGPT`` inherits it, and sets up what it reads (``s
 ``UnmatchedRequest`` and ``UnusedStub``, whose messages are built here.
 
 The strict rule: every request the stubs are asked about (chat completions, legacy
-completions, Responses, Assistants runs, Ollama chat and generate) must be answered by a
-stub, whether the test loaded stubs or not, unless the test lets the fallback answer
-(``fallback="echo"``) or is not strict. Embeddings requests are exempt: no stub scripts their
-vectors (a stub can only make them fail), so the fallback's deterministic vectors are the
-answer, not a forgotten stub.
+completions, embeddings, Responses, Assistants runs, Ollama chat and generate) must be
+answered by a stub, whether the test loaded stubs or not, unless the test lets the fallback
+answer (``fallback="echo"``) or is not strict. There is no exemption: an embeddings stub
+scripts its vectors with ``respond.embedding`` (or takes the deterministic ones with
+``respond: {}``).
 """
 
 from __future__ import annotations
@@ -34,13 +34,6 @@ _SHOWN_STUBS = 5
 
 AllowedFallback = Literal["echo", "lorem"]
 """What may answer a test's requests no stub matched (``MockGPT(fallback=...)``, the marker's)."""
-
-_EMBEDDINGS_PATHS = frozenset({"/embeddings", "/api/embed", "/api/embeddings"})
-"""Paths (``/v1`` removed) whose requests are exempt from the strict rule (module docstring)."""
-
-
-def _exempt(call: Call) -> bool:
-    return call.path.removeprefix("/v1") in _EMBEDDINGS_PATHS
 
 
 def _requests(count: int, endpoint: str | None = None) -> str:
@@ -260,9 +253,9 @@ class _Assertions:
             Exception: the first exception the server raised while serving this test (a bug
                 in mockgpt), re-raised as it was.
             UnmatchedRequest: strict, and the fallback answered a request no stub matched,
-                whether the test loaded stubs or none; not when ``fallback`` lets it answer,
-                not for embeddings (their vectors are not scripted), and not while
-                recording a cassette (the upstream answers them).
+                whether the test loaded stubs or none (embeddings too); not when
+                ``fallback`` lets it answer, and not while recording a cassette (the
+                upstream answers them).
             UnusedStub: strict, and a stub marked ``expect`` was not used as expected.
         """
         __tracebackhide__ = True
@@ -280,7 +273,7 @@ class _Assertions:
         calls = self.journal
         recording = self.cassette is not None and self.cassette.recording
         allowed = recording or self.fallback is not None
-        unmatched = [] if allowed else [c for c in calls if c.unmatched and not _exempt(c)]
+        unmatched = [] if allowed else [c for c in calls if c.unmatched]
         unused = [s for s in self.stubs() if not _expectation_met(s)]
         if unmatched:
             raise UnmatchedRequest(self._unmatched_message(unmatched, calls, unused))

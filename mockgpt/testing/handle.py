@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from mockgpt.cassette import Cassette, RecordSettings
+from mockgpt.engine import first_seed
 from mockgpt.errors import ConfigError, ScenarioError
 from mockgpt.scenarios import Scenario, Stub
 from mockgpt.scenarios.registry import LoadedStub
@@ -49,9 +50,8 @@ class MockGPT(_Assertions, _Clients):
         server: the server to use; it is shared between tests, and each ``start`` resets it.
         transport: ``socket`` (requests over TCP to ``server``) or ``asgi`` (served in
             process, with no socket; streams arrive in one piece, see ``mockgpt.inprocess``).
-        strict: at ``verify``, fail on requests no stub matched (stubs loaded or not;
-            embeddings are exempt, their vectors are not scripted) and on unused ``expect``
-            stubs.
+        strict: at ``verify``, fail on requests no stub matched (stubs loaded or not, every
+            family) and on unused ``expect`` stubs.
         fallback: ``echo`` or ``lorem``: requests no stub matched get that answer (over the
             scenarios' ``fallback``), and are not failures; None: the scenarios' fallback
             answers them (echo unless one says otherwise), and in strict mode each fails.
@@ -62,6 +62,8 @@ class MockGPT(_Assertions, _Clients):
         cassette: replayed after the other scenarios, or, when it records, the test gets a
             server of its own between ``start`` and ``close`` whose fallback is the upstream
             (``server`` then names it) and requests the upstream answers are not failures.
+        seed: makes this test's ids and timestamps reproducible (``mockgpt.ids``); None:
+            the first ``seed`` of its scenarios, else the server's.
 
     Raises:
         ConfigError: ``transport`` is not ``socket`` or ``asgi``, or ``fallback`` is not
@@ -80,6 +82,7 @@ class MockGPT(_Assertions, _Clients):
         monkeypatch: pytest.MonkeyPatch | None = None,
         search_dirs: Sequence[Path] = (),
         cassette: Cassette | None = None,
+        seed: int | None = None,
     ) -> None:
         if transport not in TRANSPORTS:
             raise ConfigError(
@@ -93,6 +96,8 @@ class MockGPT(_Assertions, _Clients):
                 f"got {fallback!r}"
             )
         self.strict = strict
+        self.seed = seed
+        """The seed of this test's ids and timestamps (see ``mockgpt.ids``), or None."""
         """Whether ``verify`` fails on unmatched requests and unused ``expect`` stubs."""
         self.fallback = fallback
         """What answers requests no stub matched, as the test allows; None: nothing may."""
@@ -170,6 +175,9 @@ class MockGPT(_Assertions, _Clients):
             raise ConfigError(
                 f"@pytest.mark.mockgpt: fallback must be 'echo' or 'lorem', got {fallback!r}"
             )
+        seed = options.get("seed")
+        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+            raise ConfigError(f"@pytest.mark.mockgpt: seed must be an integer, got {seed!r}")
         path = _cassette_path(options.get("cassette"), test_file, test_name)
         __tracebackhide__ = True  # a missing cassette is the user's to fix, not a bug here
         return cls(
@@ -181,6 +189,7 @@ class MockGPT(_Assertions, _Clients):
             monkeypatch=monkeypatch,
             search_dirs=search_dirs,
             cassette=Cassette(path, record or RecordSettings()) if path is not None else None,
+            seed=seed,
         )
 
     # -- life cycle ------------------------------------------------------------------------
@@ -212,6 +221,7 @@ class MockGPT(_Assertions, _Clients):
             )
             base.insert(0, self._fallback_scenario)
         self.server.engine.registry.replace_base(base)
+        self.server.engine.seed_ids(self.seed if self.seed is not None else first_seed(base))
         patch = self._patcher()
         patch.setenv("OPENAI_BASE_URL", self.base_url)
         patch.setenv("OPENAI_API_KEY", API_KEY)
@@ -238,6 +248,7 @@ class MockGPT(_Assertions, _Clients):
             return
         self.server.engine.reset()
         self.server.engine.registry.replace_base(self.server.scenarios)
+        self.server.engine.seed_ids(None)
 
     def reset(self) -> None:
         """Forget this test's stubs, calls and journal so far; keep its scenarios."""

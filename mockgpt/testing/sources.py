@@ -18,7 +18,7 @@ from mockgpt.cassette import default_cassette_path
 from mockgpt.errors import ConfigError, ScenarioError
 from mockgpt.scenarios import BUILTIN_DIR, Scenario, Stub, load_scenario, load_scenario_data
 
-MARKER_ARGS = ("scenario", "strict", "fallback", "transport", "cassette")
+MARKER_ARGS = ("scenario", "strict", "fallback", "transport", "cassette", "seed", "real_api")
 """Keyword arguments of ``@pytest.mark.mockgpt``."""
 
 INLINE = "inline"

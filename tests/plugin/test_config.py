@@ -62,7 +62,10 @@ def test_marker_is_registered(downstream: pytest.Pytester) -> None:
     result = downstream.runpytest("--markers")
 
     result.stdout.fnmatch_lines(
-        ["@pytest.mark.mockgpt(scenario=None, strict=True, transport='socket', cassette=False): *"]
+        [
+            "@pytest.mark.mockgpt(scenario=None, strict=True, fallback=None, transport='socket', "
+            "cassette=False, seed=None, real_api=False): *"
+        ]
     )
 
 

@@ -196,9 +196,9 @@ def test_strict_fallback_unknown(mockgpt_server: MockServer) -> None:
         MockGPT(mockgpt_server, fallback="eco")  # type: ignore[arg-type]
 
 
-def test_strict_embeddings_are_exempt(mock: MockGPT) -> None:
-    """No stub scripts an embedding, so one the fallback answered is no failure."""
-    mock.stub(id="large", match={"model": "text-embedding-3-large"}, respond="unused")
+def test_strict_embeddings_follow_the_rule(mock: MockGPT) -> None:
+    """An embeddings request no stub matched fails the test like any other."""
+    mock.stub(id="large", match={"model": "text-embedding-3-large"}, respond={})
 
     mock.client().embeddings.create(model="text-embedding-3-large", input="weather")
     mock.client().embeddings.create(model="text-embedding-3-small", input="hello")
@@ -207,7 +207,8 @@ def test_strict_embeddings_are_exempt(mock: MockGPT) -> None:
         ("large", False, False),
         (None, True, True),
     ]
-    mock.verify()
+    with pytest.raises(UnmatchedRequest, match="1 request matched no stub"):
+        mock.verify()
 
 
 def test_strict_off_allows_misses_and_unused_stubs(mockgpt_server: MockServer) -> None:
@@ -298,7 +299,7 @@ def test_strict_fixture_fails_at_teardown(downstream: pytest.Pytester) -> None:
             "E *RuntimeError: the engine broke",
             "*ERROR at setup of test_misspelt_marker*",
             "E *ConfigError: @pytest.mark.mockgpt: unknown argument 'stict'; "
-            "it takes scenario, strict, fallback, transport, cassette",
+            "it takes scenario, strict, fallback, transport, cassette, seed, real_api",
             "*ERROR at setup of test_missing_scenario*",
             "E *ScenarioError: no-such-file.yaml: no such file, and no built-in scenario*",
         ]
@@ -306,8 +307,8 @@ def test_strict_fixture_fails_at_teardown(downstream: pytest.Pytester) -> None:
 
 
 def test_strict_fixture_without_stubs_fails_at_teardown(downstream: pytest.Pytester) -> None:
-    """A test that forgot every stub fails at teardown on both transports; an echo opt-in
-    and embeddings pass."""
+    """A test that forgot every stub fails at teardown on both transports (embeddings too);
+    an echo opt-in passes."""
     downstream.makepyfile(
         """
         import pytest
@@ -330,7 +331,7 @@ def test_strict_fixture_without_stubs_fails_at_teardown(downstream: pytest.Pytes
             assert ask(mockgpt, "weather?") == "weather?"
 
         @both_transports
-        def test_embeddings_need_no_stub(mockgpt):
+        def test_embeddings_need_a_stub_too(mockgpt):
             vectors = mockgpt.client().embeddings.create(
                 model="text-embedding-3-small", input=["a", "b"]
             )
@@ -344,7 +345,7 @@ def test_strict_fixture_without_stubs_fails_at_teardown(downstream: pytest.Pytes
 
     result = downstream.runpytest("-rE", "-p", "no:randomly")
 
-    result.assert_outcomes(passed=6, errors=3)
+    result.assert_outcomes(passed=6, errors=5)
     forgot = [
         "E*.UnmatchedRequest: 1 request matched no stub; the fallback answered it.",
         "    request 1 of 1: POST /v1/chat/completions -> 200",

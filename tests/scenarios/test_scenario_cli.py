@@ -203,6 +203,7 @@ def test_cli_schema_is_a_json_schema_of_the_format(scenario_schema: dict[str, An
         "chaos",
         "stubs",
         "fallback",
+        "seed",
     }
     respond = scenario_schema["$defs"]["Respond"]["properties"]
     assert "json" in respond

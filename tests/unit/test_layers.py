@@ -26,7 +26,7 @@ LAYERS: list[set[str]] = [
     {"turn", "store", "assistants_store"},
     {"scenarios", "models", "config"},
     {"quirks", "limits", "render", "conversation"},
-    {"sse", "errors", "events", "journal", "structured"},
+    {"sse", "errors", "events", "journal", "structured", "schema_validate"},
     {"schema_check"},
     {"types", "tokens", "bounded", "ids"},
 ]

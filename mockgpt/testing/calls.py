@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from mockgpt.journal import JournalEntry
+from mockgpt.journal import JournalEntry, endpoint_of
 from mockgpt.scenarios.matchers import BodyRequest, MatchView, text_of
 
 if TYPE_CHECKING:
@@ -33,34 +33,6 @@ ENDPOINTS = (
 )
 """The API families a ``Call.endpoint`` names: the stub ``endpoint`` names, and
 ``conversations`` and ``models`` (whose requests no stub answers)."""
-
-_FAMILY_OF_SEGMENT = {
-    "completions": "completions",
-    "embeddings": "embeddings",
-    "responses": "responses",
-    "conversations": "conversations",
-    "assistants": "assistants",
-    "threads": "assistants",
-    "models": "models",
-}
-"""API family by the first segment of an OpenAI path (``/v1`` removed)."""
-
-
-def endpoint_of(path: str) -> str | None:
-    """The API family of a request path, one of ``ENDPOINTS``; None for any other path.
-
-    ``/v1/chat/completions`` is ``chat.completions``; ``/v1/threads/...`` and
-    ``/v1/assistants/...`` are ``assistants``; every ``/api/...`` path is Ollama's native API,
-    ``ollama``. OpenAI paths count with or without the ``/v1`` prefix, as mockgpt serves them.
-    """
-    if path.startswith("/api/"):
-        return "ollama"
-    segments = path.removeprefix("/v1").split("/")
-    if len(segments) < 2 or segments[0]:
-        return None
-    if segments[1] == "chat":
-        return "chat.completions" if segments[2:3] == ["completions"] else None
-    return _FAMILY_OF_SEGMENT.get(segments[1])
 
 
 def _short(value: Any, limit: int = 80) -> str:

@@ -127,7 +127,3 @@ class Turn:
     def tool_names(self) -> list[str]:
         """The names of the offered functions, in order."""
         return [tool.name for tool in self.tools]
-
-    def response_schema(self) -> tuple[str, Mapping[str, Any] | None]:
-        """``(output.kind, output.schema)``: the structured output asked for."""
-        return self.output.kind, self.output.schema

@@ -23,6 +23,7 @@ from mockgpt.conversation import (
     Tool,
     ToolChoice,
     messages_from_chat,
+    part_text,
     tools_json,
 )
 from mockgpt.errors import RequestRejected
@@ -92,18 +93,6 @@ class CreateResponse(RequestModel):
         return self.conversation
 
 
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(
-            str(part.get("text") or part.get("refusal") or "")
-            for part in content
-            if isinstance(part, dict)
-        )
-    return ""
-
-
 COMPACTION_PREFIX = "mockgpt-compaction-v1:"
 """Starts the ``encrypted_content`` of the compaction items mockgpt makes."""
 
@@ -152,7 +141,7 @@ def items_to_messages(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             continue
         if kind == "message" or (kind is None and "role" in item):
             messages.append(
-                {"role": item.get("role", "user"), "content": _text(item.get("content"))}
+                {"role": item.get("role", "user"), "content": part_text(item.get("content"))}
             )
         elif kind == "function_call":
             call = {
@@ -173,7 +162,7 @@ def items_to_messages(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 {
                     "role": "tool",
                     "tool_call_id": str(item.get("call_id", "")),
-                    "content": _text(item.get("output")),
+                    "content": part_text(item.get("output")),
                 }
             )
     return messages

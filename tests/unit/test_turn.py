@@ -71,7 +71,7 @@ async def test_turn_chat_request() -> None:
         True,
     )
     assert (turn.max_tokens, turn.stops, turn.include_usage, turn.seed) == (7, ("x", "y"), True, 5)
-    assert turn.response_schema() == ("json_schema", {})
+    assert (turn.output.kind, turn.output.schema) == ("json_schema", {})
     assert turn.prompt_tokens > 0
     assert turn.parsed is None  # not decoded: nothing read the raw body
     assert turn.body["n"] == 2  # decoded when first read
@@ -185,7 +185,7 @@ async def test_turn_responses_limits_and_format() -> None:
     turn, _ = await turn_of("POST", "/v1/responses", body)
 
     assert (turn.max_tokens, turn.stream, turn.choices) == (19, True, 1)
-    assert turn.response_schema() == ("json_object", None)
+    assert (turn.output.kind, turn.output.schema) == ("json_object", None)
 
 
 async def test_turn_ollama_options() -> None:
@@ -200,7 +200,7 @@ async def test_turn_ollama_options() -> None:
     turn, _ = await turn_of("POST", "/api/generate", body)
 
     assert (turn.endpoint, turn.max_tokens, turn.stops, turn.seed) == ("ollama", 3, (".",), 2)
-    assert turn.response_schema() == ("json_object", None)
+    assert (turn.output.kind, turn.output.schema) == ("json_object", None)
     assert turn.stream is True  # Ollama streams unless told not to
 
 

@@ -128,6 +128,25 @@ class ToolChoice:
         return self.function if self.function is not None else self.mode
 
 
+def tool_choice_of(choice: object) -> ToolChoice | None:
+    """``tool_choice`` given as JSON -> ``ToolChoice``; None when not sent.
+
+    A string is the mode; an object names a function in the chat shape (``{"type":
+    "function", "function": {"name"}}``) or the Responses shape (``{"type": "function",
+    "name"}``); any other object keeps its ``type`` as the mode.
+    """
+    if isinstance(choice, str):
+        return ToolChoice(choice)
+    if not isinstance(choice, Mapping):
+        return None
+    kind = choice.get("type")
+    function = choice.get("function")
+    name = function.get("name") if isinstance(function, Mapping) else choice.get("name")
+    if kind == "function" and name is not None:
+        return ToolChoice("function", str(name))
+    return ToolChoice(str(kind)) if kind is not None else None
+
+
 def part_text(content: object) -> str:
     """The text of a chat ``content`` given as JSON: a string, or its text and refusal parts."""
     if isinstance(content, str):

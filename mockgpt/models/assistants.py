@@ -21,8 +21,8 @@ from mockgpt.conversation import (
     OutputFormat,
     Prompt,
     Tool,
-    ToolChoice,
     messages_from_chat,
+    tool_choice_of,
     tools_json,
 )
 from mockgpt.models.chat import FunctionTool, NamedFunction, ResponseFormat
@@ -304,17 +304,6 @@ def _run_output(fmt: object) -> OutputFormat:
     return TEXT
 
 
-def _run_tool_choice(choice: object) -> ToolChoice | None:
-    if isinstance(choice, str):
-        return ToolChoice(choice)
-    if isinstance(choice, Mapping):
-        function = choice.get("function")
-        if isinstance(function, Mapping) and function.get("name") is not None:
-            return ToolChoice("function", str(function["name"]))
-        return ToolChoice(str(choice.get("type", "auto")))
-    return None
-
-
 def run_prompt(run: Mapping[str, Any], history: Sequence[dict[str, Any]]) -> Prompt:
     """The canonical ``Prompt`` of a run's next model call.
 
@@ -350,7 +339,7 @@ def run_prompt(run: Mapping[str, Any], history: Sequence[dict[str, Any]]) -> Pro
     return Prompt(
         messages=messages_from_chat(messages),
         tools=tools,
-        tool_choice=_run_tool_choice(run.get("tool_choice")) if tools else None,
+        tool_choice=tool_choice_of(run.get("tool_choice")) if tools else None,
         parallel_tool_calls=run.get("parallel_tool_calls") if tools else None,
         output=_run_output(run.get("response_format")),
         tools_text=tools_json(tools),

@@ -21,9 +21,9 @@ from mockgpt.conversation import (
     OutputFormat,
     Prompt,
     Tool,
-    ToolChoice,
     messages_from_chat,
     part_text,
+    tool_choice_of,
     tools_json,
 )
 from mockgpt.errors import RequestRejected
@@ -180,16 +180,6 @@ def input_items(request: CreateResponse) -> list[dict[str, Any]]:
 _ROLES = ("user", "assistant", "system", "developer")
 
 
-def _tool_choice(choice: object) -> ToolChoice | None:
-    if isinstance(choice, str):
-        return ToolChoice(choice)
-    if isinstance(choice, dict) and "type" in choice:
-        if choice["type"] == "function" and "name" in choice:
-            return ToolChoice("function", str(choice["name"]))
-        return ToolChoice(str(choice["type"]))
-    return None
-
-
 def _output(fmt: TextFormat | None) -> OutputFormat:
     if fmt is not None and fmt.type == "json_schema":
         return OutputFormat("json_schema", fmt.schema_ or {}, fmt.name, "text.format.schema")
@@ -236,7 +226,7 @@ def response_prompt(request: CreateResponse, history: Sequence[Message]) -> Prom
     return Prompt(
         messages=tuple(messages),
         tools=tools,
-        tool_choice=_tool_choice(request.tool_choice) if tools else None,
+        tool_choice=tool_choice_of(request.tool_choice) if tools else None,
         parallel_tool_calls=request.parallel_tool_calls if tools else None,
         output=_output(fmt),
         tools_text=tools_json(tools),

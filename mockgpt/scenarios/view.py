@@ -21,6 +21,7 @@ from mockgpt.conversation import (
     ToolChoice,
     messages_from_chat,
     part_text,
+    tool_choice_of,
 )
 
 text_of = part_text
@@ -205,15 +206,7 @@ class BodyRequest:
     @cached_property
     def tool_choice(self) -> ToolChoice | None:
         """``tool_choice`` (chat and Responses shapes)."""
-        choice = self.body.get("tool_choice")
-        if isinstance(choice, str):
-            return ToolChoice(choice)
-        if isinstance(choice, Mapping):
-            named = _tool(choice)
-            if named is not None:
-                return ToolChoice("function", named.name)
-            return ToolChoice(str(choice.get("type", "")))
-        return None
+        return tool_choice_of(self.body.get("tool_choice"))
 
     @cached_property
     def output(self) -> OutputFormat:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 import os
 import re
@@ -37,6 +39,9 @@ LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", IN_PROCESS_HOST})
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 """An HTTP header name (RFC 9110 ``token``)."""
+
+STATE_SCHEMES = ("redis://", "rediss://", "unix://")
+"""URL schemes of ``--state`` (Redis over TCP, over TLS, over a Unix socket)."""
 
 API_KEY_ENV = "MOCKGPT_API_KEY"
 """Environment variable that sets the required API key, like ``--api-key``."""
@@ -134,6 +139,8 @@ class ServerConfig:
         test_header: the request header naming a test id: a request (API or admin) that
             carries it sees that test id's stubs, sequences and journal on top of the
             shared ones (``--test-header``).
+        state: where several processes keep the state they share, ``redis://HOST:PORT/DB``
+            (``--state``, ``MOCKGPT_STATE``); None: in this process's memory.
     """
 
     host: str = "127.0.0.1"
@@ -168,6 +175,7 @@ class ServerConfig:
     seed: int | None = None
     test_header: str = "X-Mockgpt-Test"
     extra: Mapping[str, str] = field(default_factory=dict)
+    state: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not self.ttft_ms >= 0:  # also refuses NaN
@@ -196,6 +204,29 @@ class ServerConfig:
             )
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"--port must be 0..65535, got {self.port}")
+        if self.state is not None and not self.state.startswith(STATE_SCHEMES):
+            raise ConfigError(
+                f"--state must be a Redis URL (redis://HOST:PORT/DB, rediss://, unix://), "
+                f"got {self.state.split('@')[-1]!r}"
+            )
+
+    def to_json(self) -> str:
+        """Every setting as JSON (``from_json`` reads it back): how workers get them."""
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> ServerConfig:
+        """The settings written by ``to_json``.
+
+        Raises:
+            ConfigError: a setting is invalid.
+        """
+        fields = json.loads(text)
+        for name, value in fields.items():
+            if isinstance(value, list):
+                fields[name] = tuple(value)
+        fields["upstream_timeout"] = UpstreamTimeouts(**fields["upstream_timeout"])
+        return cls(**fields)
 
     @property
     def served_hosts(self) -> frozenset[str] | None:

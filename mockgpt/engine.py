@@ -355,6 +355,8 @@ class Engine:
         if test_id is None and len(done) == len(RESET_PARTS):
             self.state.reset()
             self.ids.reset()
+        if self.registry.remote is not None:  # a shared state resets the other processes
+            self.registry.remote.changed("reset", test_id, parts=done)
         return done
 
     def scope(self, test_id: str | None) -> Scope:

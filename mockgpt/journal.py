@@ -355,5 +355,22 @@ class Journal:
             self._entries.extend(kept)
             return len(gone)
 
+    def replace(self, entries: list[JournalEntry]) -> None:
+        """Hold ``entries`` (numbered already, oldest first) instead of those kept.
+
+        A shared state (``--state``) refreshes each process's journal so from the store.
+        """
+        with self._lock:
+            self._entries.clear()
+            self._sizes.clear()
+            self._live.clear()
+            self._bytes = 0
+            for entry in entries[-self._entries.maxlen :] if self._entries.maxlen else ():
+                self._entries.append(entry)
+                self._live.add(id(entry))
+                size = len(entry.body) + len(entry.response_body) + 8 * len(entry.sent_ms)
+                self._sizes[id(entry)] = size
+                self._bytes += size
+
     def __len__(self) -> int:
         return len(self._entries)

@@ -1,4 +1,4 @@
-"""``mockgpt serve``: its options, the socket it listens on, the banner, then uvicorn.
+"""``mockgpt serve``: its options; ``mockgpt.cli.run`` binds the socket and runs uvicorn.
 
 The socket is bound before anything is printed, so the banner names the port the server
 really listens on (the one the system chose for ``--port 0``), and a port that cannot be
@@ -7,22 +7,15 @@ bound (in use, or not allowed) is a usage error: one line on stderr, exit status
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import logging
 import math
 import os
-import socket
 
 import click
-import uvicorn
 
-from mockgpt.app import create_app
+from mockgpt.cli.run import check_workers, run
 from mockgpt.config import DEFAULT_MODELS, ServerConfig, UpstreamTimeouts
-from mockgpt.errors import ConfigError, ScenarioError
-
-STARTUP_FAILURE = 3
-"""Exit status when the server could not start once its socket was bound (the log says why)."""
+from mockgpt.errors import ConfigError
 
 
 def _split(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -217,6 +210,23 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     "and journal on top of the shared ones.",
 )
 @click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Worker processes (uvicorn's multi-process mode). More than one needs --state, "
+    "unless the scenarios count nothing (no sequence, no chaos).",
+)
+@click.option(
+    "--state",
+    envvar="MOCKGPT_STATE",
+    metavar="URL",
+    default=None,
+    help="Keep the state every worker and replica shares (stubs added while serving, "
+    "sequences, journal, stored objects) in this Redis: redis://HOST:PORT/DB "
+    "(env MOCKGPT_STATE). Default: in this process's memory.",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
@@ -252,6 +262,8 @@ def serve(
     limit_concurrency: int | None,
     body_timeout_s: float,
     test_header: str,
+    workers: int,
+    state: str | None,
     log_level: str,
 ) -> None:
     """Serve the OpenAI API on HOST:PORT (echo answers by default)."""
@@ -292,108 +304,12 @@ def serve(
             body_timeout_s=body_timeout_s,
             test_header=test_header,
             log_level=log_level,
+            state=state or None,
         )
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     # watchfiles logs each batch of changes it sees; --watch logs its own reloads
     logging.getLogger("watchfiles").setLevel(max(logging.WARNING, logging.getLogger().level))
-    try:
-        app = create_app(config)
-    except ScenarioError as exc:
-        raise click.UsageError(f"invalid scenario: {exc}") from exc
-    except ConfigError as exc:
-        raise click.UsageError(str(exc)) from exc
-    sock = listen(host, port)
-    port = sock.getsockname()[1]  # the one the system chose, for --port 0
-    for line in banner(host, port, api_key):
-        click.echo(line)
-    _raise_open_files_limit()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host=host,
-            port=port,
-            log_level=log_level,
-            access_log=log_level == "debug",
-            timeout_keep_alive=max(1, round(timeout_keep_alive_s)),
-            limit_concurrency=limit_concurrency,
-        )
-    )
-    try:
-        server.run(sockets=[sock])
-    except KeyboardInterrupt:  # a second Ctrl+C while shutting down
-        pass
-    finally:
-        sock.close()
-    if not server.started:
-        raise SystemExit(STARTUP_FAILURE)
-
-
-def listen(host: str, port: int) -> socket.socket:
-    """A TCP socket listening on ``host``:``port`` (0: a free port), as uvicorn binds one.
-
-    It listens at once, so a client that reads the banner and connects before uvicorn has
-    started waits in the backlog instead of being refused.
-
-    Raises:
-        click.UsageError: the address cannot be bound (the port is in use, the host is not
-            an address of this machine, ...); the message names the address and why.
-    """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        reason = exc.strerror or str(exc)
-        if exc.errno == errno.EADDRINUSE:
-            reason += " (another server listens there: choose another --port, or --port 0)"
-        raise click.UsageError(f"cannot listen on {_address(host, port)}: {reason}") from exc
-    sock.listen(2048)
-    return sock
-
-
-def banner(host: str, port: int, api_key: str | None) -> list[str]:
-    """The lines ``serve`` prints once listening: the base URL and an ``OpenAI(...)`` to copy.
-
-    Args:
-        host: the address bound; a wildcard (``0.0.0.0``, ``::``) is shown as ``127.0.0.1``.
-        port: the port bound (never 0).
-        api_key: the key required, if any. It is never printed: the line names where it is
-            (the ``MOCKGPT_API_KEY`` variable, or the ``--api-key`` given).
-    """
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    base_url = f"http://{_address(shown, port)}/v1"
-    if not api_key:
-        key = '"x"'
-    elif os.environ.get("MOCKGPT_API_KEY") == api_key:
-        key = "os.environ['MOCKGPT_API_KEY']"
-    else:
-        key = '"<the --api-key you gave>"'
-    return [
-        f"mockgpt serving the OpenAI API at {base_url}",
-        f'  OpenAI(base_url="{base_url}", api_key={key})',
-    ]
-
-
-def _address(host: str, port: int) -> str:
-    """``host:port``, with an IPv6 address in brackets."""
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def _raise_open_files_limit() -> None:
-    """Raise the soft limit of open files to the hard one, where the system allows.
-
-    Each connection holds a descriptor; the common soft limit of 1024 runs out under load.
-    """
-    try:
-        import resource
-    except ImportError:  # not on Windows
-        return
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
-    if soft < wanted:
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    check_workers(config, workers)
+    run(config, workers)

@@ -17,7 +17,6 @@ serving (in the order added) come before the loaded scenarios' (in file order).
 from __future__ import annotations
 
 import dataclasses
-import random
 import threading
 from collections.abc import Collection, Iterable, Iterator
 from itertools import chain
@@ -26,7 +25,14 @@ from mockgpt.bounded import Bounded
 from mockgpt.scenarios.answer import LoadedStub, Selection, answer, fallback
 from mockgpt.scenarios.matchers import CompiledMatch, MatchResult, MatchView, compile_match
 from mockgpt.scenarios.schema import Scenario, Stub
-from mockgpt.scenarios.space import STUB_PARTS, StubConflict, StubNotFound, StubSpace
+from mockgpt.scenarios.space import (
+    STUB_PARTS,
+    RemoteCounts,
+    StubConflict,
+    StubNotFound,
+    StubSpace,
+    draw_chaos,
+)
 
 MAX_TEST_IDS = 10_000
 """Test ids whose stubs and counts are kept; the oldest id is forgotten past it."""
@@ -53,6 +59,9 @@ class StubRegistry:
         self._matchers: dict[int, tuple[Stub, CompiledMatch]] = {}
         self._plain_fallback: Selection | None = None
         """What answers when there is nothing to match, decided once per load."""
+        self.remote: RemoteCounts | None = None
+        """The shared state (``--state``): counts sequence calls, draws chaos, hears of each
+        change for the other processes; None in memory (one process)."""
         self._rebuild()
 
     # -- loading -----------------------------------------------------------------------
@@ -151,6 +160,8 @@ class StubRegistry:
             space.scenarios.append(scenario)
             space.added.extend(added)
             self._changed(space)
+            if self.remote is not None:
+                self.remote.changed("add", test_id, scenario=scenario, priority=priority)
             return ids
 
     def _check_unique(self, space: StubSpace, ids: list[str]) -> None:
@@ -214,6 +225,8 @@ class StubRegistry:
                 space.added[space.added.index(loaded)] = new
             self._forget_calls(space, stub_id)
             self._changed(space)
+            if self.remote is not None:
+                self.remote.changed("replace", test_id, stub_id=stub_id, stub=stub)
 
     def delete(self, stub_id: str, *, test_id: str | None = None) -> None:
         """Delete stub ``stub_id`` (a scenario's is hidden until ``reset`` of the stubs).
@@ -233,6 +246,8 @@ class StubRegistry:
                 space.added.remove(loaded)
             self._forget_calls(space, stub_id)
             self._changed(space)
+            if self.remote is not None:
+                self.remote.changed("delete", test_id, stub_id=stub_id)
 
     def _forget_calls(self, space: StubSpace, stub_id: str) -> None:
         for each in self._all_spaces() if space is self._shared else (space,):
@@ -255,6 +270,8 @@ class StubRegistry:
                 if space is not None:
                     deleted += [s.id for s in space.added]
                     self._reset_space(space, ("stubs",))
+            if self.remote is not None:
+                self.remote.changed("delete_added", test_id, every=every)
             return deleted
 
     def reset(self, test_id: str | None = None, parts: Collection[str] = STUB_PARTS) -> None:
@@ -340,7 +357,10 @@ class StubRegistry:
             for loaded in stubs:
                 result = loaded.matcher.check(request)
                 if result.matched:
-                    calls = space.calls[loaded.id] = space.calls.get(loaded.id, 0) + 1
+                    if self.remote is not None and loaded.stub.sequence is not None:
+                        calls = space.calls[loaded.id] = self.remote.count(space.test_id, loaded.id)
+                    else:
+                        calls = space.calls[loaded.id] = space.calls.get(loaded.id, 0) + 1
                     selection = answer(loaded, calls, misses, quirks)
                     break
                 misses[loaded.id] = result.reason
@@ -349,27 +369,10 @@ class StubRegistry:
                 best = max(results, key=lambda r: r[1].closeness, default=None)
                 closest = (best[0].id, best[1].reason) if best else None
                 selection = fallback(scenarios, quirks, misses, closest)
-            chaotic = self._chaos(selection, scenarios, space)
+            chaotic = draw_chaos(selection, scenarios, space, self.remote)
             if space is shared and not shared.order and not chaotic:
                 self._plain_fallback = selection
             return selection
-
-    def _chaos(self, selection: Selection, scenarios: list[Scenario], space: StubSpace) -> bool:
-        """Draw the first chaos scenario's fault; whether any scenario has chaos."""
-        for scenario in scenarios:
-            chaos = scenario.chaos
-            if chaos is None:
-                continue
-            # by scenario, not position: adding a scenario must not restart or swap sequences
-            known = space.chaos_rng.get(id(scenario))
-            if known is None or known[0] is not scenario:
-                known = space.chaos_rng[id(scenario)] = (scenario, random.Random(chaos.seed))
-            rng = known[1]
-            hit = rng.random() < chaos.rate
-            if hit and selection.fault is None and selection.error is None:
-                selection.fault = rng.choice(chaos.faults)
-            return True
-        return False
 
     def near_misses(
         self, request: MatchView, test_id: str | None = None

@@ -1,0 +1,386 @@
+"""``RedisState``: the state every process of one mock shares, kept in Redis.
+
+Each process still answers from its own in-memory state (``Engine``: stubs, journal,
+stores); Redis makes them one. What moves, and when:
+
+- stub changes (admin API writes, resets) are appended to a list with an epoch and
+  announced on a channel; every process replays them, and the writer waits until each
+  process has acknowledged, so that every process sees a change before its next request.
+  Nothing is read per request for it.
+- sequence positions and chaos draws are counted in Redis (``HINCRBY``, atomic), only for a
+  stub with a ``sequence`` or a scenario with ``chaos``.
+- journal entries are appended when their response's last byte goes out, batched: the
+  requests finishing together share one round trip (a Lua script numbers them and keeps
+  the count and byte caps). An entry the store did not take is kept and written when the
+  store is back.
+- stored objects (``stores.KINDS``) are read before a request of their family and written
+  back before its last byte goes out (``objects.ObjectSync``).
+
+A process that loses Redis answers 503 until it is back (``up``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import uuid
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from mockgpt.engine import Engine
+from mockgpt.errors import RequestRejected
+from mockgpt.scenarios import Scenario
+from mockgpt.scenarios.registry import StubConflict, StubNotFound
+from mockgpt.scenarios.schema import Stub
+from mockgpt.shared import scripts
+from mockgpt.shared.codec import decode_change, decode_entry, encode_change
+from mockgpt.shared.scripts import Keys, space_field
+from mockgpt.shared.stores import KINDS
+
+if TYPE_CHECKING:
+    import redis
+    import redis.asyncio
+
+logger = logging.getLogger(__name__)
+
+TIMEOUT_S = 2.0
+"""How long one command may take before the store counts as lost, seconds."""
+ACK_WAIT_S = 5.0
+"""How long a change waits for each process to acknowledge it, seconds."""
+PING_EVERY_S = 0.25
+"""How often an idle process checks that the store is there, seconds."""
+
+
+SCRIPT_NAMES = (
+    "APPEND_JOURNAL",
+    "CLEAR_JOURNAL",
+    "FORGET_COUNTS",
+    "PUT_OBJECT",
+    "CLEAR_OBJECTS",
+    "PUSH_CHANGES",
+)
+"""The Lua scripts of ``mockgpt.shared.scripts`` a process runs."""
+
+
+class StateUnreachable(RequestRejected):
+    """503: the shared state store does not answer (``mockgpt state store URL is ...``)."""
+
+    def __init__(self, shown_url: str) -> None:
+        super().__init__(
+            503,
+            f"mockgpt state store {shown_url} is unreachable; this process answers again as "
+            "soon as it is back.",
+            type="server_error",
+            code="state_store_unreachable",
+            headers={"retry-after": "1"},
+        )
+
+
+def redact(url: str) -> str:
+    """``url`` without its password (``redis://:***@host:6379/0``)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(":" + parts.password + "@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class RedisState:
+    """The Redis implementation of a mock's state (the module doc says what it shares).
+
+    Args:
+        url: ``redis://HOST:PORT/DB`` (``rediss://`` for TLS; a password in the URL is
+            never shown).
+        engine: the process's engine; its registry counts and notes changes through this.
+        prefix: of every key, so that one database may hold other data.
+    """
+
+    def __init__(self, url: str, engine: Engine, *, prefix: str = "mockgpt:") -> None:
+        import redis  # the optional 'redis' extra: imported only with --state
+        import redis.asyncio
+
+        self.url = url
+        self.shown = redact(url)
+        self.engine = engine
+        self.keys = Keys(prefix)
+        options: dict[str, Any] = {
+            "socket_timeout": TIMEOUT_S,
+            "socket_connect_timeout": TIMEOUT_S,
+        }
+        self.client: redis.asyncio.Redis = redis.asyncio.Redis.from_url(url, **options)
+        self.blocking: redis.Redis = redis.Redis.from_url(url, **options)
+        """For the counts taken while a stub is chosen (synchronous code, one round trip)."""
+        self.errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+        self.up = False
+        """Whether the store answers; while False every request gets a 503."""
+        self.changes: list[str] = []
+        """This process's stub changes not yet announced."""
+        self.epoch = -1
+        self.applied = 0
+        """The epoch and how many of its changes this process has applied."""
+        self.kept: list[str] = []
+        """Journal entries waiting to be written (batched; kept while the store is away)."""
+        self._batch: asyncio.Future[None] | None = None
+        self._writing = False
+        self._replaying = False
+        self._sync = asyncio.Lock()
+        self._listener: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+        self.scripts = {
+            name: self.client.register_script(getattr(scripts, name)) for name in SCRIPT_NAMES
+        }
+        engine.registry.remote = self
+
+    # -- life --------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Connect and catch up (waits up to ``TIMEOUT_S``; a store still away: 503s)."""
+        if self._listener is None:
+            self._listener = asyncio.get_running_loop().create_task(self._listen())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._ready.wait(), TIMEOUT_S)
+
+    async def close(self) -> None:
+        """Write the journal entries kept, stop listening and disconnect."""
+        if self.up and self.kept:
+            with contextlib.suppress(*self.errors):
+                await self._append(self.kept)
+                self.kept = []
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+        await self.client.aclose()
+        self.blocking.close()
+
+    def lost(self, error: BaseException) -> None:
+        """Note that the store failed (every request gets a 503 until it is back)."""
+        if self.up:
+            logger.warning("mockgpt state store %s is unreachable: %s", self.shown, error)
+        self.up = False
+
+    async def _listen(self) -> None:
+        """Hear of other processes' changes; find the store gone and back again."""
+        while True:
+            pubsub = self.client.pubsub()
+            try:
+                await pubsub.subscribe(self.keys.channel)
+                await self.catch_up()
+                if self.kept:
+                    await self._append(self.kept)
+                    self.kept = []
+                if not self.up:
+                    logger.info("mockgpt state store %s is reachable", self.shown)
+                self.up = True
+                self._ready.set()
+                while self.up:
+                    message = await pubsub.get_message(True, timeout=PING_EVERY_S)
+                    if message is None:
+                        await self.client.ping()
+                        continue
+                    await self.catch_up()
+                    await self.client.rpush(message["data"], b"1")
+                    await self.client.expire(message["data"], int(ACK_WAIT_S) + 1)
+            except asyncio.CancelledError:
+                raise
+            except self.errors as exc:
+                self.lost(exc)
+                await asyncio.sleep(PING_EVERY_S)
+            finally:
+                with contextlib.suppress(*self.errors):
+                    await pubsub.aclose()
+
+    # -- stubs: counts and changes (called by StubRegistry) ----------------------------
+    def count(self, test_id: str | None, stub_id: str) -> int:
+        """Count one call of a stub in a space, atomically; the calls so far.
+
+        Raises:
+            StateUnreachable: the store did not answer.
+        """
+        try:
+            return int(self.blocking.hincrby(self.keys.calls, space_field(test_id, stub_id), 1))
+        except self.errors as exc:
+            self.lost(exc)
+            raise StateUnreachable(self.shown) from exc
+
+    def chaos_draw(self, test_id: str | None, scenario: str, seed: int | None) -> random.Random:
+        """The random source of a chaos draw: the ``n``-th draw of the space, from ``seed``.
+
+        Raises:
+            StateUnreachable: the store did not answer.
+        """
+        if seed is None:
+            return random.Random()
+        try:
+            draw = self.blocking.hincrby(self.keys.chaos, space_field(test_id, scenario), 1)
+        except self.errors as exc:
+            self.lost(exc)
+            raise StateUnreachable(self.shown) from exc
+        return random.Random(f"{seed}:{draw}")
+
+    def changed(self, op: str, test_id: str | None, **fields: Any) -> None:
+        """Note a change for the other processes (``publish`` announces it)."""
+        if not self._replaying:
+            self.changes.append(encode_change(op, test_id, fields))
+
+    @contextlib.contextmanager
+    def _replay(self) -> Iterator[None]:
+        self._replaying = True
+        try:
+            yield
+        finally:
+            self._replaying = False
+
+    def _apply(self, change: dict[str, Any]) -> None:
+        """Apply another process's change to this one's stubs (or state, for a reset)."""
+        op, test_id, registry = change["op"], change["test_id"], self.engine.registry
+        with self._replay():
+            try:
+                if op == "add":
+                    scenario = Scenario.model_validate(change["scenario"])
+                    registry.add(scenario, priority=change["priority"], test_id=test_id)
+                elif op == "replace":
+                    stub = Stub.model_validate(change["stub"])
+                    registry.replace(change["stub_id"], stub, test_id=test_id)
+                elif op == "delete":
+                    registry.delete(change["stub_id"], test_id=test_id)
+                elif op == "delete_added":
+                    registry.delete_added(test_id, every=change["every"])
+                elif op == "reset":
+                    self.engine.reset(change["parts"], test_id=test_id)
+            except (StubNotFound, StubConflict) as exc:  # raced with another change
+                logger.debug("stub change %s not applied here: %s", op, exc)
+
+    async def catch_up(self) -> None:
+        """Apply the changes this process has not applied yet."""
+        async with self._sync:
+            async with self.client.pipeline(transaction=True) as pipe:
+                pipe.get(self.keys.epoch)
+                pipe.lrange(self.keys.changes, 0, -1)
+                raw_epoch, changes = await pipe.execute()
+            epoch = int(raw_epoch or 0)
+            if epoch != self.epoch or len(changes) < self.applied:
+                # every stub was reset (or the store lost them): start again from the loaded
+                with self._replay():
+                    self.engine.registry.reset(None, ("stubs",))
+                self.epoch, self.applied = epoch, 0
+            for raw in changes[self.applied :]:
+                self._apply(decode_change(raw))
+            self.applied = len(changes)
+
+    async def publish(self) -> None:
+        """Write this process's changes, then wait until every process has applied them.
+
+        A reset also clears its parts in the store, in the same transaction.
+
+        Raises:
+            StateUnreachable: the store did not answer (the changes stay here only).
+        """
+        if not self.changes:
+            return
+        changes, self.changes = self.changes, []
+        decoded = [decode_change(c) for c in changes]
+        fresh = [
+            i
+            for i, c in enumerate(decoded)
+            if c["op"] == "reset" and c["test_id"] is None and "stubs" in c["parts"]
+        ]
+        pushed = changes[fresh[-1] :] if fresh else changes
+        try:
+            async with self._sync:
+                async with self.client.pipeline(transaction=True) as pipe:
+                    for change in decoded:
+                        if change["op"] == "reset":
+                            await self._clear(pipe, change["test_id"], change["parts"])
+                    keys = [self.keys.changes, self.keys.epoch]
+                    args = ["1" if fresh else "0", *pushed]
+                    await self.scripts["PUSH_CHANGES"](keys, args, client=pipe)
+                    epoch, length = (await pipe.execute())[-1]
+                start = length - len(pushed)
+                if not fresh and start > self.applied:  # another process's changes came first
+                    for raw in await self.client.lrange(self.keys.changes, self.applied, start - 1):
+                        self._apply(decode_change(raw))
+                self.epoch, self.applied = epoch, length
+            ack = f"{self.keys.prefix}ack:{uuid.uuid4().hex}"
+            for _ in range(await self.client.publish(self.keys.channel, ack)):
+                if await self.client.blpop([ack], timeout=ACK_WAIT_S) is None:
+                    logger.warning("a mockgpt process did not acknowledge a stub change")
+                    break
+            await self.client.delete(ack)
+        except self.errors as exc:
+            self.lost(exc)
+            raise StateUnreachable(self.shown) from exc
+
+    async def _clear(self, pipe: Any, test_id: str | None, parts: list[str]) -> None:
+        """Queue the store's side of a reset of ``parts`` (of one test id, or of all)."""
+        keys, space = self.keys, "" if test_id is None else space_field(test_id)
+        if "journal" in parts:
+            clear = self.scripts["CLEAR_JOURNAL"]
+            await clear([keys.journal, keys.journal_bytes], [test_id or ""], client=pipe)
+        if "sequences" in parts:
+            await self.scripts["FORGET_COUNTS"]([keys.calls], [space], client=pipe)
+        if "chaos" in parts:
+            await self.scripts["FORGET_COUNTS"]([keys.chaos], [space], client=pipe)
+        if "stored" in parts:
+            for kind in KINDS:
+                clear = self.scripts["CLEAR_OBJECTS"]
+                await clear([keys.index(kind.name)], [keys.objects(kind.name)], client=pipe)
+
+    # -- journal -----------------------------------------------------------------------
+    async def journal_write(self, line: str) -> None:
+        """Append one encoded entry; returns once written (or kept, the store away)."""
+        self.kept.append(line)
+        batch = self._batch
+        if batch is None:
+            batch = self._batch = asyncio.get_running_loop().create_future()
+            if not self._writing:
+                asyncio.get_running_loop().create_task(self._write_batches())
+        await asyncio.shield(batch)
+
+    async def _write_batches(self) -> None:
+        """Write the entries kept, one round trip per batch, while there are any."""
+        self._writing = True
+        try:
+            while self.kept and self.up:
+                lines, self.kept = self.kept, []
+                batch, self._batch = self._batch, None
+                try:
+                    await self._append(lines)
+                except self.errors as exc:
+                    self.kept[:0] = lines  # written when the store is back
+                    self.lost(exc)
+                finally:
+                    if batch is not None and not batch.done():
+                        batch.set_result(None)
+        finally:
+            self._writing = False
+            batch, self._batch = self._batch, None
+            if batch is not None and not batch.done():
+                batch.set_result(None)
+
+    async def _append(self, lines: list[str]) -> None:
+        config = self.engine.config
+        keys = [self.keys.journal, self.keys.journal_seq, self.keys.journal_bytes]
+        for start in range(0, len(lines), 500):  # Lua's stack takes a few thousand arguments
+            args: list[Any] = [config.journal_size, config.journal_bytes]
+            args += lines[start : start + 500]
+            await self.scripts["APPEND_JOURNAL"](keys, args)
+
+    async def refresh_journal(self) -> None:
+        """Make this process's journal hold the store's (before an admin request reads it).
+
+        Raises:
+            StateUnreachable: the store did not answer.
+        """
+        try:
+            lines: list[Any] = await self.client.lrange(self.keys.journal, 0, -1)
+        except self.errors as exc:
+            self.lost(exc)
+            raise StateUnreachable(self.shown) from exc
+        entries = []
+        for line in lines:
+            seq, _, rest = line.partition(b"\t")
+            entries.append(decode_entry(rest, int(seq)))
+        self.engine.journal.replace(entries)

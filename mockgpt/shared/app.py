@@ -113,7 +113,7 @@ class SharedApp:
     async def _admin(self, scope: Scope, receive: Receive, send: Send) -> None:
         """An admin request: it reads the store's journal; its changes reach every process."""
         state, path = self.shared, scope["path"]
-        if scope["method"] in ("GET", "HEAD") and PAGE_PATHS.fullmatch(path) is None:
+        if PAGE_PATHS.fullmatch(path) is None:
             try:
                 await state.refresh_journal()
             except StateUnreachable as exc:

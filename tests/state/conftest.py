@@ -1,0 +1,140 @@
+"""Redis for the shared-state tests, and mock servers in memory or sharing it.
+
+- ``redis_server``: a Redis of its own per test session (and xdist worker): Debian's
+  ``redis-server`` on a free loopback port, in a temporary directory, with an append-only
+  file so that it keeps its data across a restart. ``MOCKGPT_TEST_REDIS_SERVER`` names
+  another binary. Without one the tests skip, except under CI (``CI=true``), where
+  ``.ci/run`` installs it and a missing Redis fails them.
+- ``redis_url``: that Redis emptied for the test (``redis://127.0.0.1:PORT/0``).
+- ``mock``: the same mock seen through two URLs: one ``mockgpt serve`` in memory (both URLs
+  are the same process), or two ``mockgpt serve --state`` processes sharing Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from tests.cli.serving import free_port, serving
+
+START_TIMEOUT_S = 30.0
+
+
+def missing_redis(reason: str) -> None:
+    """Skip a Redis test, except under CI (``CI=true``), where a missing Redis fails it."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason}; .ci/run installs it (apt-get install redis-server)", pytrace=False)
+    pytest.skip(reason)
+
+
+@dataclass
+class RedisServer:
+    """One ``redis-server`` process on 127.0.0.1 (``start`` / ``stop`` it again and again)."""
+
+    binary: str
+    directory: Path
+    port: int
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        command = [
+            self.binary,
+            *("--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory)),
+            # an append-only file, written at once: its data outlives a restart
+            *("--appendonly", "yes", "--appendfsync", "always", "--save", ""),
+        ]
+        with (self.directory / "redis.log").open("ab") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        client = redis.Redis.from_url(self.url)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                if self.process.poll() is not None:
+                    log_text = (self.directory / "redis.log").read_text()
+                    pytest.fail(f"redis-server exited: {log_text}")
+                time.sleep(0.05)
+        pytest.fail("redis-server did not answer")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    binary = os.environ.get("MOCKGPT_TEST_REDIS_SERVER") or shutil.which("redis-server")
+    if binary is None:
+        missing_redis("no redis-server (set MOCKGPT_TEST_REDIS_SERVER, or apt-get install it)")
+        raise AssertionError  # unreachable: missing_redis skips or fails
+    server = RedisServer(binary, tmp_path_factory.mktemp("redis"), free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    if redis_server.process is None:
+        redis_server.start()
+    redis.Redis.from_url(redis_server.url).flushdb()
+    return redis_server.url
+
+
+@dataclass
+class Mock:
+    """One mock behind two URLs (``one`` and ``other``); ``kind``: ``memory`` or ``redis``."""
+
+    kind: str
+    one: str
+    other: str
+
+    def post(self, url: str, path: str, body: object, **headers: str) -> httpx.Response:
+        return httpx.post(url + path, json=body, headers=headers, timeout=10)
+
+
+@pytest.fixture(scope="module", params=["memory", "redis"])
+def mock_servers(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Mock]:
+    logs = tmp_path_factory.mktemp("serve")
+    with ExitStack() as stack:
+        if request.param == "memory":
+            url, _ = stack.enter_context(serving(logs / "memory.log"))
+            yield Mock("memory", url, url)
+            return
+        server: RedisServer = request.getfixturevalue("redis_server")
+        if server.process is None:
+            server.start()
+        state = ("--state", server.url)
+        one, _ = stack.enter_context(serving(logs / "one.log", *state))
+        other, _ = stack.enter_context(serving(logs / "other.log", *state))
+        yield Mock("redis", one, other)
+
+
+@pytest.fixture
+def mock(mock_servers: Mock) -> Mock:
+    """The mock, reset: no stubs added, no journal, no stored objects."""
+    answer = httpx.post(mock_servers.one + "/_mockgpt/reset", timeout=10)
+    assert answer.status_code == 200, answer.text
+    return mock_servers

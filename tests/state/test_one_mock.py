@@ -65,7 +65,8 @@ def test_the_journal_holds_both_processes_requests_in_order(mock: Mock) -> None:
     sent = [e["request"]["body"]["messages"][0]["content"] for e in entries]  # type: ignore[index]
     assert sent == ["request 0", "request 1", "request 2", "request 3"]
     seqs = [e["seq"] for e in entries]
-    assert seqs == sorted(seqs) and len(set(seqs)) == 4
+    assert seqs == sorted(seqs)
+    assert len(set(seqs)) == 4
 
 
 def test_a_stored_response_made_on_one_process_is_read_and_continued_on_the_other(

@@ -80,12 +80,19 @@ class RedisServer:
 
 
 @pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+def redis_binary() -> str:
     binary = os.environ.get("MOCKGPT_TEST_REDIS_SERVER") or shutil.which("redis-server")
     if binary is None:
         missing_redis("no redis-server (set MOCKGPT_TEST_REDIS_SERVER, or apt-get install it)")
         raise AssertionError  # unreachable: missing_redis skips or fails
-    server = RedisServer(binary, tmp_path_factory.mktemp("redis"), free_port())
+    return binary
+
+
+@pytest.fixture(scope="session")
+def redis_server(
+    redis_binary: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RedisServer]:
+    server = RedisServer(redis_binary, tmp_path_factory.mktemp("redis"), free_port())
     server.start()
     try:
         yield server

@@ -119,20 +119,19 @@ class SharedApp:
             except StateUnreachable as exc:
                 await _refuse(exc, path, send)
                 return
-        published = False
+        refused: list[StateUnreachable] = []
 
         async def send_published(message: Message) -> None:
-            nonlocal published
-            if message["type"] == "http.response.body" and not published:
-                published = True
-                await state.publish()
-            await send(message)
+            if message["type"] == "http.response.start":
+                try:  # before the answer: once it has it, the client may ask another process
+                    await state.publish()
+                except StateUnreachable as exc:
+                    refused.append(exc)
+                    await _refuse(exc, path, send)
+            if not refused:
+                await send(message)
 
-        try:
-            await self.app(scope, receive, send_published)
-        finally:
-            if not published:
-                await state.publish()
+        await self.app(scope, receive, send_published)
 
 
 async def _refuse(error: RequestRejected, path: str, send: Send) -> None:

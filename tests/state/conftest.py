@@ -1,11 +1,13 @@
 """Redis for the shared-state tests, and mock servers in memory or sharing it.
 
-- ``redis_server``: a Redis of its own per test session (and xdist worker): Debian's
-  ``redis-server`` on a free loopback port, in a temporary directory, with an append-only
-  file so that it keeps its data across a restart. ``MOCKGPT_TEST_REDIS_SERVER`` names
-  another binary. Without one the tests skip, except under CI (``CI=true``), where
-  ``.ci/run`` installs it and a missing Redis fails them.
-- ``redis_url``: that Redis emptied for the test (``redis://127.0.0.1:PORT/0``).
+- ``redis_server``: the Redis at ``MOCKGPT_TEST_REDIS`` (``redis://HOST:PORT``, as
+  ``.ci/run`` starts it; each xdist worker takes its own database, 1 to 15), else one of the
+  session's own: Debian's ``redis-server`` on a free loopback port, in a temporary
+  directory. ``MOCKGPT_TEST_REDIS_SERVER`` names another binary. Without either the tests
+  skip, except under CI (``CI=true``), where a missing Redis fails them.
+- ``redis_binary``: ``redis-server``, for the tests that stop and start their own (with an
+  append-only file, so that it keeps its data across a restart).
+- ``redis_url``: that Redis emptied for the test.
 - ``mock``: the same mock seen through two URLs: one ``mockgpt serve`` in memory (both URLs
   are the same process), or two ``mockgpt serve --state`` processes sharing Redis.
 """
@@ -20,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -45,12 +48,16 @@ class RedisServer:
     directory: Path
     port: int
     process: subprocess.Popen[bytes] | None = None
+    external: str | None = None
+    """The URL of a Redis started by someone else (never started or stopped here)."""
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return self.external or f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
+        if self.external:
+            return
         command = [
             self.binary,
             *("--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory)),
@@ -90,9 +97,17 @@ def redis_binary() -> str:
 
 @pytest.fixture(scope="session")
 def redis_server(
-    redis_binary: str, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RedisServer]:
-    server = RedisServer(redis_binary, tmp_path_factory.mktemp("redis"), free_port())
+    given = os.environ.get("MOCKGPT_TEST_REDIS")
+    if given:
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+        database = int(worker) % 15 + 1 if worker.isdigit() else 1
+        url = urlunsplit(urlsplit(given)._replace(path=f"/{database}"))
+        yield RedisServer("", Path(), 0, external=url)
+        return
+    binary: str = request.getfixturevalue("redis_binary")
+    server = RedisServer(binary, tmp_path_factory.mktemp("redis"), free_port())
     server.start()
     try:
         yield server
@@ -103,7 +118,7 @@ def redis_server(
 @pytest.fixture
 def redis_url(redis_server: RedisServer) -> str:
     if redis_server.process is None:
-        redis_server.start()
+        redis_server.start()  # after a test stopped it
     redis.Redis.from_url(redis_server.url).flushdb()
     return redis_server.url
 

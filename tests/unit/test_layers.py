@@ -17,6 +17,7 @@ LAYERS: list[set[str]] = [
     {"testing"},
     {"cassette"},
     {"server"},
+    {"shared"},
     {"app", "inprocess"},
     {"lifespan"},
     {"routes"},
@@ -36,6 +37,7 @@ LAZY_OK = {
     # optional dependencies, imported only where they are used (not cycle dodges)
     "openai",
     "pytest",
+    "redis",  # only with --state
     "resource",  # POSIX only
     "torch",
     "transformers",

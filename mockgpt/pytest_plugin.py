@@ -21,7 +21,12 @@ Ini options: ``mockgpt_scenarios`` (scenario files loaded for every test),
 ``mockgpt_transport`` (``socket`` or ``asgi``: the default transport) and
 ``mockgpt_upstream`` (where cassettes are recorded from).
 
-Command-line options: ``--mockgpt-record=none|missing|all`` (replay cassettes only, record
+``mockgpt_remote``: the test's ``mockgpt.testing.remote.RemoteMock`` on the mock at
+``--mockgpt-url URL`` (or ``MOCKGPT_URL``), shared by every test and xdist worker: each test
+sends its own test id, so its stubs, sequences and journal are its own; reset at teardown.
+
+Command-line options: ``--mockgpt-url URL`` (for ``mockgpt_remote``),
+``--mockgpt-record=none|missing|all`` (replay cassettes only, record
 the missing ones, record all again), ``--mockgpt-upstream URL`` (wins over the ini option)
 and ``--mockgpt-upstream-api-key-env VAR`` (``OPENAI_API_KEY`` by default).
 """
@@ -37,6 +42,7 @@ if TYPE_CHECKING:
     from mockgpt.cassette import RecordMode, RecordSettings
     from mockgpt.server import MockServer, Transport
     from mockgpt.testing import MockGPT
+    from mockgpt.testing.remote import RemoteMock
 
 MARKER = (
     "mockgpt(scenario=None, strict=True, fallback=None, transport='socket', cassette=False, "
@@ -84,6 +90,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="mockgpt: the OpenAI-compatible /v1 base URL cassettes are recorded from "
         "(default: the mockgpt_upstream ini option)",
+    )
+    group.addoption(
+        "--mockgpt-url",
+        metavar="URL",
+        default=None,
+        help="mockgpt: a running mock (mockgpt serve, replicas with --state) that the "
+        "mockgpt_remote fixture uses; each test sends its own test id (X-Mockgpt-Test)",
     )
     group.addoption(
         "--mockgpt-upstream-api-key-env",
@@ -193,3 +206,25 @@ def mockgpt(
         mock.close()
         if mock.cassette is not None and verified and request.node.stash.get(_passed, False):
             mock.cassette.save()
+
+
+@pytest.fixture
+def mockgpt_remote(request: pytest.FixtureRequest) -> Iterator[RemoteMock]:
+    """The test's view of the mock at ``--mockgpt-url`` (or ``MOCKGPT_URL``), by test id.
+
+    Fails the test when neither gives a URL.
+    """
+    import os
+
+    from mockgpt.testing.remote import RemoteMock, remote_test_id
+
+    url = request.config.getoption("mockgpt_url") or os.environ.get("MOCKGPT_URL")
+    if not url:
+        pytest.fail("mockgpt_remote needs the mock's URL: --mockgpt-url URL or MOCKGPT_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    remote = RemoteMock(url, remote_test_id(request.node.nodeid, worker))
+    remote.reset()
+    try:
+        yield remote
+    finally:
+        remote.close()

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -28,7 +30,7 @@ import httpx
 import pytest
 import redis
 
-from tests.cli.serving import free_port, serving
+from tests.cli.serving import answers_health, free_port, serving, wait_until
 
 START_TIMEOUT_S = 30.0
 
@@ -160,3 +162,29 @@ def mock(mock_servers: Mock) -> Mock:
     answer = httpx.post(mock_servers.one + "/_mockgpt/reset", timeout=10)
     assert answer.status_code == 200, answer.text
     return mock_servers
+
+
+@contextmanager
+def serving_workers(log: Path, *args: str) -> Iterator[str]:
+    """``mockgpt serve --port <free> ARGS`` in a session of its own; its URL once it answers.
+
+    Stopped with its whole process group, so that no worker outlives the test.
+    """
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "mockgpt", "serve", "--port", str(port), *args]
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        wait_until(lambda: answers_health(url), "/health answering", process, log)
+        yield url
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)

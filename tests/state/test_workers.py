@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.cli.serving import serving
+from tests.state.conftest import serving_workers
 
 SEQUENCE = """\
 name: steps
@@ -52,7 +52,7 @@ def test_several_workers_without_shared_state_refuse_a_scenario_with_a_sequence(
 def test_several_workers_without_shared_state_serve_stateless_scenarios_and_refuse_admin_writes(
     tmp_path: Path,
 ) -> None:
-    with serving(tmp_path / "serve.log", "--workers", "2") as (url, _):
+    with serving_workers(tmp_path / "serve.log", "--workers", "2") as url:
         answers = {content(url) for _ in range(6)}
         write = httpx.post(f"{url}/_mockgpt/stubs", json={"respond": {"content": "x"}}, timeout=10)
 
@@ -69,7 +69,7 @@ def test_several_workers_with_shared_state_serve_as_one_mock(
     scenario.write_text(SEQUENCE.replace("two}]", "two}, {content: three}, {content: four}]"))
     args = ("--workers", "2", "--state", redis_url, "--scenario", str(scenario))
 
-    with serving(tmp_path / "serve.log", *args) as (url, _):
+    with serving_workers(tmp_path / "serve.log", *args) as url:
         steps = [content(url) for _ in range(4)]
         stub = {"id": "late", "match": {"last_user": "late"}, "respond": {"content": "added"}}
         added = httpx.post(f"{url}/_mockgpt/stubs", json=stub, timeout=10)

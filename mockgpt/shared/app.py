@@ -20,10 +20,10 @@ from mockgpt.app import PAGE_PATHS, Dispatcher
 from mockgpt.errors import RequestRejected
 from mockgpt.http.body import error_response
 from mockgpt.journal import endpoint_of
-from mockgpt.shared.codec import encode_entry
 from mockgpt.shared.objects import Loaded, ObjectSync
-from mockgpt.shared.redis_state import RedisState, StateUnreachable
+from mockgpt.shared.redis_state import RedisState
 from mockgpt.shared.stores import kinds_of
+from mockgpt.shared.unreachable import StateUnreachable
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ class SharedApp:
                 logger.error("stored objects of %s were not shared", scope["path"])
         entry = scope.get("mockgpt.entry")
         if entry is not None and self._journal_on:
-            await self.shared.journal_write(encode_entry(entry))
+            self.shared.journal_append(entry)
 
     async def _admin(self, scope: Scope, receive: Receive, send: Send) -> None:
         """An admin request: it reads the store's journal; its changes reach every process."""

@@ -14,8 +14,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockgpt.shared.redis_state import RedisState, StateUnreachable
+from mockgpt.shared.redis_state import RedisState
 from mockgpt.shared.stores import SharedKind, dumps, loads
+from mockgpt.shared.unreachable import StateUnreachable
 
 
 @dataclass

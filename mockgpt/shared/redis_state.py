@@ -9,10 +9,11 @@ stores); Redis makes them one. What moves, and when:
   Nothing is read per request for it.
 - sequence positions and chaos draws are counted in Redis (``HINCRBY``, atomic), only for a
   stub with a ``sequence`` or a scenario with ``chaos``.
-- journal entries are appended when their response's last byte goes out, batched: the
-  requests finishing together share one round trip (a Lua script numbers them and keeps
-  the count and byte caps). An entry the store did not take is kept and written when the
-  store is back.
+- journal entries are queued when their response's last byte goes out and written by a
+  task, batched (the entries queued meanwhile share one round trip; a Lua script numbers
+  them and keeps the count and byte caps); nothing waits for it. An admin request that reads
+  the journal first asks every process to write its queue. An entry the store did not take
+  stays queued and is written when the store is back.
 - stored objects (``stores.KINDS``) are read before a request of their family and written
   back before its last byte goes out (``objects.ObjectSync``).
 
@@ -28,17 +29,17 @@ import random
 import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from mockgpt.engine import Engine
-from mockgpt.errors import RequestRejected
+from mockgpt.journal import JournalEntry
 from mockgpt.scenarios import Scenario
 from mockgpt.scenarios.registry import StubConflict, StubNotFound
 from mockgpt.scenarios.schema import Stub
 from mockgpt.shared import scripts
-from mockgpt.shared.codec import decode_change, decode_entry, encode_change
+from mockgpt.shared.codec import decode_change, decode_entry, encode_change, encode_entry
 from mockgpt.shared.scripts import Keys, space_field
 from mockgpt.shared.stores import KINDS
+from mockgpt.shared.unreachable import StateUnreachable, redact
 
 if TYPE_CHECKING:
     import redis
@@ -63,29 +64,6 @@ SCRIPT_NAMES = (
     "PUSH_CHANGES",
 )
 """The Lua scripts of ``mockgpt.shared.scripts`` a process runs."""
-
-
-class StateUnreachable(RequestRejected):
-    """503: the shared state store does not answer (``mockgpt state store URL is ...``)."""
-
-    def __init__(self, shown_url: str) -> None:
-        super().__init__(
-            503,
-            f"mockgpt state store {shown_url} is unreachable; this process answers again as "
-            "soon as it is back.",
-            type="server_error",
-            code="state_store_unreachable",
-            headers={"retry-after": "1"},
-        )
-
-
-def redact(url: str) -> str:
-    """``url`` without its password (``redis://:***@host:6379/0``)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(":" + parts.password + "@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 class RedisState:
@@ -124,9 +102,8 @@ class RedisState:
         self.epoch = -1
         self.applied = 0
         """The epoch and how many of its changes this process has applied."""
-        self.kept: list[str] = []
+        self.kept: list[JournalEntry] = []
         """Journal entries waiting to be written (batched; kept while the store is away)."""
-        self._batch: asyncio.Future[None] | None = None
         self._writing = False
         self._replaying = False
         self._sync = asyncio.Lock()
@@ -147,10 +124,8 @@ class RedisState:
 
     async def close(self) -> None:
         """Write the journal entries kept, stop listening and disconnect."""
-        if self.up and self.kept:
-            with contextlib.suppress(*self.errors):
-                await self._append(self.kept)
-                self.kept = []
+        with contextlib.suppress(*self.errors):
+            await self.flush()
         if self._listener is not None:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -172,7 +147,7 @@ class RedisState:
                 await pubsub.subscribe(self.channel)
                 await self.catch_up()
                 if self.kept:
-                    await self._append(self.kept)
+                    await self._append(self.kept)  # what the store did not take before
                     self.kept = []
                 if not self.up:
                     logger.info("mockgpt state store %s is reachable", self.shown)
@@ -183,9 +158,13 @@ class RedisState:
                     if message is None:
                         await self.client.ping()
                         continue
-                    await self.catch_up()
-                    await self.client.rpush(message["data"], b"1")
-                    await self.client.expire(message["data"], int(ACK_WAIT_S) + 1)
+                    kind, _, ack = message["data"].partition(b" ")
+                    if kind == b"flush":
+                        await self.flush()
+                    else:
+                        await self.catch_up()
+                    await self.client.rpush(ack, b"1")
+                    await self.client.expire(ack, int(ACK_WAIT_S) + 1)
             except asyncio.CancelledError:
                 raise
             except self.errors as exc:
@@ -292,6 +271,8 @@ class RedisState:
         ]
         pushed = changes[fresh[-1] :] if fresh else changes
         try:
+            if any(c["op"] == "reset" and "journal" in c["parts"] for c in decoded):
+                await self._announce("flush")  # no entry queued before the reset comes after
             async with self._sync:
                 async with self.client.pipeline(transaction=True) as pipe:
                     for change in decoded:
@@ -306,22 +287,26 @@ class RedisState:
                     for raw in await self.client.lrange(self.keys.changes, self.applied, start - 1):
                         self._apply(decode_change(raw))
                 self.epoch, self.applied = epoch, length
-            ack = f"{self.keys.prefix}ack:{uuid.uuid4().hex}"
-            await self._acknowledged(ack, await self.client.publish(self.channel, ack))
-            await self.client.delete(ack)
+            await self._announce("changes")
         except self.errors as exc:
             self.lost(exc)
             raise StateUnreachable(self.shown) from exc
 
-    async def _acknowledged(self, ack: str, processes: int) -> None:
-        """Wait until ``processes`` acknowledgements came on ``ack`` (or ``ACK_WAIT_S``)."""
+    async def _announce(self, kind: str) -> None:
+        """Ask every process to catch up (``changes``) or to write its journal (``flush``).
+
+        Returns once each has done so (or after ``ACK_WAIT_S``).
+        """
+        ack = f"{self.keys.prefix}ack:{uuid.uuid4().hex}"
+        processes = await self.client.publish(self.channel, f"{kind} {ack}")
         deadline = asyncio.get_running_loop().time() + ACK_WAIT_S
         while processes > 0 and asyncio.get_running_loop().time() < deadline:
             # each wait shorter than a command may take (TIMEOUT_S)
             if await self.client.blpop([ack], timeout=1) is not None:
                 processes -= 1
         if processes > 0:
-            logger.warning("%d mockgpt processes did not acknowledge a stub change", processes)
+            logger.warning("%d mockgpt processes did not acknowledge %s", processes, kind)
+        await self.client.delete(ack)
 
     async def _clear(self, pipe: Any, test_id: str | None, parts: list[str]) -> None:
         """Queue the store's side of a reset of ``parts`` (of one test id, or of all)."""
@@ -339,39 +324,41 @@ class RedisState:
                 await clear([keys.index(kind.name)], [keys.objects(kind.name)], client=pipe)
 
     # -- journal -----------------------------------------------------------------------
-    async def journal_write(self, line: str) -> None:
-        """Append one encoded entry; returns once written (or kept, the store away)."""
-        self.kept.append(line)
-        batch = self._batch
-        if batch is None:
-            batch = self._batch = asyncio.get_running_loop().create_future()
-            if not self._writing:
-                asyncio.get_running_loop().create_task(self._write_batches())
-        await asyncio.shield(batch)
+    def journal_append(self, entry: JournalEntry) -> None:
+        """Queue one finished entry; a task writes the queue, one round trip per batch.
+
+        Nothing waits for it: an admin request that reads the journal first asks every
+        process to ``flush``. While the store is away the entries stay queued.
+        """
+        self.kept.append(entry)
+        if not self._writing and self.up:
+            self._writing = True
+            asyncio.get_running_loop().create_task(self._write_batches())
 
     async def _write_batches(self) -> None:
-        """Write the entries kept, one round trip per batch, while there are any."""
+        """Write the entries queued, one round trip per batch, while there are any."""
         self._writing = True
         try:
             while self.kept and self.up:
-                lines, self.kept = self.kept, []
-                batch, self._batch = self._batch, None
+                entries, self.kept = self.kept, []
                 try:
-                    await self._append(lines)
+                    await self._append(entries)
                 except self.errors as exc:
-                    self.kept[:0] = lines  # written when the store is back
+                    self.kept[:0] = entries  # written when the store is back
                     self.lost(exc)
-                finally:
-                    if batch is not None and not batch.done():
-                        batch.set_result(None)
         finally:
             self._writing = False
-            batch, self._batch = self._batch, None
-            if batch is not None and not batch.done():
-                batch.set_result(None)
 
-    async def _append(self, lines: list[str]) -> None:
+    async def flush(self) -> None:
+        """Return once the entries queued so far are written (or the store is away)."""
+        if self.kept and not self._writing and self.up:
+            self.journal_append(self.kept.pop())  # starts the writer
+        while (self.kept or self._writing) and self.up:
+            await asyncio.sleep(0.001)
+
+    async def _append(self, entries: list[JournalEntry]) -> None:
         config = self.engine.config
+        lines = [encode_entry(entry) for entry in entries]
         keys = [self.keys.journal, self.keys.journal_seq, self.keys.journal_bytes]
         for start in range(0, len(lines), 500):  # Lua's stack takes a few thousand arguments
             args: list[Any] = [config.journal_size, config.journal_bytes]
@@ -385,6 +372,7 @@ class RedisState:
             StateUnreachable: the store did not answer.
         """
         try:
+            await self._announce("flush")
             lines: list[Any] = await self.client.lrange(self.keys.journal, 0, -1)
         except self.errors as exc:
             self.lost(exc)
@@ -393,4 +381,5 @@ class RedisState:
         for line in lines:
             seq, _, rest = line.partition(b"\t")
             entries.append(decode_entry(rest, int(seq)))
+        entries.sort(key=lambda entry: entry.started)  # arrival order, as in one process
         self.engine.journal.replace(entries)

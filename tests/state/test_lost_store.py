@@ -6,13 +6,14 @@ import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from mockgpt.config import ServerConfig
 from mockgpt.engine import Engine
 from mockgpt.journal import JournalEntry
-from mockgpt.shared.codec import decode_entry, encode_entry
+from mockgpt.shared.codec import decode_entry
 from mockgpt.shared.redis_state import RedisState
 from tests.cli.serving import free_port, serving
 from tests.state.conftest import START_TIMEOUT_S, RedisServer
@@ -72,18 +73,19 @@ def test_an_entry_the_store_did_not_take_is_kept_and_written_when_it_is_back(
     store.start()
     entry = JournalEntry("req_kept", "POST", "/v1/chat/completions", [], b"{}", status=200)
 
-    async def scenario() -> tuple[list[str], list[bytes]]:
+    async def scenario() -> tuple[list[JournalEntry], list[bytes]]:
         state = RedisState(store.url, Engine(ServerConfig()))
         await state.start()
         try:
             store.stop()
-            await state.journal_write(encode_entry(entry))  # returns: kept, not lost
+            state.journal_append(entry)
+            await state.flush()  # returns once the store refused it: kept, not lost
             kept = list(state.kept)
             store.start()
             deadline = time.monotonic() + START_TIMEOUT_S
             while (state.kept or not state.up) and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
-            written: list[bytes] = await state.client.lrange(state.keys.journal, 0, -1)
+            written: list[Any] = await state.client.lrange(state.keys.journal, 0, -1)
             return kept, written
         finally:
             await state.close()

@@ -16,8 +16,9 @@ check, its ``Sample`` figures):
 Every server is pinned to ``--server-cpus``, wrk to ``--wrk-cpu`` and Redis (a
 ``redis-server`` of this run's own, no persistence) to ``--redis-cpu``. Figures are medians
 over the rounds: non-streamed requests/s, streamed events/s, each as a ratio to the floor,
-and the cost per request of the shared state, µs: ``1e6/rps(redis) - 1e6/rps(memory)``
-(the time one request takes longer on one core). The 1-minute load average is printed
+the server's CPU per non-streamed request (its workers' included), and the cost per request
+of the shared state, µs: ``1e6/rps(redis) - 1e6/rps(memory)`` (the time one request takes
+longer on one core). The 1-minute load average is printed
 before and after: on a busy host the figures say little, and the report says so.
 
 Exit status: 0 when it ran, 1 when a server or a response went wrong, 2 when wrk, taskset or
@@ -157,10 +158,13 @@ def report(samples: list[Sample], loads: tuple[float, float]) -> list[str]:
     for target in TARGETS:
         rps, streams = median(samples, target, "json"), median(samples, target, "stream")
         errors = sum(s.errors + s.failures for s in samples if s.target == target)
+        cpu = statistics.median(
+            s.server_cpu_us for s in samples if s.target == target and s.mode == "json"
+        )
         lines.append(
             f"{target:<10} {rps:>9.0f} {rps / median(samples, FLOOR, 'json'):>8.2f} "
             f"{streams * STREAM_EVENTS:>10.0f} "
-            f"{streams / median(samples, FLOOR, 'stream'):>8.2f} {errors:>6}"
+            f"{streams / median(samples, FLOOR, 'stream'):>8.2f} {cpu:>10.0f} {errors:>6}"
         )
     for mode, what in (("json", "non-streamed request"), ("stream", "streamed request")):
         memory, shared = median(samples, "memory", mode), median(samples, "redis", mode)

@@ -153,7 +153,8 @@ def median(samples: list[Sample], target: str, mode: Mode) -> float:
 def report(samples: list[Sample], loads: tuple[float, float]) -> list[str]:
     """The report's lines: a table, the cost of the shared state, the load averages."""
     lines = [
-        f"{'server':<10} {'req/s':>9} {'x floor':>8} {'events/s':>10} {'x floor':>8} {'errors':>6}"
+        f"{'server':<10} {'req/s':>9} {'x floor':>8} {'events/s':>10} {'x floor':>8} "
+        f"{'cpu µs/req':>10} {'errors':>6}"
     ]
     for target in TARGETS:
         rps, streams = median(samples, target, "json"), median(samples, target, "stream")
@@ -166,6 +167,16 @@ def report(samples: list[Sample], loads: tuple[float, float]) -> list[str]:
             f"{streams * STREAM_EVENTS:>10.0f} "
             f"{streams / median(samples, FLOOR, 'stream'):>8.2f} {cpu:>10.0f} {errors:>6}"
         )
+    memory_cpu = statistics.median(
+        s.server_cpu_us for s in samples if s.target == "memory" and s.mode == "json"
+    )
+    redis_cpu = statistics.median(
+        s.server_cpu_us for s in samples if s.target == "redis" and s.mode == "json"
+    )
+    lines.append(
+        f"shared state CPU per non-streamed request (mockgpt's process): "
+        f"{redis_cpu - memory_cpu:+.0f} µs ({100 * (redis_cpu / memory_cpu - 1):+.1f}%)"
+    )
     for mode, what in (("json", "non-streamed request"), ("stream", "streamed request")):
         memory, shared = median(samples, "memory", mode), median(samples, "redis", mode)
         cost = 1e6 / shared - 1e6 / memory

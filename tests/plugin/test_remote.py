@@ -9,11 +9,12 @@ import pytest
 
 from tests.cli.serving import serving
 from tests.plugin.conftest import HAS_XDIST
-from tests.plugin.test_config import LEAN
+from tests.plugin.test_config import LEAN, SUBPROCESS_TIMEOUT_S
 
 pytestmark = pytest.mark.skipif(not HAS_XDIST, reason="needs pytest-xdist")
 
 
+@pytest.mark.timeout(SUBPROCESS_TIMEOUT_S)
 def test_xdist_workers_share_one_running_mock_each_test_with_its_own_state(
     downstream: pytest.Pytester, tmp_path: Path
 ) -> None:

@@ -188,3 +188,9 @@ def serving_workers(log: Path, *args: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register ``pytester`` (for the README's test), as tests/plugin does."""
+    if not config.pluginmanager.has_plugin("pytester"):
+        config.pluginmanager.import_plugin("pytester")

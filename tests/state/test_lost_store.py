@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from mockgpt.config import ServerConfig
 from mockgpt.engine import Engine
@@ -16,6 +17,7 @@ from mockgpt.journal import JournalEntry
 from mockgpt.shared.codec import decode_entry
 from mockgpt.shared.redis_state import RedisState
 from tests.cli.serving import free_port, serving
+from tests.plugin.test_config import SUBPROCESS_TIMEOUT_S
 from tests.state.conftest import START_TIMEOUT_S, RedisServer
 
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]}
@@ -30,6 +32,7 @@ def until(condition: Callable[[], bool], what: str) -> None:
     raise AssertionError(f"{what}: not seen within {START_TIMEOUT_S} s")
 
 
+@pytest.mark.timeout(SUBPROCESS_TIMEOUT_S)
 def test_a_lost_store_gives_503_naming_it_then_the_process_recovers_and_loses_no_entry(
     redis_binary: str, tmp_path: Path
 ) -> None:
@@ -66,6 +69,7 @@ def test_a_lost_store_gives_503_naming_it_then_the_process_recovers_and_loses_no
     assert journalled == answered  # every request answered is journalled, in order
 
 
+@pytest.mark.timeout(SUBPROCESS_TIMEOUT_S)
 def test_an_entry_the_store_did_not_take_is_kept_and_written_when_it_is_back(
     redis_binary: str, tmp_path: Path
 ) -> None:

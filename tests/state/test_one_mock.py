@@ -10,7 +10,12 @@ import httpx
 import openai
 import pytest
 
+from tests.plugin.test_config import SUBPROCESS_TIMEOUT_S
 from tests.state.conftest import Mock
+
+pytestmark = pytest.mark.timeout(
+    SUBPROCESS_TIMEOUT_S
+)  # the module's servers start in its first test
 
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "count"}]}
 

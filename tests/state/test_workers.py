@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
+from tests.plugin.test_config import SUBPROCESS_TIMEOUT_S
 from tests.state.conftest import serving_workers
 
 SEQUENCE = """\
@@ -28,6 +30,7 @@ def content(url: str) -> str:
     return text
 
 
+@pytest.mark.timeout(SUBPROCESS_TIMEOUT_S)
 def test_several_workers_without_shared_state_refuse_a_scenario_with_a_sequence(
     tmp_path: Path,
 ) -> None:
@@ -49,6 +52,7 @@ def test_several_workers_without_shared_state_refuse_a_scenario_with_a_sequence(
     assert "mockgpt serving" not in run.stdout
 
 
+@pytest.mark.timeout(SUBPROCESS_TIMEOUT_S)
 def test_several_workers_without_shared_state_serve_stateless_scenarios_and_refuse_admin_writes(
     tmp_path: Path,
 ) -> None:
@@ -62,6 +66,7 @@ def test_several_workers_without_shared_state_serve_stateless_scenarios_and_refu
     assert "--state redis://HOST:PORT/DB" in write.json()["error"]["message"]
 
 
+@pytest.mark.timeout(SUBPROCESS_TIMEOUT_S)
 def test_several_workers_with_shared_state_serve_as_one_mock(
     tmp_path: Path, redis_url: str
 ) -> None:

@@ -47,8 +47,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-TIMEOUT_S = 2.0
-"""How long one command may take before the store counts as lost, seconds."""
+TIMEOUT_S = 10.0
+"""How long one command may take before the store counts as lost, seconds. A store that is
+down refuses at once; this is for one that hangs, and leaves room for a busy event loop."""
+START_WAIT_S = 3.0
+"""How long a process waits for the store at start before it serves (503s until it is there)."""
 ACK_WAIT_S = 5.0
 """How long a change waits for each process to acknowledge it, seconds."""
 PING_EVERY_S = 0.25
@@ -116,11 +119,11 @@ class RedisState:
 
     # -- life --------------------------------------------------------------------------
     async def start(self) -> None:
-        """Connect and catch up (waits up to ``TIMEOUT_S``; a store still away: 503s)."""
+        """Connect and catch up (waits up to ``START_WAIT_S``; a store still away: 503s)."""
         if self._listener is None:
             self._listener = asyncio.get_running_loop().create_task(self._listen())
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._ready.wait(), TIMEOUT_S)
+                await asyncio.wait_for(self._ready.wait(), START_WAIT_S)
 
     async def close(self) -> None:
         """Write the journal entries kept, stop listening and disconnect."""

@@ -52,6 +52,9 @@ TIMEOUT_S = 10.0
 down refuses at once; this is for one that hangs, and leaves room for a busy event loop."""
 START_WAIT_S = 3.0
 """How long a process waits for the store at start before it serves (503s until it is there)."""
+BATCH_WAIT_S = 0.005
+"""How long a journal batch waits for more entries before it is written, seconds (nothing
+waits on it: a journal read flushes first)."""
 ACK_WAIT_S = 5.0
 """How long a change waits for each process to acknowledge it, seconds."""
 PING_EVERY_S = 0.25
@@ -343,6 +346,7 @@ class RedisState:
         self._writing = True
         try:
             while self.kept and self.up:
+                await asyncio.sleep(BATCH_WAIT_S)  # let the requests finishing now join
                 entries, self.kept = self.kept, []
                 try:
                     await self._append(entries)

@@ -31,6 +31,7 @@ _FAMILY_OF_SEGMENT = {
     "assistants": "assistants",
     "threads": "assistants",
     "models": "models",
+    "realtime": "realtime",
 }
 """API family by the first segment of an OpenAI path (``/v1`` removed)."""
 

@@ -2,10 +2,10 @@
 
 The order follows ``mockgpt.http.send`` for every other family:
 
-1. a ``delay_ms`` fault waits on the engine's clock (a ``response.cancel`` or a disconnect
-   ends the wait);
-2. a ``reset`` fault closes the connection (close code 1011) before any event;
-3. ``response.created``;
+1. a ``reset`` fault closes the connection (close code 1011) before any event;
+2. ``response.created`` (the client's ``response.create`` acknowledged at once);
+3. a ``delay_ms`` fault waits on the engine's clock before the answer (a ``response.cancel``
+   or a disconnect ends the wait);
 4. an error (scripted, a fault's ``http_error``, the ``error`` fallback, a live backend's
    failure) is an ``error`` event, then ``response.done`` with status ``failed``;
 5. the answer's events as ``RealtimeRenderer`` writes them, broken as the fault says
@@ -83,13 +83,13 @@ class ResponseSender:
         """
         reply, renderer = self.reply, self.renderer
         fault = reply.fault
-        if fault is not None and fault.delay_ms:
-            await self.clock.sleep(fault.delay_ms / 1000)
         if fault is not None and fault.reset:
             self.finish(complete=False)
             await self.socket.close(INTERNAL_ERROR, "connection reset by a fault")
             return
         await self._send(dumps(renderer.created()))
+        if fault is not None and fault.delay_ms:
+            await self.clock.sleep(fault.delay_ms / 1000)
         if reply.error is not None:
             self.entry.status = reply.error.status
             for frame in self.error_frames(reply.error):

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from mockgpt.server import MockServer
-from tests.realtime.conftest import Realtime, until, user_text
+from tests.realtime.conftest import LEGACY_CONNECT, Realtime, until, user_text
 
 HELPERS = """
 import pytest
@@ -68,7 +68,8 @@ def test_an_unmatched_realtime_response_fails_strict_mode(mockgpt):
 
 
 def test_realtime_responses_in_the_plugin_helpers(pytester: pytest.Pytester) -> None:
-    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\nfilterwarnings = error\n")
+    warnings = f"filterwarnings =\n    error\n    {LEGACY_CONNECT}\n"
+    pytester.makeini(f"[pytest]\naddopts = -p no:cacheprovider\n{warnings}")
     pytester.makepyfile(test_helpers=HELPERS)
 
     result = pytester.runpytest("-p", "no:randomly", "-p", "no:asyncio")

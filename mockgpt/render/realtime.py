@@ -137,7 +137,8 @@ class RealtimeRenderer:
         self.id = new_id("resp")
         self.fields = response
         self.output: list[JSONObject] = []
-        self._items: dict[int, _Item] = {}  # tool call index -> its item; -1: the message
+        self._items: dict[int, _Item] = {}  # tool call index -> its item
+        self._message: _Item | None = None  # the assistant message being written
         self._open: _Item | None = None
         self.usage: Usage | None = None
         self.finish: str | None = None
@@ -184,9 +185,9 @@ class RealtimeRenderer:
             self.usage = event
         return []
 
-    def _start(self, item: JSONObject, key: int) -> tuple[_Item, list[JSONObject]]:
+    def _start(self, item: JSONObject) -> tuple[_Item, list[JSONObject]]:
         events = self._end_open("completed")
-        opened = self._open = self._items[key] = _Item(item, len(self.output))
+        opened = self._open = _Item(item, len(self.output))
         self.output.append(item)
         previous = self.output[-2]["id"] if len(self.output) > 1 else None
         events.append(
@@ -204,8 +205,8 @@ class RealtimeRenderer:
 
     def _text(self, text: str) -> list[JSONObject]:
         events: list[JSONObject] = []
-        item = self._items.get(-1)
-        if item is None:
+        item = self._message
+        if item is None or item is not self._open:  # none yet, or a tool call came between
             message: JSONObject = {
                 "id": self.new_id("item"),
                 "type": "message",
@@ -214,7 +215,8 @@ class RealtimeRenderer:
                 "role": "assistant",
                 "content": [],
             }
-            item, events = self._start(message, -1)
+            item, events = self._start(message)
+            self._message = item
             events.append(self._item_event("response.content_part.added", item, **self._part(item)))
         if not text:
             return events
@@ -251,8 +253,9 @@ class RealtimeRenderer:
                 "call_id": delta.id or self.new_id("call"),
                 "arguments": "",
             }
-            item, events = self._start(call, delta.index)
-        if delta.arguments:
+            item, events = self._start(call)
+            self._items[delta.index] = item
+        if delta.arguments and item is self._open:  # a closed call's late fragment: dropped
             item.text += delta.arguments
             events.append(
                 self._item_event(

@@ -194,3 +194,71 @@ def test_error_after_chunks_fault_fails_the_response_mid_answer(
     assert events[5].error.message == "model exploded"
     assert events[-1].response.status == "failed"
     assert events[-1].response.output[0].status == "incomplete"
+
+
+def test_text_then_a_tool_call_are_two_output_items_in_order(
+    rt: Realtime, stub: Callable[..., None]
+) -> None:
+    stub(
+        {
+            "respond": {
+                "content": "Let me check.",
+                "tool_calls": [{"id": "call_9", "name": "get_weather", "arguments": {}}],
+            }
+        }
+    )
+
+    with rt.connect() as conn:
+        conn.send(WITH_TOOL)
+        conn.send(user_text("weather?"))
+        until(conn, "conversation.item.done")
+        conn.send({"type": "response.create"})
+        events = until(conn, "response.done")
+
+    items = [(e.type, e.item.type) for e in events if e.type.startswith("response.output_item")]
+    assert items == [
+        ("response.output_item.added", "message"),
+        ("response.output_item.done", "message"),
+        ("response.output_item.added", "function_call"),
+        ("response.output_item.done", "function_call"),
+    ]
+    output = events[-1].response.output
+    assert [o.type for o in output] == ["message", "function_call"]
+    assert output[0].content[0].text == "Let me check."
+    assert output[1].call_id == "call_9"
+    assert [e.output_index for e in events if e.type == "response.output_item.done"] == [0, 1]
+
+
+def test_max_output_tokens_makes_the_response_incomplete(rt: Realtime) -> None:
+    with rt.connect() as conn:
+        conn.send(user_text("blue giraffe"))
+        until(conn, "conversation.item.done")
+        conn.send(
+            {
+                "type": "response.create",
+                "response": {"max_output_tokens": 1, "output_modalities": ["text"]},
+            }
+        )
+        done = until(conn, "response.done")[-1].response
+
+    assert done.status == "incomplete"
+    assert done.status_details.reason == "max_output_tokens"
+    assert done.output[0].content[0].text == "blue"
+    assert done.max_output_tokens == 1
+
+
+def test_items_can_be_retrieved_and_deleted(rt: Realtime) -> None:
+    with rt.connect() as conn:
+        conn.send(user_text("keep me"))
+        item_id = until(conn, "conversation.item.done")[-1].item.id
+        conn.send({"type": "conversation.item.retrieve", "item_id": item_id})
+        retrieved = conn.recv()
+        conn.send({"type": "conversation.item.delete", "item_id": item_id})
+        deleted = conn.recv()
+        conn.send({"type": "conversation.item.retrieve", "item_id": item_id})
+        gone = conn.recv()
+
+    assert retrieved.type == "conversation.item.retrieved"
+    assert retrieved.item.content[0].text == "keep me"
+    assert (deleted.type, deleted.item_id) == ("conversation.item.deleted", item_id)
+    assert (gone.type, gone.error.code) == ("error", "item_not_found")

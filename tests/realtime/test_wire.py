@@ -180,3 +180,20 @@ def test_disconnect_mid_response_leaves_nothing_running(
     assert entry.disconnected
     assert not entry.complete
     assert server.engine.errors == []
+
+
+def test_an_unknown_model_on_a_fixed_list_gets_an_error_then_the_close() -> None:
+    config = ServerConfig(port=0, strict_models=True, models=("gpt-realtime",))
+    with MockServer(config) as server:
+        client = openai.OpenAI(base_url=server.base_url, api_key="x")
+        with client.realtime.connect(model="gpt-imaginary") as conn:
+            error = conn.recv()
+            with pytest.raises(ConnectionClosed) as closed:
+                conn.recv()
+        with client.realtime.connect(model="gpt-realtime") as conn:
+            created = conn.recv()
+
+    assert error.error.code == "model_not_found"
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1008
+    assert created.type == "session.created"

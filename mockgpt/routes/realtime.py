@@ -241,13 +241,10 @@ class RealtimeSession:
         """A ``response.create``'s own ``input``: items, or references to the conversation's."""
         if not isinstance(given, list):
             raise RequestRejected(400, "Invalid 'response.input': expected an array.")
-        kept = {str(item["id"]): item for item in self.conversation.items}
         items = []
         for entry in given:
             if isinstance(entry, Mapping) and entry.get("type") == "item_reference":
-                if entry.get("id") not in kept:
-                    self.conversation.find(entry.get("id"), "response.input.id")
-                items.append(kept[str(entry["id"])])
+                items.append(self.conversation.find(entry.get("id"), "response.input.id")[1])
             else:
                 items.append(checked_item(entry, new_id("item")))
         return items

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from mockgpt.server import MockServer
 from tests.realtime.conftest import MODEL, Realtime, until, user_text
 
 TEXT_ORDER = [
@@ -212,3 +213,38 @@ def test_second_response_sees_the_first_answer_in_the_conversation(
 def test_served_with_and_without_the_v1_prefix(raw_socket: Callable[..., Any], path: str) -> None:
     with raw_socket(f"{path}?model={MODEL}") as ws:
         assert '"type":"session.created"' in ws.recv(timeout=30)
+
+
+def test_out_of_band_response_answers_its_own_input_and_keeps_the_conversation(
+    rt: Realtime, stub: Callable[..., None], server: MockServer
+) -> None:
+    stub({"match": {"last_user": "classify: spam?"}, "respond": {"content": "ham"}})
+
+    with rt.connect() as conn:
+        conn.send(TEXT_ONLY)
+        conn.send(user_text("hello"))
+        kept = until(conn, "conversation.item.done")[-1].item.id
+        conn.send(
+            {
+                "type": "response.create",
+                "response": {
+                    "conversation": "none",
+                    "input": [
+                        {"type": "item_reference", "id": kept},
+                        user_text("classify: spam?")["item"],
+                    ],
+                },
+            }
+        )
+        side = until(conn, "response.done")[-1].response
+        conn.send({"type": "response.create"})
+        main = until(conn, "response.done")[-1].response
+
+    assert side.output[0].content[0].text == "ham"
+    assert main.output[0].content[0].text == "hello"
+    side_call, main_call = (e.json for e in server.engine.journal.entries()[-2:])
+    assert side_call["messages"] == [
+        {"role": "user", "content": "hello"},
+        {"role": "user", "content": "classify: spam?"},
+    ]
+    assert main_call["messages"] == [{"role": "user", "content": "hello"}]

@@ -63,7 +63,7 @@ class ToolResultMatch(ScenarioModel):
 
 
 Endpoint = Literal[
-    "chat.completions", "completions", "embeddings", "responses", "assistants", "ollama"
+    "chat.completions", "completions", "embeddings", "responses", "assistants", "ollama", "realtime"
 ]
 
 

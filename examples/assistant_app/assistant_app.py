@@ -122,7 +122,8 @@ class Assistant:
         image = self.client.images.generate(
             model="gpt-image-1", prompt=prompt, size="1024x1024", n=1
         )
-        assert image.data and image.data[0].b64_json
+        if not image.data or not image.data[0].b64_json:
+            raise RuntimeError("the image answer holds no b64_json")
         return base64.b64decode(image.data[0].b64_json)
 
     def speak(self, text: str) -> bytes:
@@ -137,9 +138,7 @@ class Assistant:
         transcript: list[str] = []
         audio = bytearray()
         with self.client.realtime.connect(model="gpt-realtime") as connection:
-            connection.session.update(
-                session={"type": "realtime", "output_modalities": ["audio"]}
-            )
+            connection.session.update(session={"type": "realtime", "output_modalities": ["audio"]})
             connection.conversation.item.create(
                 item={
                     "type": "message",

@@ -51,8 +51,10 @@ def echo_reasoning(ctx: Turn) -> tuple[list[str], int] | None:
 
     The parts are empty when the request asks for no summary; the tokens are the sentence's.
     """
+    if not is_reasoning_model(ctx.model):
+        return None  # first: a chat body is decoded only for a reasoning model
     asks, summary = _effort(ctx)
-    if not asks or not is_reasoning_model(ctx.model):
+    if not asks:
         return None
     text = ECHO_REASONING.format(words=len((ctx.last_user or "").split()))
     return ([text] if summary else []), count_tokens(text)

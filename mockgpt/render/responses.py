@@ -174,7 +174,12 @@ class ResponseRenderer:
         item = self._open
         if item is None or item["type"] != "reasoning":
             self._close_item(out)
-            item = {"id": new_item_id("rs"), "type": "reasoning", "summary": []}
+            item = {
+                "id": new_item_id("rs"),
+                "type": "reasoning",
+                "summary": [],
+                "status": "in_progress",
+            }
             self._open_item(item, out)
         if not event.text:
             return  # reasoning without a summary

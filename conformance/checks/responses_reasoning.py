@@ -114,19 +114,28 @@ def _require_first(answer: rs.ResponseAnswer) -> None:
 
 
 def _require_tokens(response: dict[str, Any], exchange: Exchange, where: str) -> None:
+    """``reasoning_tokens`` <= ``output_tokens``; their shape is ``responses.usage``'s rule."""
     usage = response.get("usage")
     usage = usage if isinstance(usage, dict) else {}
     details = usage.get("output_tokens_details")
-    reasoning = details.get("reasoning_tokens") if isinstance(details, dict) else None
+    details = details if isinstance(details, dict) else None
     output = usage.get("output_tokens")
-    if not isinstance(output, int) or not isinstance(reasoning, int) or reasoning < 0:
-        raise Violation(
-            f"{where}usage.output_tokens_details.reasoning_tokens",
-            "an integer >= 0, with output_tokens an integer",
-            dumps(usage)[:200],
-            exchange=exchange,
-        )
-    if reasoning > output:
+    reasoning = details.get("reasoning_tokens") if details is not None else None
+    shapes = (
+        ("output_tokens", "an integer >= 0", output),
+        ("output_tokens_details", "an object", details),
+        ("output_tokens_details.reasoning_tokens", "an integer >= 0", reasoning),
+    )
+    for path, expected, value in shapes:
+        if value is None or (isinstance(value, int) and value < 0):
+            raise Violation(
+                f"{where}usage.{path}",
+                expected,
+                dumps(usage)[:200],
+                owner=rs.USAGE,
+                exchange=exchange,
+            )
+    if isinstance(output, int) and isinstance(reasoning, int) and reasoning > output:
         raise Violation(
             f"{where}usage.output_tokens_details.reasoning_tokens",
             f"<= output_tokens ({output}): reasoning tokens are output tokens",

@@ -165,6 +165,10 @@ _TABLE: tuple[tuple[str, Family, str, str], ...] = (
      "an invalid `stream: true` request gets a 200 stream with an error event, not a 400"),
     ("completion-id-fixed", "chat", "switch", "every chat completion has the same `id`"),
     ("chunk-id-empty", "chat", "chunk", 'every chunk of a chat stream has `id: ""`'),
+    ("reasoning-content", "chat", "switch",
+     "chat answers carry the reasoning text as `reasoning_content` on `delta` and `message`"),
+    ("responses-reasoning-summary-events-missing", "responses", "chunk",
+     "a reasoning item's summary streams no `response.reasoning_summary_*` events"),
     ("responses-error-nested", "responses", "frame",
      'a Responses stream\'s `error` event nests its fields: `{"type": "error", "error": {...}}`'),
 )

@@ -30,6 +30,7 @@ ENDPOINTS = (
     "assistants",
     "ollama",
     "models",
+    "realtime",
 )
 """The API families a ``Call.endpoint`` names: the stub ``endpoint`` names, and
 ``conversations`` and ``models`` (whose requests no stub answers)."""

@@ -94,21 +94,28 @@ class SharedApp:
         try:
             await self.app(scope, receive, send_shared)
         finally:
-            if not written:  # the client went away, or no answer was sent
-                await self._write(scope, loaded)
+            if not written and loaded is not None:  # the client went away: keep the objects
+                await self._write_back(scope, loaded)
             if loaded is not None:
                 self.objects.release(loaded)
 
     async def _write(self, scope: Scope, loaded: Loaded | None) -> None:
-        """Write back the request's stored objects and its journal entry."""
+        """Write back the request's stored objects; queue its journal entry.
+
+        An entry that never gets here (a client gone mid-answer, a WebSocket) is queued when
+        the journal settles it.
+        """
         if loaded is not None:
-            try:
-                await self.objects.write_back(loaded)
-            except StateUnreachable:
-                logger.error("stored objects of %s were not shared", scope["path"])
+            await self._write_back(scope, loaded)
         entry = scope.get("mockgpt.entry")
         if entry is not None and self._journal_on:
-            self.shared.journal_append(entry)
+            self.shared.journal_append(entry, before_settle=True)
+
+    async def _write_back(self, scope: Scope, loaded: Loaded) -> None:
+        try:
+            await self.objects.write_back(loaded)
+        except StateUnreachable:
+            logger.error("stored objects of %s were not shared", scope["path"])
 
     async def _admin(self, scope: Scope, receive: Receive, send: Send) -> None:
         """An admin request: it reads the store's journal; its changes reach every process."""

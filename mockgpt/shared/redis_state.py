@@ -37,7 +37,7 @@ from mockgpt.scenarios.registry import StubConflict, StubNotFound
 from mockgpt.scenarios.schema import Stub
 from mockgpt.shared import scripts
 from mockgpt.shared.codec import decode_change, decode_entry, encode_change, encode_entry
-from mockgpt.shared.scripts import Keys, space_field
+from mockgpt.shared.scripts import SCRIPT_NAMES, Keys, space_field
 from mockgpt.shared.stores import KINDS
 from mockgpt.shared.unreachable import StateUnreachable, redact
 
@@ -59,17 +59,6 @@ ACK_WAIT_S = 5.0
 """How long a change waits for each process to acknowledge it, seconds."""
 PING_EVERY_S = 0.25
 """How often an idle process checks that the store is there, seconds."""
-
-
-SCRIPT_NAMES = (
-    "APPEND_JOURNAL",
-    "CLEAR_JOURNAL",
-    "FORGET_COUNTS",
-    "PUT_OBJECT",
-    "CLEAR_OBJECTS",
-    "PUSH_CHANGES",
-)
-"""The Lua scripts of ``mockgpt.shared.scripts`` a process runs."""
 
 
 class RedisState:
@@ -111,6 +100,8 @@ class RedisState:
         self.kept: list[JournalEntry] = []
         """Journal entries waiting to be written (batched; kept while the store is away)."""
         self._writing = False
+        self._appended: set[int] = set()
+        """``id()`` of the entries queued before they settled."""
         self._replaying = False
         self._sync = asyncio.Lock()
         self._listener: asyncio.Task[None] | None = None
@@ -124,6 +115,7 @@ class RedisState:
     async def start(self) -> None:
         """Connect and catch up (waits up to ``START_WAIT_S``; a store still away: 503s)."""
         if self._listener is None:
+            self.engine.journal.listen(self._settled)
             self._listener = asyncio.get_running_loop().create_task(self._listen())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._ready.wait(), START_WAIT_S)
@@ -330,12 +322,23 @@ class RedisState:
                 await clear([keys.index(kind.name)], [keys.objects(kind.name)], client=pipe)
 
     # -- journal -----------------------------------------------------------------------
-    def journal_append(self, entry: JournalEntry) -> None:
+    def _settled(self, entry: JournalEntry) -> None:
+        """Queue an entry that settled without ``journal_append`` (a WebSocket's, one cut off)."""
+        if id(entry) in self._appended:
+            self._appended.discard(id(entry))
+        elif self.engine.config.journal_size > 0:
+            self.journal_append(entry)
+
+    def journal_append(self, entry: JournalEntry, *, before_settle: bool = False) -> None:
         """Queue one finished entry; a task writes the queue, one round trip per batch.
 
         Nothing waits for it: an admin request that reads the journal first asks every
         process to ``flush``. While the store is away the entries stay queued.
+        ``before_settle``: queued as its last byte goes out, before the journal settles it
+        (then its settling queues nothing more).
         """
+        if before_settle:
+            self._appended.add(id(entry))
         self.kept.append(entry)
         if not self._writing and self.up:
             self._writing = True

@@ -107,6 +107,17 @@ return {tonumber(redis.call('GET', KEYS[2]) or '0'), redis.call('LLEN', KEYS[1])
 Returns the epoch and the list's length."""
 
 
+SCRIPT_NAMES = (
+    "APPEND_JOURNAL",
+    "CLEAR_JOURNAL",
+    "FORGET_COUNTS",
+    "PUT_OBJECT",
+    "CLEAR_OBJECTS",
+    "PUSH_CHANGES",
+)
+"""The scripts above, by name."""
+
+
 @dataclass(frozen=True)
 class Keys:
     """The store's key names, all under ``prefix`` (``mockgpt:`` by default).

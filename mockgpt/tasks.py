@@ -77,6 +77,11 @@ class Tasks:
         with self._lock:
             self._tasks.discard(task)
 
+    def running(self) -> list[asyncio.Task[None]]:
+        """The tasks running now (started and not ended), in no order."""
+        with self._lock:
+            return list(self._tasks)
+
     def __len__(self) -> int:
         """How many tasks are running (started and not ended)."""
         with self._lock:

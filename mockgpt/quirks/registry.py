@@ -167,6 +167,8 @@ _TABLE: tuple[tuple[str, Family, str, str], ...] = (
     ("chunk-id-empty", "chat", "chunk", 'every chunk of a chat stream has `id: ""`'),
     ("responses-error-nested", "responses", "frame",
      'a Responses stream\'s `error` event nests its fields: `{"type": "error", "error": {...}}`'),
+    ("responses-background-at-once", "responses", "switch",
+     "a `background: true` response is answered `completed` at once, never `queued`"),
 )
 # fmt: on
 

@@ -25,7 +25,12 @@ from mockgpt.models.responses import (
     input_items,
     response_prompt,
 )
-from mockgpt.quirks.responses import quirk_request, reject_request, stale_response
+from mockgpt.quirks.responses import (
+    background_at_once,
+    quirk_request,
+    reject_request,
+    stale_response,
+)
 from mockgpt.render.responses import ResponseMeta, ResponseRenderer, new_item_id
 from mockgpt.routes.common import engine_of, json_response, now, read_json, serve
 from mockgpt.routes.conversations import conversation_of, not_found
@@ -191,7 +196,7 @@ async def create_response(request: Request) -> ReplySender:
     req = validate_request(CreateResponse, body)
     engine.check_model(req.model)
     assert isinstance(body, dict)
-    in_background = body.get("background") is True
+    in_background = body.get("background") is True and not background_at_once(engine.quirks)
     if in_background and req.store is False:
         raise RequestRejected(
             400,

@@ -115,9 +115,11 @@ RESPONSES_REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
     "resp-no-key": (NO_KEY + RESPONSES, HELLO),
     "resp-limited": (RESPONSES, {"model": "m", "input": "limit"}),
     "resp-unknown-model": (RESPONSES, {**HELLO, "model": "nope"}),
+    "resp-background": (RESPONSES, {**HELLO, "background": True}),
 }
 RESPONSES_VARIANTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "-text": lambda body: {k: v for k, v in body.items() if k != "text"},
+    "-background": lambda body: {k: v for k, v in body.items() if k != "background"},
     "unbroken": lambda body: {**body, "input": UNBROKEN} if body.get("input") == BROKEN else body,
 }
 """Changed Responses requests whose plain answers some quirks are compared with."""
@@ -256,6 +258,16 @@ def retrieve_stale(name: str, plain: Rendered, ask: Ask) -> Rendered:
     return plain
 
 
+def background_at_once(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    """The background request answered as the same request in the foreground would be."""
+    body = _body(name)
+    if body is None or not body.get("background") or plain["status"] != 200:
+        return plain
+    answer = ask("-background")
+    answer["body"]["background"] = True
+    return answer
+
+
 def json_when_stream(name: str, plain: Rendered, ask: Ask) -> Rendered:
     return ask("-stream") if "event_names" in plain else plain
 
@@ -345,6 +357,7 @@ RESPONSES_EXPECT: dict[str, Expect] = {
     "responses-completed-output-empty": completed_output_empty,
     "responses-chat-error-frame": chat_error_frame,
     "responses-error-nested": error_nested,
+    "responses-background-at-once": background_at_once,
 }
 """For each Responses quirk: the plain answer (normalised) changed in the quirk's one way."""
 

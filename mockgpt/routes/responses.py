@@ -183,9 +183,13 @@ async def compact_response(request: Request) -> Response:
 async def create_response(request: Request) -> ReplySender:
     """Answer ``POST /v1/responses`` (spec: ``createResponse``), streamed or not.
 
+    With ``background: true`` it is answered ``queued`` and kept with its job
+    (``mockgpt.http.background``).
+
     Raises:
-        RequestRejected: 400 for an invalid body or both ``previous_response_id`` and
-            ``conversation``; 404 for an unknown previous response or conversation.
+        RequestRejected: 400 for an invalid body, both ``previous_response_id`` and
+            ``conversation``, or ``background`` with ``store: false``; 404 for an unknown
+            previous response or conversation.
     """
     engine = engine_of(request)
     body = await read_json(request, engine.config.max_body_bytes)
@@ -316,11 +320,13 @@ async def cancel_response(request: Request) -> Response:
         RequestRejected: 400 for a response not created with ``background: true``.
     """
     stored = _stored(request)
-    if stored.job is None:
+    if stored.job is not None:
+        return json_response(background.cancel(engine_of(request), stored))
+    if not stored.response.get("background"):
         raise RequestRejected(
             400, "Only responses created with background=true can be cancelled.", code=None
         )
-    return json_response(background.cancel(engine_of(request), stored))
+    return json_response(stored.response)  # answered at once (responses-background-at-once)
 
 
 async def list_input_items(request: Request) -> Response:

@@ -11,6 +11,8 @@ import httpx
 import openai
 import pytest
 
+from mockgpt.scenarios import Scenario
+from mockgpt.server import MockServer
 from tests.background.conftest import MODEL
 from tests.background.receiver import WAIT_S
 from tests.responses.clients import ResponsesApi
@@ -202,3 +204,15 @@ def test_background_chain_continues_from_a_background_response(bapi: ResponsesAp
 
     assert [i.content[0].text for i in items] == ["blue giraffe"]
     assert second.output_text == "and then"
+
+
+def test_background_quirk_answers_at_once(bapi: ResponsesApi, server: MockServer) -> None:
+    """``responses-background-at-once``: completed at the create; cancel returns it."""
+    server.engine.registry.add(Scenario(name="q", quirks=["responses-background-at-once"]))
+
+    created = bapi.call("responses.create", model=MODEL, input="blue giraffe", background=True)
+    cancelled = bapi.call("responses.cancel", created.id)
+
+    assert (created.status, created.background) == ("completed", True)
+    assert created.output_text == "blue giraffe"
+    assert cancelled == created

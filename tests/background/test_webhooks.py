@@ -236,3 +236,17 @@ def test_webhook_config_and_shutdown_leave_no_task() -> None:
     assert len(running) == 2
     assert all(t.cancelled() for t in running)
     assert len(mock.engine.tasks) == 0
+
+
+def test_webhook_unsigned_without_a_secret(
+    bapi: ResponsesApi, receiver: Receiver, server: MockServer
+) -> None:
+    server.engine.webhooks.target.secret = None
+    created = bapi.call("responses.create", model=MODEL, input="blue giraffe", background=True)
+    bapi.call("responses.retrieve", created.id)
+
+    [delivery] = receiver.wait_for(1)
+
+    assert "webhook-signature" not in delivery.headers
+    assert delivery.headers["webhook-id"].startswith("evt_")
+    assert json.loads(delivery.body)["data"]["id"] == created.id

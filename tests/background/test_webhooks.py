@@ -250,3 +250,22 @@ def test_webhook_unsigned_without_a_secret(
     assert "webhook-signature" not in delivery.headers
     assert delivery.headers["webhook-id"].startswith("evt_")
     assert json.loads(delivery.body)["data"]["id"] == created.id
+
+
+def test_webhook_time_driven_job_in_process_fires_without_a_poll(
+    server: MockServer, receiver: Receiver, stub: Callable[..., None]
+) -> None:
+    """A sync client served in process runs the app on a loop of its own, only during its
+    calls: the job's timer runs on the server's loop, so it ends with no call under way."""
+    stub(_later({"after_ms": 20}))
+    with openai.OpenAI(
+        base_url=server.base_url_for("asgi"),
+        api_key="x",
+        max_retries=0,
+        http_client=server.http_client("asgi"),
+    ) as client:
+        created = client.responses.create(model=MODEL, input="later", background=True)
+        [delivery] = receiver.wait_for(1)
+
+    event = _unwrap(delivery)
+    assert (event.type, event.data.id) == ("response.completed", created.id)

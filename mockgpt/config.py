@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from mockgpt.errors import ConfigError
 from mockgpt.quirks import QUIRKS
+from mockgpt.webhooks import WebhookTarget
 
 DEFAULT_MODELS: tuple[str, ...] = (
     "gpt-4o-mini",
@@ -134,6 +135,12 @@ class ServerConfig:
         test_header: the request header naming a test id: a request (API or admin) that
             carries it sees that test id's stubs, sequences and journal on top of the
             shared ones (``--test-header``).
+        webhook_url: where the events of ended background responses (and batches) are
+            POSTed (``--webhook-url``); None sends none.
+        webhook_secret: the secret that signs them (``whsec_<base64>``; never shown in
+            ``repr``); None sends them unsigned.
+        webhook_attempts: deliveries tried per event (the first and its retries), >= 1.
+        webhook_backoff_ms: milliseconds before the first retry, doubled before each next.
     """
 
     host: str = "127.0.0.1"
@@ -167,6 +174,10 @@ class ServerConfig:
     watch: bool = False
     seed: int | None = None
     test_header: str = "X-Mockgpt-Test"
+    webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    webhook_attempts: int = 5
+    webhook_backoff_ms: float = 1000.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -196,6 +207,22 @@ class ServerConfig:
             )
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"--port must be 0..65535, got {self.port}")
+        self.webhooks  # noqa: B018  (validates the webhook settings)
+
+    @property
+    def webhooks(self) -> WebhookTarget:
+        """Where the webhook events go, and how (``mockgpt.webhooks``).
+
+        Raises:
+            ConfigError: ``webhook_attempts`` < 1, ``webhook_backoff_ms`` < 0, or a
+                ``whsec_`` secret that is not base64.
+        """
+        return WebhookTarget(
+            self.webhook_url,
+            self.webhook_secret,
+            self.webhook_attempts,
+            self.webhook_backoff_ms,
+        )
 
     @property
     def served_hosts(self) -> frozenset[str] | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from mockgpt.errors import ConfigError
 from mockgpt.quirks import QUIRKS
+from mockgpt.webhooks import WebhookTarget
 
 DEFAULT_MODELS: tuple[str, ...] = (
     "gpt-4o-mini",
@@ -141,6 +142,12 @@ class ServerConfig:
             shared ones (``--test-header``).
         state: where several processes keep the state they share, ``redis://HOST:PORT/DB``
             (``--state``, ``MOCKGPT_STATE``); None: in this process's memory.
+        webhook_url: where the events of ended background responses (and batches) are
+            POSTed (``--webhook-url``); None sends none.
+        webhook_secret: the secret that signs them (``whsec_<base64>``; never shown in
+            ``repr``); None sends them unsigned.
+        webhook_attempts: deliveries tried per event (the first and its retries), >= 1.
+        webhook_backoff_ms: milliseconds before the first retry, doubled before each next.
     """
 
     host: str = "127.0.0.1"
@@ -174,6 +181,10 @@ class ServerConfig:
     watch: bool = False
     seed: int | None = None
     test_header: str = "X-Mockgpt-Test"
+    webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    webhook_attempts: int = 5
+    webhook_backoff_ms: float = 1000.0
     extra: Mapping[str, str] = field(default_factory=dict)
     state: str | None = field(default=None, repr=False)
 
@@ -209,6 +220,7 @@ class ServerConfig:
                 f"--state must be a Redis URL (redis://HOST:PORT/DB, rediss://, unix://), "
                 f"got {self.state.split('@')[-1]!r}"
             )
+        self.webhooks  # noqa: B018  (validates the webhook settings)
 
     def to_json(self) -> str:
         """Every setting as JSON (``from_json`` reads it back): how workers get them."""
@@ -227,6 +239,21 @@ class ServerConfig:
                 fields[name] = tuple(value)
         fields["upstream_timeout"] = UpstreamTimeouts(**fields["upstream_timeout"])
         return cls(**fields)
+
+    @property
+    def webhooks(self) -> WebhookTarget:
+        """Where the webhook events go, and how (``mockgpt.webhooks``).
+
+        Raises:
+            ConfigError: ``webhook_attempts`` < 1, ``webhook_backoff_ms`` < 0, or a
+                ``whsec_`` secret that is not base64.
+        """
+        return WebhookTarget(
+            self.webhook_url,
+            self.webhook_secret,
+            self.webhook_attempts,
+            self.webhook_backoff_ms,
+        )
 
     @property
     def served_hosts(self) -> frozenset[str] | None:

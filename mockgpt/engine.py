@@ -31,12 +31,15 @@ from mockgpt.limits import Limiter, limit_ready, limited
 from mockgpt.quirks import unknown_model_status
 from mockgpt.recorder import Recorder
 from mockgpt.scenarios import Scenario, load_scenario
+from mockgpt.scenarios.lifecycle import LifecycleScript
 from mockgpt.scenarios.matchers import MatchView
 from mockgpt.scenarios.registry import STUB_PARTS, Selection, StubRegistry
 from mockgpt.scenarios.schema import EmbeddingScript, Fault
 from mockgpt.sse import AsyncioClock, Clock
 from mockgpt.state import RESET_PARTS, Scope, ServerState
+from mockgpt.tasks import Tasks
 from mockgpt.turn import Turn
+from mockgpt.webhooks import Webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +76,8 @@ class Reply:
         forward: the backend that passes the request upstream unchanged, when no stub
             matched and the fallback is a proxy (embeddings).
         embedding: the stub's scripted vectors (``respond.embedding``), None for none.
+        lifecycle: when the job the answer starts ends (``respond.lifecycle``), None for
+            the default.
     """
 
     stub_id: str | None
@@ -87,6 +92,7 @@ class Reply:
     live: bool
     forward: PassThrough | None = None
     embedding: EmbeddingScript | None = None
+    lifecycle: LifecycleScript | None = None
     _primed: AsyncIterator[Event] | None = None
     """The live events as the backend gave them, once ``prime`` has wrapped them."""
 
@@ -198,6 +204,10 @@ class Engine:
         self.store = self.state.responses
         self.errors = self.state.errors
         """Exceptions raised while serving (each also answered with a 500 envelope)."""
+        self.tasks = Tasks()
+        """What runs beside the requests (job timers, webhook deliveries)."""
+        self.webhooks = Webhooks(config.webhooks, self.journal, self.tasks)
+        """``webhooks.emit(type, object_id)`` sends an event when a job ends."""
 
     @property
     def quirks(self) -> frozenset[str]:
@@ -264,6 +274,7 @@ class Engine:
             live=backend.live,
             forward=forward,
             embedding=selection.answer.embedding if selection.answer is not None else None,
+            lifecycle=selection.answer.lifecycle if selection.answer is not None else None,
         )
 
     def _backend(self, selection: Selection) -> Backend:
@@ -304,7 +315,8 @@ class Engine:
         return limited(events, limiter)
 
     async def aclose(self) -> None:
-        """Close the backends' connections; write everything recorded (``--record``)."""
+        """Stop the tasks; close the backends' connections; write what was recorded."""
+        await self.tasks.aclose()
         aclose = getattr(self.fallback, "aclose", None)
         if aclose is not None:
             await aclose()
@@ -350,6 +362,7 @@ class Engine:
         if "journal" in done:
             self.journal.clear(test_id)
         if "stored" in done:
+            self.tasks.cancel_all()  # the jobs of stored objects, and their webhooks
             self.state.responses.clear()
             self.state.assistants.clear()
         if test_id is None and len(done) == len(RESET_PARTS):

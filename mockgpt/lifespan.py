@@ -20,7 +20,8 @@ async def lifespan(engine: Engine, receive: Receive, send: Send) -> None:
 
     With ``--watch``, the scenario files are reloaded when they change (an invalid new
     version is logged and the last good one keeps serving); other files in their folders are
-    not watched. At shutdown the backends are closed.
+    not watched. The engine's tasks (job timers, webhook deliveries) run on the server's loop.
+    At shutdown they are cancelled and the backends are closed.
     """
     config = engine.config
     paths = [resolve_scenario(s) for s in config.scenarios] if config.watch else []
@@ -40,6 +41,7 @@ async def lifespan(engine: Engine, receive: Receive, send: Send) -> None:
             )
 
     await receive()  # lifespan.startup
+    engine.tasks.attach()  # job timers and webhook deliveries run on this loop
     async with anyio.create_task_group() as group:
         if paths:
             group.start_soon(reload_on_change)

@@ -12,6 +12,7 @@ from typing import Any
 from mockgpt import ids
 from mockgpt.bounded import Bounded
 from mockgpt.conversation import Message, messages_from_chat
+from mockgpt.lifecycle import Job
 from mockgpt.models.responses import items_to_messages
 from mockgpt.types import JSONObject
 
@@ -44,12 +45,20 @@ class StoredResponse:
 
     ``events`` are the stream events that rendered it (``ResponseStreamEvent`` objects, in
     ``sequence_number`` order), replayed by ``GET /v1/responses/{id}?stream=true``.
+
+    A background response (``background: true``) also has its ``job``: ``response`` is what
+    it holds once completed, and a read shows it as the job's status says
+    (``mockgpt.http.background``). ``error`` is the ``ResponseError`` it shows if it fails;
+    ``ended`` is set once its end has been acted on (the webhook sent).
     """
 
     response: JSONObject
     input_items: list[dict[str, Any]]
     messages: tuple[Message, ...]
     events: list[JSONObject] = field(default_factory=list)
+    job: Job | None = None
+    error: JSONObject | None = None
+    ended: bool = False
 
 
 @dataclass

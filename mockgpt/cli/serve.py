@@ -227,6 +227,19 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     "(env MOCKGPT_STATE). Default: in this process's memory.",
 )
 @click.option(
+    "--webhook-url",
+    default=None,
+    metavar="URL",
+    help="POST an event here when a background response ends (response.completed, ...).",
+)
+@click.option(
+    "--webhook-secret",
+    envvar="MOCKGPT_WEBHOOK_SECRET",
+    default=None,
+    help="Sign webhook events with this whsec_<base64> secret, as client.webhooks.unwrap "
+    "checks (env MOCKGPT_WEBHOOK_SECRET).",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
@@ -264,6 +277,8 @@ def serve(
     test_header: str,
     workers: int,
     state: str | None,
+    webhook_url: str | None,
+    webhook_secret: str | None,
     log_level: str,
 ) -> None:
     """Serve the OpenAI API on HOST:PORT (echo answers by default)."""
@@ -303,6 +318,8 @@ def serve(
             limit_concurrency=limit_concurrency,
             body_timeout_s=body_timeout_s,
             test_header=test_header,
+            webhook_url=webhook_url,
+            webhook_secret=webhook_secret,
             log_level=log_level,
             state=state or None,
         )

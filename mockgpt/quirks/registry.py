@@ -171,6 +171,8 @@ _TABLE: tuple[tuple[str, Family, str, str], ...] = (
      "a reasoning item's summary streams no `response.reasoning_summary_*` events"),
     ("responses-error-nested", "responses", "frame",
      'a Responses stream\'s `error` event nests its fields: `{"type": "error", "error": {...}}`'),
+    ("responses-background-at-once", "responses", "switch",
+     "a `background: true` response is answered `completed` at once, never `queued`"),
 )
 # fmt: on
 

@@ -122,6 +122,11 @@ def quirk_response(response: JSONObject, quirks: frozenset[str]) -> JSONObject:
     return out
 
 
+def background_at_once(quirks: frozenset[str]) -> bool:
+    """Whether a ``background: true`` request is answered at once, completed (switch)."""
+    return "responses-background-at-once" in quirks
+
+
 def stale_response(response: JSONObject, quirks: frozenset[str]) -> JSONObject:
     """``responses-retrieve-stale``: a stored response as it was when it was created."""
     out = quirk_response(response, quirks)

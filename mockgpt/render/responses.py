@@ -127,8 +127,14 @@ class ResponseRenderer:
         return response_object(self.meta, status, [copy.deepcopy(i) for i in self.output])
 
     def start(self) -> list[JSONObject]:
-        """``response.created`` and ``response.in_progress``."""
+        """``response.created`` and ``response.in_progress`` (``queued`` between, background)."""
         self._started = True
+        if self.meta.request.get("background"):  # background mode: queued first
+            return [
+                self._event("response.created", response=self._snapshot("queued")),
+                self._event("response.queued", response=self._snapshot("queued")),
+                self._event("response.in_progress", response=self._snapshot("in_progress")),
+            ]
         return [
             self._event("response.created", response=self._snapshot("in_progress")),
             self._event("response.in_progress", response=self._snapshot("in_progress")),

@@ -12,10 +12,12 @@ from starlette.responses import Response
 
 from mockgpt.conversation import Message, Prompt
 from mockgpt.errors import RequestRejected
+from mockgpt.http import background
 from mockgpt.http.pages import cursor_page
 from mockgpt.http.responses import ResponsesWire
 from mockgpt.http.send import ReplySender, SSEBody
 from mockgpt.ids import new_hex
+from mockgpt.lifecycle import Job
 from mockgpt.models import validate_request
 from mockgpt.models.responses import (
     CreateResponse,
@@ -23,10 +25,16 @@ from mockgpt.models.responses import (
     input_items,
     response_prompt,
 )
-from mockgpt.quirks.responses import quirk_request, reject_request, stale_response
+from mockgpt.quirks.responses import (
+    background_at_once,
+    quirk_request,
+    reject_request,
+    stale_response,
+)
 from mockgpt.render.responses import ResponseMeta, ResponseRenderer, new_item_id
 from mockgpt.routes.common import engine_of, json_response, now, read_json, serve
 from mockgpt.routes.conversations import conversation_of, not_found
+from mockgpt.scenarios.lifecycle import LifecycleScript
 from mockgpt.sse import encode_sse
 from mockgpt.store import (
     Conversation,
@@ -177,9 +185,13 @@ async def compact_response(request: Request) -> Response:
 async def create_response(request: Request) -> ReplySender:
     """Answer ``POST /v1/responses`` (spec: ``createResponse``), streamed or not.
 
+    With ``background: true`` it is answered ``queued`` and kept with its job
+    (``mockgpt.http.background``).
+
     Raises:
-        RequestRejected: 400 for an invalid body or both ``previous_response_id`` and
-            ``conversation``; 404 for an unknown previous response or conversation.
+        RequestRejected: 400 for an invalid body, both ``previous_response_id`` and
+            ``conversation``, or ``background`` with ``store: false``; 404 for an unknown
+            previous response or conversation.
     """
     engine = engine_of(request)
     body = await read_json(request, engine.config.max_body_bytes)
@@ -190,6 +202,14 @@ async def create_response(request: Request) -> ReplySender:
     req = validate_request(CreateResponse, body)
     engine.check_model(req.model)
     assert isinstance(body, dict)
+    in_background = body.get("background") is True and not background_at_once(engine.quirks)
+    if in_background and req.store is False:
+        raise RequestRejected(
+            400,
+            "Background responses must be stored: 'store' cannot be false with 'background': true.",
+            param="store",
+            code="invalid_value",
+        )
     prompt, conversation = _prompt(request, req)
     turn = Turn(
         endpoint="responses",
@@ -215,18 +235,31 @@ async def create_response(request: Request) -> ReplySender:
             ResponseMeta(id=response_id, created_at=created_at, model=model, request=echoed)
         )
 
-    def remember(renderer: ResponseRenderer) -> None:
+    def stored(renderer: ResponseRenderer) -> StoredResponse:
         final = renderer.final
         assert final is not None
         if conversation is not None:
             outputs = [i for i in final.get("output") or [] if isinstance(i, dict)]  # type: ignore[union-attr]
             conversation.items += items + outputs
-        if req.store is not False:
-            messages = (*prompt.messages, *output_messages(final))
-            if req.instructions:
-                messages = messages[1:]  # instructions do not carry over to the next turn
-            engine.store.save(StoredResponse(final, items, messages, renderer.events))
+        messages = (*prompt.messages, *output_messages(final))
+        if req.instructions:
+            messages = messages[1:]  # instructions do not carry over to the next turn
+        return StoredResponse(final, items, messages, renderer.events)
 
+    def remember(renderer: ResponseRenderer) -> None:
+        kept = stored(renderer)
+        if req.store is not False:
+            engine.store.save(kept)
+
+    def keep(renderer: ResponseRenderer, script: LifecycleScript, error: JSONObject | None) -> None:
+        kept = stored(renderer)
+        kept.job, kept.error = Job(script), error
+        background.start(engine, kept)
+
+    if in_background:
+        return serve(
+            request, turn, background.BackgroundWire(renderer, stream=bool(req.stream), keep=keep)
+        )
     wire = ResponsesWire(renderer, stream=bool(req.stream), remember=remember)
     return serve(request, turn, wire)
 
@@ -253,7 +286,10 @@ async def retrieve_response(request: Request) -> Response | SSEBody:
     stored = _stored(request)
     params = request.query_params
     if params.get("stream", "false").lower() != "true":
-        return json_response(stale_response(stored.response, engine_of(request).quirks))
+        engine = engine_of(request)
+        if stored.job is not None:
+            return json_response(background.read(engine, stored, poll=True))
+        return json_response(stale_response(stored.response, engine.quirks))
     try:
         after = int(params.get("starting_after", "-1"))
     except ValueError:
@@ -279,17 +315,20 @@ async def delete_response(request: Request) -> Response:
 async def cancel_response(request: Request) -> Response:
     """``POST /v1/responses/{id}/cancel``: only background responses can be cancelled.
 
-    mockgpt answers background requests at once, so a cancel returns the finished response.
+    A ``queued`` or ``in_progress`` one ends ``cancelled`` (its webhook goes out); one that
+    has ended is returned as it is (spec: ``cancelResponse``).
 
     Raises:
         RequestRejected: 400 for a response not created with ``background: true``.
     """
     stored = _stored(request)
+    if stored.job is not None:
+        return json_response(background.cancel(engine_of(request), stored))
     if not stored.response.get("background"):
         raise RequestRejected(
             400, "Only responses created with background=true can be cancelled.", code=None
         )
-    return json_response(stored.response)
+    return json_response(stored.response)  # answered at once (responses-background-at-once)
 
 
 async def list_input_items(request: Request) -> Response:

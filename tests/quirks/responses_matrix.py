@@ -121,9 +121,11 @@ RESPONSES_REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
         RESPONSES,
         {"model": "m", "input": THINK, "stream": True},
     ),
+    "resp-background": (RESPONSES, {**HELLO, "background": True}),
 }
 RESPONSES_VARIANTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "-text": lambda body: {k: v for k, v in body.items() if k != "text"},
+    "-background": lambda body: {k: v for k, v in body.items() if k != "background"},
     "unbroken": lambda body: {**body, "input": UNBROKEN} if body.get("input") == BROKEN else body,
 }
 """Changed Responses requests whose plain answers some quirks are compared with."""
@@ -267,6 +269,16 @@ def retrieve_stale(name: str, plain: Rendered, ask: Ask) -> Rendered:
     return plain
 
 
+def background_at_once(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    """The background request answered as the same request in the foreground would be."""
+    body = _body(name)
+    if body is None or not body.get("background") or plain["status"] != 200:
+        return plain
+    answer = ask("-background")
+    answer["body"]["background"] = True
+    return answer
+
+
 def json_when_stream(name: str, plain: Rendered, ask: Ask) -> Rendered:
     return ask("-stream") if "event_names" in plain else plain
 
@@ -359,6 +371,7 @@ RESPONSES_EXPECT: dict[str, Expect] = {
     "responses-reasoning-summary-events-missing": without_events(
         lambda e: str(e.get("type")).startswith("response.reasoning_summary_")
     ),
+    "responses-background-at-once": background_at_once,
 }
 """For each Responses quirk: the plain answer (normalised) changed in the quirk's one way."""
 

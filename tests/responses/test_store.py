@@ -170,6 +170,7 @@ def test_store_cancel_a_non_background_response_is_400(rapi: ResponsesApi) -> No
 
 def test_store_cancel_a_finished_background_response_returns_it(rapi: ResponsesApi) -> None:
     created = rapi.call("responses.create", model=MODEL, input="hi", background=True)
+    rapi.call("responses.retrieve", created.id)  # the first read finds it completed
 
     cancelled = rapi.call("responses.cancel", created.id)
 

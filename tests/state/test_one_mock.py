@@ -159,3 +159,19 @@ def test_clearing_the_journal_on_one_process_clears_it_for_the_other(mock: Mock)
 
     assert cleared.json() == {"deleted": 1}
     assert journal(mock.one) == []
+
+
+def test_a_background_response_made_on_one_process_is_polled_to_its_end_on_the_other(
+    mock: Mock,
+) -> None:
+    made = client(mock.one).responses.create(
+        model="gpt-4o-mini", input="later please", background=True
+    )
+
+    polled = client(mock.other).responses.retrieve(made.id)
+    again = client(mock.one).responses.retrieve(made.id)
+
+    assert made.status == "queued"
+    assert polled.status == "completed"  # the default lifecycle: done at the first read
+    assert polled.output_text == "later please"
+    assert again.status == "completed"

@@ -24,12 +24,13 @@ LAYERS: list[set[str]] = [
     {"http"},
     {"engine"},
     {"state", "faults", "backends", "recorder"},
-    {"turn", "store", "assistants_store", "lifecycle"},
+    {"turn", "store", "assistants_store"},
+    {"lifecycle"},
     {"scenarios", "models", "config"},
-    {"quirks", "limits", "render", "conversation"},
+    {"quirks", "limits", "render", "conversation", "webhooks"},
     {"sse", "errors", "events", "journal", "structured", "schema_validate"},
     {"schema_check"},
-    {"types", "tokens", "bounded", "ids"},
+    {"types", "tokens", "bounded", "ids", "tasks"},
 ]
 """Top to bottom; a module may import from any line below its own."""
 

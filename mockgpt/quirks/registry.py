@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 Family = Literal[
-    "chat", "completions", "chat+completions", "embeddings", "models", "responses", "openai"
+    "chat",
+    "completions",
+    "chat+completions",
+    "embeddings",
+    "models",
+    "responses",
+    "openai",
+    "batches",
 ]
 """The API family a quirk belongs to; ``openai`` is every OpenAI path (errors, models)."""
 
@@ -167,6 +174,8 @@ _TABLE: tuple[tuple[str, Family, str, str], ...] = (
     ("chunk-id-empty", "chat", "chunk", 'every chunk of a chat stream has `id: ""`'),
     ("responses-error-nested", "responses", "frame",
      'a Responses stream\'s `error` event nests its fields: `{"type": "error", "error": {...}}`'),
+    ("batch-custom-id-dropped", "batches", "body",
+     "a batch's output lines have `custom_id: null`, not the input line's"),
 )
 # fmt: on
 

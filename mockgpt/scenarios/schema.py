@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from mockgpt.quirks import QUIRKS
+from mockgpt.scenarios.lifecycle import LifecycleScript
 from mockgpt.scenarios.text_match import ScenarioModel
 from mockgpt.scenarios.text_match import TextMatch as TextMatch  # re-exported: part of the format
 from mockgpt.types import FinishReason
@@ -63,7 +64,7 @@ class ToolResultMatch(ScenarioModel):
 
 
 Endpoint = Literal[
-    "chat.completions", "completions", "embeddings", "responses", "assistants", "ollama"
+    "chat.completions", "completions", "embeddings", "responses", "assistants", "ollama", "batches"
 ]
 
 
@@ -255,6 +256,7 @@ class Respond(ScenarioModel):
     chunking: Chunking | None = None
     embedding: EmbeddingScript | None = None
     error: ErrorSpec | None = None
+    lifecycle: LifecycleScript | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

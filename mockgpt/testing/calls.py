@@ -30,9 +30,11 @@ ENDPOINTS = (
     "assistants",
     "ollama",
     "models",
+    "files",
+    "batches",
 )
 """The API families a ``Call.endpoint`` names: the stub ``endpoint`` names, and
-``conversations`` and ``models`` (whose requests no stub answers)."""
+``conversations``, ``models`` and ``files`` (whose requests no stub answers)."""
 
 
 def _short(value: Any, limit: int = 80) -> str:

@@ -141,7 +141,10 @@ def _scripted(selection: Selection) -> tuple[LifecycleScript, JSONObject | None]
     fault = selection.fault
     spec = selection.error or (fault.http_error if fault is not None else None)
     if spec is None:
-        return script, None
+        if script.end != "failed":
+            return script, None
+        message = f"The batch failed: stub {selection.stub_id!r} ends it so (respond.lifecycle)."
+        return script, batch_error("batch_failed", message, None)
     error = error_from_spec(spec)
     if script.end != "failed":
         error.quirks = selection.quirks

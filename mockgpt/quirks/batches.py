@@ -6,7 +6,7 @@ from mockgpt.types import JSONObject
 
 
 def quirk_batch_line(line: JSONObject, quirks: frozenset[str]) -> JSONObject:
-    """An output line as a quirky server writes it (``batch-custom-id-dropped``).
+    """An output line as a quirky server writes it (``custom-id-dropped``).
 
     Args:
         line: ``{"id", "custom_id", "response", "error"}``, changed in place.
@@ -15,6 +15,6 @@ def quirk_batch_line(line: JSONObject, quirks: frozenset[str]) -> JSONObject:
     Returns:
         ``line``.
     """
-    if "batch-custom-id-dropped" in quirks:
+    if "custom-id-dropped" in quirks:
         line["custom_id"] = None
     return line

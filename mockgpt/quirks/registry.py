@@ -174,7 +174,7 @@ _TABLE: tuple[tuple[str, Family, str, str], ...] = (
     ("chunk-id-empty", "chat", "chunk", 'every chunk of a chat stream has `id: ""`'),
     ("responses-error-nested", "responses", "frame",
      'a Responses stream\'s `error` event nests its fields: `{"type": "error", "error": {...}}`'),
-    ("batch-custom-id-dropped", "batches", "body",
+    ("custom-id-dropped", "batches", "body",
      "a batch's output lines have `custom_id: null`, not the input line's"),
 )
 # fmt: on

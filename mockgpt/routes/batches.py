@@ -1,9 +1,10 @@
 """The Batch API: create a batch from an uploaded JSONL file, retrieve, cancel and list.
 
-A batch stub (``match: {endpoint: batches}``) scripts the batch's ``respond.lifecycle``
-(``polls``, ``after_ms``, ``end``: ``completed``, ``failed``, ``cancelled`` or ``expired``);
-its ``respond.error`` (or a fault's ``http_error``) answers the create with that error, or,
-with ``end: failed``, fails the batch with it. A batch no stub matches ends ``completed`` at
+A batch stub (one whose ``match.endpoint`` names ``batches``; no other stub is asked)
+scripts the batch's ``respond.lifecycle`` (``polls``, ``after_ms``, ``end``: ``completed``,
+``failed``, ``cancelled`` or ``expired``); its ``respond.error`` (or a fault's
+``http_error``) answers the create with that error, or, with ``end: failed``, fails the batch
+with it. A batch no stub matches ends ``completed`` at
 its first retrieve; no stub is needed for it, strict mode or not. How the job moves and how
 the lines are answered: ``mockgpt.http.batches``. Every path is served under ``/v1`` and
 without the prefix.
@@ -28,7 +29,7 @@ from mockgpt.models.batches import BATCH_ENDPOINTS, CreateBatchRequest
 from mockgpt.routes.common import engine_of, json_response, now, read_json
 from mockgpt.scenarios.lifecycle import DEFAULT_LIFECYCLE, LifecycleScript
 from mockgpt.scenarios.matchers import MatchView
-from mockgpt.scenarios.registry import Selection
+from mockgpt.scenarios.registry import LoadedStub, Selection
 from mockgpt.turn import Turn
 from mockgpt.types import JSONObject
 
@@ -84,7 +85,7 @@ async def create_batch(request: Request) -> Response:
         model=model or "",
     )
     test_id = request.headers.get(engine.test_header) or None
-    selection = engine.registry.select(MatchView(turn), test_id)
+    selection = engine.registry.select(MatchView(turn), test_id, only=_names_batches)
     script, failure = DEFAULT_LIFECYCLE, None
     if selection.stub_id is not None:  # the fallback (even strict mode's error) never answers
         entry = request.scope.get("mockgpt.entry")
@@ -120,6 +121,16 @@ async def create_batch(request: Request) -> Response:
     )
     batches_of(request).add(stored)
     return json_response(await batches.read(engine, stored, poll=False))
+
+
+def _names_batches(loaded: LoadedStub) -> bool:
+    """Whether a stub names ``batches`` in its ``match.endpoint``.
+
+    Only those script batches: a stub for every request must not count, or move its
+    sequence, on a batch's creation.
+    """
+    endpoint = loaded.stub.match.endpoint
+    return endpoint == "batches" or (isinstance(endpoint, list) and "batches" in endpoint)
 
 
 def _scripted(selection: Selection) -> tuple[LifecycleScript, JSONObject | None]:

@@ -308,3 +308,18 @@ def test_batches_seeded_servers_write_the_same_output(
 
     assert contents[0] == contents[1]
     assert json.loads(contents[0].splitlines()[0])["id"].startswith("batch_req_")
+
+
+def test_batches_only_batch_stubs_are_asked(
+    files_api: FilesApi, stub: Callable[..., None], server: MockServer
+) -> None:
+    """A stub for every request answers the lines, but neither counts nor moves its sequence
+    on the batch's creation."""
+    stub({"id": "any", "sequence": [{"content": "first"}, {"content": "second"}]})
+    done = files_api("batches.retrieve", create(files_api, THREE[:2]).id)
+
+    output = lines_of(files_api, done.output_file_id)
+    texts = [line["response"]["body"]["choices"][0]["message"]["content"] for line in output]
+    assert texts == ["first", "second"]
+    (batch_create,) = [e for e in server.engine.journal.entries() if e.path == "/v1/batches"]
+    assert (batch_create.stub, batch_create.fallback) == (None, False)

@@ -64,11 +64,11 @@ async def cancel(engine: Engine, stored: StoredBatch) -> JSONObject:
     """Cancel a batch still ``validating`` or ``in_progress``.
 
     Returns:
-        The batch ``cancelling`` (a retrieve then sees it ``cancelled``), or as it stands
-        when it had already ended or is finalizing (no error, nothing changes).
+        The batch ``cancelling`` (a retrieve then sees it ``cancelled``), or as a read (not
+        counted) sees it when it had already ended or is finalizing (no error).
     """
     if not stored.job.cancel():
-        return stored.view()
+        return await read(engine, stored, poll=False)
     stored.batch["cancelling_at"] = ids.now()
     await finish(engine, stored)
     shown = stored.view()
@@ -177,7 +177,8 @@ def _write(
         try:
             engine.state.files.add(made)
         except RequestRejected as exc:  # larger than every file mockgpt keeps
-            stored.errors.append(batch_error(exc.code or "file_too_large", exc.message, None))
+            error = batch_error(exc.code or "file_too_large", exc.message, None)
+            stored.batch["errors"] = {"object": "list", "data": [error]}
             continue
         stored.batch[key] = made.id
 

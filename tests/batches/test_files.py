@@ -12,7 +12,7 @@ from anyio.from_thread import BlockingPortal
 
 from mockgpt.config import ServerConfig
 from mockgpt.server import MockServer
-from tests.batches.conftest import FilesApi
+from tests.batches.conftest import CHAT, FilesApi, chat_line, jsonl
 from tests.support import assert_envelope
 
 DATA = b'{"custom_id": "a"}\n'
@@ -180,3 +180,18 @@ def test_files_upload_over_the_body_cap_is_413(small: MockServer, small_api: Fil
 
     assert caught.value.status_code == 413
     assert caught.value.code == "request_too_large"
+
+
+def test_files_batch_output_over_the_byte_cap_is_a_batch_error(small_api: FilesApi) -> None:
+    source = small_api.upload(jsonl([chat_line("a", "x" * 300), chat_line("b", "y" * 300)]))
+    created = small_api(
+        "batches.create", input_file_id=source.id, endpoint=CHAT, completion_window="24h"
+    )
+
+    done = small_api("batches.retrieve", created.id)
+
+    assert done.status == "completed"
+    assert done.request_counts.completed == 2
+    assert done.output_file_id is None
+    assert done.errors is not None
+    assert [e.code for e in done.errors.data] == ["file_too_large"]

@@ -120,7 +120,7 @@ async def create_batch(request: Request) -> Response:
         output_ttl_s=req.output_expires_after.seconds if req.output_expires_after else None,
     )
     batches_of(request).add(stored)
-    return json_response(await batches.read(engine, stored, poll=False))
+    return json_response(stored.view())  # as created: even a job due at once ends at a read
 
 
 def _names_batches(loaded: LoadedStub) -> bool:

@@ -323,3 +323,19 @@ def test_batches_only_batch_stubs_are_asked(
     assert texts == ["first", "second"]
     (batch_create,) = [e for e in server.engine.journal.entries() if e.path == "/v1/batches"]
     assert (batch_create.stub, batch_create.fallback) == (None, False)
+
+
+def test_batches_time_driven_end_acted_on_at_the_next_read(
+    files_api: FilesApi, stub: Callable[..., None], server: MockServer
+) -> None:
+    """A job due at once (``after_ms: 0``) is created ``validating``; a list (no poll) is the
+    read that ends it and runs its lines."""
+    stub({"match": {"endpoint": "batches"}, "respond": {"lifecycle": {"after_ms": 0}}})
+    created = create(files_api, THREE)
+    ran_before = [e for e in server.engine.journal.entries() if e.path == CHAT]
+
+    (listed,) = files_api("batches.list").items
+
+    assert created.status == "validating"
+    assert ran_before == []
+    assert (listed.status, listed.request_counts.completed) == ("completed", 3)

@@ -118,7 +118,8 @@ async def _complete(engine: Engine, stored: StoredBatch) -> None:
     for line in stored.lines:
         answer = await answer_line(stored, line)
         response = answer["response"]
-        if isinstance(response, dict) and response["status_code"] // 100 == 2:  # type: ignore[operator]
+        status = response.get("status_code") if isinstance(response, dict) else None
+        if isinstance(response, dict) and isinstance(status, int) and 200 <= status < 300:
             _add_usage(usage, response.get("body"))
             output.append(quirk_batch_line(answer, stored.quirks))
         else:

@@ -31,6 +31,7 @@ _FAMILY_OF_SEGMENT = {
     "assistants": "assistants",
     "threads": "assistants",
     "models": "models",
+    "realtime": "realtime",
     "files": "files",
     "batches": "batches",
 }
@@ -43,8 +44,8 @@ def endpoint_of(path: str) -> str | None:
     ``/v1/chat/completions`` is ``chat.completions``; ``/v1/threads/...`` and
     ``/v1/assistants/...`` are ``assistants``; every ``/api/...`` path is Ollama's native API,
     ``ollama``; the others are ``completions``, ``embeddings``, ``responses``,
-    ``conversations``, ``models``, ``files`` and ``batches``, with or without the ``/v1``
-    prefix.
+    ``conversations``, ``models``, ``realtime``, ``files`` and ``batches``, with or without
+    the ``/v1`` prefix.
     """
     if path.startswith("/api/"):
         return "ollama"

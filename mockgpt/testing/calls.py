@@ -30,6 +30,7 @@ ENDPOINTS = (
     "assistants",
     "ollama",
     "models",
+    "realtime",
     "files",
     "batches",
 )

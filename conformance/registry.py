@@ -66,6 +66,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "conformance.checks.responses_params",
     "conformance.checks.responses_streaming",
     "conformance.checks.responses_errors",
+    "conformance.checks.responses_reasoning",
     "conformance.checks.consistency",
     "conformance.checks.batches",
 )

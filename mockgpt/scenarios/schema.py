@@ -25,6 +25,7 @@ from pydantic import (
 
 from mockgpt.quirks import QUIRKS
 from mockgpt.scenarios.lifecycle import LifecycleScript
+from mockgpt.scenarios.reasoning import ReasoningScript
 from mockgpt.scenarios.text_match import ScenarioModel
 from mockgpt.scenarios.text_match import TextMatch as TextMatch  # re-exported: part of the format
 from mockgpt.types import Endpoint, FinishReason
@@ -251,6 +252,7 @@ class Respond(ScenarioModel):
     chunking: Chunking | None = None
     embedding: EmbeddingScript | None = None
     error: ErrorSpec | None = None
+    reasoning: ReasoningScript | None = None
     lifecycle: LifecycleScript | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)

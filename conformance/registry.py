@@ -42,6 +42,7 @@ FEATURES: tuple[str, ...] = (
     "properties",
     "responses",
     "responses-streaming",
+    "batches",
 )
 """Every feature, in report order."""
 
@@ -68,6 +69,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "conformance.checks.responses_reasoning",
     "conformance.checks.responses_background",
     "conformance.checks.consistency",
+    "conformance.checks.batches",
 )
 """The modules that register the built-in checks, in report order."""
 

@@ -166,7 +166,11 @@ class Engine:
         self.config = config
         self.clock: Clock = clock or AsyncioClock()
         self.state = ServerState(
-            config.journal_size, config.journal_body_bytes, config.max_stored, config.journal_bytes
+            config.journal_size,
+            config.journal_body_bytes,
+            config.max_stored,
+            config.journal_bytes,
+            config.max_files_bytes,
         )
         self.journal = self.state.journal
         self.test_header = config.test_header.lower()
@@ -353,9 +357,9 @@ class Engine:
             raise ValueError(f"unknown part(s) {unknown}; known: {', '.join(RESET_PARTS)}")
         if test_id is not None and "stored" in parts:
             raise ValueError(
-                "stored objects (responses, conversations, assistants, threads) are shared by "
-                "every test id (their ids are random: no test sees another's unless told): "
-                "reset them without the test id header"
+                "stored objects (responses, conversations, assistants, threads, files, batches) "
+                "are shared by every test id (their ids are random: no test sees another's "
+                "unless told): reset them without the test id header"
             )
         done = [p for p in RESET_PARTS if p in parts]
         self.registry.reset(test_id, [p for p in done if p in STUB_PARTS])
@@ -365,6 +369,8 @@ class Engine:
             self.tasks.cancel_all()  # the jobs of stored objects, and their webhooks
             self.state.responses.clear()
             self.state.assistants.clear()
+            self.state.files.clear()
+            self.state.batches.clear()
         if test_id is None and len(done) == len(RESET_PARTS):
             self.state.reset()
             self.ids.reset()

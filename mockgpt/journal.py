@@ -32,6 +32,8 @@ _FAMILY_OF_SEGMENT = {
     "threads": "assistants",
     "models": "models",
     "realtime": "realtime",
+    "files": "files",
+    "batches": "batches",
 }
 """API family by the first segment of an OpenAI path (``/v1`` removed)."""
 
@@ -42,7 +44,8 @@ def endpoint_of(path: str) -> str | None:
     ``/v1/chat/completions`` is ``chat.completions``; ``/v1/threads/...`` and
     ``/v1/assistants/...`` are ``assistants``; every ``/api/...`` path is Ollama's native API,
     ``ollama``; the others are ``completions``, ``embeddings``, ``responses``,
-    ``conversations``, ``models`` and ``realtime``, with or without the ``/v1`` prefix.
+    ``conversations``, ``models``, ``realtime``, ``files`` and ``batches``, with or without
+    the ``/v1`` prefix.
     """
     if path.startswith("/api/"):
         return "ollama"

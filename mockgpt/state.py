@@ -15,6 +15,8 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from mockgpt.assistants_store import AssistantsStore
+from mockgpt.batches_store import BatchStore
+from mockgpt.files_store import FileStore
 from mockgpt.journal import Journal, JournalEntry
 from mockgpt.scenarios import Scenario
 from mockgpt.scenarios.registry import LoadedStub, StubRegistry
@@ -40,12 +42,15 @@ class ServerState:
         journal_body_bytes: bytes of each body the journal keeps.
         journal_bytes: body bytes the whole journal keeps (oldest entries dropped first).
         max_stored: stored objects kept of each kind (oldest dropped first).
+        max_files_bytes: bytes the files (uploads and batch outputs) hold together.
 
     Attributes:
         journal: what came in and went out.
         responses: stored responses and conversations (``/v1/responses``,
             ``/v1/conversations``).
         assistants: assistants and threads with their messages and runs.
+        files: uploaded files and batch output files (``/v1/files``).
+        batches: batches and their jobs (``/v1/batches``).
         errors: the last ``MAX_ERRORS`` exceptions raised while serving (each also answered
             with a 500 envelope), their tracebacks kept as text notes, not as frames (which
             would hold every request body alive).
@@ -57,11 +62,14 @@ class ServerState:
         journal_body_bytes: int = 1024 * 1024,
         max_stored: int = 1000,
         journal_bytes: int = 128 * 1024 * 1024,
+        max_files_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         self.journal = Journal(journal_size, journal_bytes)
         self.journal_body_bytes = journal_body_bytes
         self.responses = ResponseStore(max_stored)
         self.assistants = AssistantsStore(max_stored)
+        self.files = FileStore(max_stored, max_files_bytes)
+        self.batches = BatchStore(max_stored)
         self.errors: list[BaseException] = []
 
     def record_error(self, error: BaseException, request_id: str) -> None:
@@ -79,6 +87,8 @@ class ServerState:
         self.journal.clear()
         self.responses.clear()
         self.assistants.clear()
+        self.files.clear()
+        self.batches.clear()
         self.errors.clear()
 
 

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 Family = Literal[
-    "chat", "completions", "chat+completions", "embeddings", "models", "responses", "openai"
+    "chat",
+    "completions",
+    "chat+completions",
+    "embeddings",
+    "models",
+    "responses",
+    "openai",
+    "batches",
 ]
 """The API family a quirk belongs to; ``openai`` is every OpenAI path (errors, models)."""
 
@@ -173,6 +180,8 @@ _TABLE: tuple[tuple[str, Family, str, str], ...] = (
      'a Responses stream\'s `error` event nests its fields: `{"type": "error", "error": {...}}`'),
     ("responses-background-at-once", "responses", "switch",
      "a `background: true` response is answered `completed` at once, never `queued`"),
+    ("custom-id-dropped", "batches", "body",
+     "a batch's output lines have `custom_id: null`, not the input line's"),
 )
 # fmt: on
 

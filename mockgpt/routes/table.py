@@ -23,10 +23,12 @@ from mockgpt.routes import (
     admin_stubs,
     assistants,
     assistants_runs,
+    batches,
     chat,
     completions,
     conversations,
     embeddings,
+    files,
     inspector,
     models,
     ollama,
@@ -91,6 +93,15 @@ OPENAI: list[tuple[str, str, Handler]] = [
     ("POST", f"{RUN}/submit_tool_outputs", assistants_runs.submit_tool_outputs),
     ("GET", f"{RUN}/steps", assistants_runs.list_steps),
     ("GET", f"{RUN}/steps/{{step_id}}", assistants_runs.retrieve_step),
+    ("POST", "/files", files.create_file),
+    ("GET", "/files", files.list_files),
+    ("GET", "/files/{file_id}", files.retrieve_file),
+    ("DELETE", "/files/{file_id}", files.delete_file),
+    ("GET", "/files/{file_id}/content", files.file_content),
+    ("POST", "/batches", batches.create_batch),
+    ("GET", "/batches", batches.list_batches),
+    ("GET", "/batches/{batch_id}", batches.retrieve_batch),
+    ("POST", "/batches/{batch_id}/cancel", batches.cancel_batch),
 ]
 """The OpenAI API, served under ``/v1`` and without the prefix."""
 

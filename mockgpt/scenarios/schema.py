@@ -28,7 +28,7 @@ from mockgpt.scenarios.lifecycle import LifecycleScript
 from mockgpt.scenarios.reasoning import ReasoningScript
 from mockgpt.scenarios.text_match import ScenarioModel
 from mockgpt.scenarios.text_match import TextMatch as TextMatch  # re-exported: part of the format
-from mockgpt.types import FinishReason
+from mockgpt.types import Endpoint, FinishReason
 
 
 def _known_quirk(name: str) -> str:
@@ -62,11 +62,6 @@ class ToolResultMatch(ScenarioModel):
     tool_call_id: str | None = None
     name: str | None = Field(default=None, description="the function whose call it answers")
     content: TextMatch | None = None
-
-
-Endpoint = Literal[
-    "chat.completions", "completions", "embeddings", "responses", "assistants", "ollama", "realtime"
-]
 
 
 class Match(ScenarioModel):

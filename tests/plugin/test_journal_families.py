@@ -66,13 +66,19 @@ def test_every_family_in_every_helper(mockgpt, local):
     sent("ollama")
     client.models.list()
     sent("models")
+    source = client.files.create(file=("in.jsonl", b"{}"), purpose="batch")
+    sent("files")
+    client.batches.create(
+        input_file_id=source.id, endpoint="/v1/chat/completions", completion_window="24h"
+    )
+    sent("batches")
 
     assert [call.endpoint for call in mockgpt.calls] == families
     assert set(families) == set(ENDPOINTS) - {"realtime"}  # a WebSocket: tests/realtime
     for endpoint in set(families):
         counted = mockgpt.assert_called(times=families.count(endpoint), endpoint=endpoint)
         assert {call.endpoint for call in counted} == {endpoint}
-    mockgpt.assert_called(times=13)
+    mockgpt.assert_called(times=15)
     assert [c.stub for c in mockgpt.calls if c.stub] == ["any"] * 7
 
 
@@ -125,7 +131,10 @@ PATHS = [
     ("/models/gpt-4o-mini", "models"),
     ("/v1/realtime", "realtime"),
     ("/realtime", "realtime"),
-    ("/v1/files", None),
+    ("/v1/files", "files"),
+    ("/v1/files/file-1/content", "files"),
+    ("/batches/batch_1/cancel", "batches"),
+    ("/v1/fine_tuning/jobs", None),
     ("/v1/chat", None),
     ("/v1chat/completions", None),
     ("/v1", None),

@@ -33,6 +33,7 @@ from tests.quirks.responses_matrix import (
     response_ids_and_created,
 )
 from tests.quirks.wire import (
+    BATCH,
     CHAT,
     EMBEDDINGS,
     GET,
@@ -82,6 +83,7 @@ REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
         {**TEXT, "response_format": {"type": "json_object"}, "stream": True},
     ),
     "scripted-error": (CHAT, {"model": "m", "messages": [{"role": "user", "content": "limit"}]}),
+    "batch": (BATCH + CHAT, TEXT),
     "invalid": (CHAT, {"model": "m", "messages": []}),
     "invalid-stream": (CHAT, {"model": "m", "messages": [], "stream": True}),
     "legacy-usage-stream": (
@@ -524,6 +526,12 @@ def content_parts_500(name: str, plain: Rendered, ask: Ask) -> Rendered:
     return plain
 
 
+def custom_id_dropped(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if name == "batch":
+        plain["body"]["custom_ids"] = [None for _ in plain["body"]["custom_ids"]]
+    return plain
+
+
 def no_request_id(name: str, plain: Rendered, ask: Ask) -> Rendered:
     plain["request_id"] = False
     return plain
@@ -631,6 +639,7 @@ EXPECT: dict[str, Expect] = {
     "completion-id-fixed": same,
     "chunk-id-empty": same,
     "reasoning-content": reasoning_content,
+    "custom-id-dropped": custom_id_dropped,
     **RESPONSES_EXPECT,
 }
 """For each quirk: the plain answer (normalised) changed in the quirk's one way."""

@@ -15,6 +15,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from mockgpt.assistants_store import AssistantsStore
+from mockgpt.bounded import Bounded
 from mockgpt.journal import Journal, JournalEntry
 from mockgpt.scenarios import Scenario
 from mockgpt.scenarios.registry import LoadedStub, StubRegistry
@@ -24,6 +25,8 @@ logger = logging.getLogger(__name__)
 
 MAX_ERRORS = 100
 """Errors kept for the tests to re-raise; older ones are dropped (each is logged anyway)."""
+MAX_IMAGES = 64
+"""Generated images kept for their URLs (``/v1/images/files/{name}``); older ones are dropped."""
 TRACEBACK_CHARS = 4000
 """The end of an error's traceback kept with it, characters."""
 RESET_PARTS = ("journal", "sequences", "stored", "chaos", "stubs")
@@ -46,6 +49,7 @@ class ServerState:
         responses: stored responses and conversations (``/v1/responses``,
             ``/v1/conversations``).
         assistants: assistants and threads with their messages and runs.
+        images: PNG bytes by file name, for the URLs of images answers (``MAX_IMAGES``).
         errors: the last ``MAX_ERRORS`` exceptions raised while serving (each also answered
             with a 500 envelope), their tracebacks kept as text notes, not as frames (which
             would hold every request body alive).
@@ -62,6 +66,7 @@ class ServerState:
         self.journal_body_bytes = journal_body_bytes
         self.responses = ResponseStore(max_stored)
         self.assistants = AssistantsStore(max_stored)
+        self.images: Bounded[str, bytes] = Bounded(MAX_IMAGES)
         self.errors: list[BaseException] = []
 
     def record_error(self, error: BaseException, request_id: str) -> None:
@@ -79,6 +84,7 @@ class ServerState:
         self.journal.clear()
         self.responses.clear()
         self.assistants.clear()
+        self.images.clear()
         self.errors.clear()
 
 

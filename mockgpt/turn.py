@@ -20,6 +20,9 @@ from mockgpt.conversation import EMPTY, Message, OutputFormat, Prompt, Tool, Too
 from mockgpt.models import CreateChatCompletionRequest, CreateCompletionRequest
 from mockgpt.types import Endpoint, JSONObject
 
+GENERATING = frozenset(("chat.completions", "completions", "responses", "assistants", "ollama"))
+"""The families whose answers are events (text, tool calls) from a backend."""
+
 GenerationRequest = Union[CreateChatCompletionRequest, CreateCompletionRequest]
 
 
@@ -106,8 +109,8 @@ class Turn:
 
     @property
     def generates(self) -> bool:
-        """Whether the family generates an answer (every family but embeddings)."""
-        return self.endpoint != "embeddings"
+        """Whether the family's answer is events (not embeddings, moderations, images, audio)."""
+        return self.endpoint in GENERATING
 
     @cached_property
     def last_user(self) -> str | None:

@@ -16,6 +16,15 @@ FinishReason = Literal["stop", "length", "tool_calls", "content_filter"]
 FINISH_REASONS: tuple[FinishReason, ...] = ("stop", "length", "tool_calls", "content_filter")
 
 Endpoint = Literal[
-    "chat.completions", "completions", "embeddings", "responses", "assistants", "ollama"
+    "chat.completions",
+    "completions",
+    "embeddings",
+    "responses",
+    "assistants",
+    "ollama",
+    "moderations",
+    "images",
+    "audio.speech",
+    "audio.transcriptions",
 ]
 """The API family a request was sent to; a stub can match on it."""

@@ -24,8 +24,10 @@ from pydantic import (
 )
 
 from mockgpt.quirks import QUIRKS
+from mockgpt.scenarios.media import ImageScript, ModerationScript, SpeechScript
 from mockgpt.scenarios.text_match import ScenarioModel
 from mockgpt.scenarios.text_match import TextMatch as TextMatch  # re-exported: part of the format
+from mockgpt.types import Endpoint as Endpoint  # re-exported: part of the format
 from mockgpt.types import FinishReason
 
 
@@ -60,11 +62,6 @@ class ToolResultMatch(ScenarioModel):
     tool_call_id: str | None = None
     name: str | None = Field(default=None, description="the function whose call it answers")
     content: TextMatch | None = None
-
-
-Endpoint = Literal[
-    "chat.completions", "completions", "embeddings", "responses", "assistants", "ollama"
-]
 
 
 class Match(ScenarioModel):
@@ -254,6 +251,9 @@ class Respond(ScenarioModel):
     model: str | None = Field(default=None, description="the model name the answer reports")
     chunking: Chunking | None = None
     embedding: EmbeddingScript | None = None
+    moderation: ModerationScript | None = None
+    image: ImageScript | None = None
+    speech: SpeechScript | None = None
     error: ErrorSpec | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)

@@ -30,6 +30,10 @@ ENDPOINTS = (
     "assistants",
     "ollama",
     "models",
+    "moderations",
+    "images",
+    "audio.speech",
+    "audio.transcriptions",
 )
 """The API families a ``Call.endpoint`` names: the stub ``endpoint`` names, and
 ``conversations`` and ``models`` (whose requests no stub answers)."""

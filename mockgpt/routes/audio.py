@@ -1,0 +1,244 @@
+"""``POST /v1/audio/speech`` (deterministic audio) and ``/v1/audio/transcriptions`` (text).
+
+Speech lasts 60 ms per character of ``input`` divided by ``speed`` (or the stub's
+``respond.speech.duration_ms``): a 440 Hz tone as ``wav`` or ``pcm``, silent frames as
+``mp3``; ``opus``, ``aac`` and ``flac`` get a 400 naming the formats made
+(``mockgpt.render.audio``). ``stream_format: sse`` streams ``speech.audio.delta`` events.
+
+A transcription's text is the stub's ``respond.content`` (a template; stubs match with
+``match: {endpoint: audio.transcriptions}``, ``last_user`` being the ``prompt`` field when
+sent, else the file's name, ``any_message`` either); with no stub, a sentence naming the file
+and its length in bytes. ``stream: true`` (not ``whisper-1``) streams ``transcript.text.delta``
+events then ``transcript.text.done``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator
+
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.requests import Request
+
+from mockgpt.backends.scripted import render_template
+from mockgpt.engine import Reply
+from mockgpt.errors import RequestRejected
+from mockgpt.http.send import ReplySender
+from mockgpt.models import validate_request
+from mockgpt.models.media import CreateSpeechRequest, TranscriptionForm
+from mockgpt.render.audio import SPEECH_FORMATS, speech, speech_events, speech_ms, srt, verbose, vtt
+from mockgpt.routes.common import engine_of, read_json, read_raw, serve
+from mockgpt.routes.media import MediaWire, media_turn
+from mockgpt.sse import dumps, encode_sse
+from mockgpt.tokens import count_tokens, split_tokens
+from mockgpt.turn import Turn
+from mockgpt.types import JSONObject
+
+SSE_CHUNK_BYTES = 6000
+"""Audio bytes per ``speech.audio.delta`` event."""
+_TEXT_TYPES = {
+    "text": "text/plain; charset=utf-8",
+    "srt": "application/x-subrip; charset=utf-8",
+    "vtt": "text/vtt; charset=utf-8",
+}
+
+
+async def create_speech(request: Request) -> ReplySender:
+    """Answer a speech request (spec: ``POST /audio/speech``).
+
+    Raises:
+        RequestRejected: 400 for an invalid body, a format mockgpt does not make, or audio
+            longer than ``max_answer_bytes`` allows.
+    """
+    engine = engine_of(request)
+    body = await read_json(request, engine.config.max_body_bytes)
+    req = validate_request(CreateSpeechRequest, body)
+    engine.check_model(req.model)
+    assert isinstance(body, dict)
+    if req.response_format not in SPEECH_FORMATS:
+        raise RequestRejected(
+            400,
+            f"mockgpt does not make {req.response_format!r} audio; use one of "
+            f"{', '.join(SPEECH_FORMATS)}.",
+            param="response_format",
+            code="unsupported_value",
+        )
+    turn = media_turn(request, "audio.speech", [req.input], body, req.model)
+    return serve(request, turn, _SpeechWire(req, body, engine.config.max_answer_bytes))
+
+
+class _SpeechWire(MediaWire):
+    def __init__(self, req: CreateSpeechRequest, body: JSONObject, max_bytes: int) -> None:
+        super().__init__("/audio/speech", body)
+        self.req = req
+        self.max_bytes = max_bytes
+        self.stream = req.stream_format == "sse"
+        self.body_media_type = SPEECH_FORMATS[req.response_format]
+
+    def _audio(self, reply: Reply) -> bytes:
+        req = self.req
+        respond = self.script(reply)
+        script = respond.speech if respond is not None else None
+        duration_ms = speech_ms(req.input, req.speed)
+        frequency_hz = 440.0
+        if script is not None:
+            if script.duration_ms is not None:
+                duration_ms = script.duration_ms / req.speed
+            if script.frequency_hz is not None:
+                frequency_hz = script.frequency_hz
+        if duration_ms * 48 > self.max_bytes:  # 24 kHz x 2 bytes: the largest format
+            raise RequestRejected(
+                400,
+                f"Invalid 'input': {duration_ms:.0f} ms of audio would pass the answer limit "
+                f"of {self.max_bytes} bytes (--max-answer-bytes).",
+                param="input",
+                code="invalid_value",
+            )
+        return speech(req.response_format, duration_ms, frequency_hz)
+
+    async def body(self, reply: Reply) -> bytes:
+        """The audio file."""
+        return self._audio(reply)
+
+    async def frames(self, reply: Reply, *, one_event_each: bool) -> AsyncIterator[bytes]:
+        """``speech.audio.delta`` events, then ``speech.audio.done``."""
+        tokens = count_tokens(self.req.input)
+        audio = self._audio(reply)
+        output_tokens = max(1, len(audio) // 1000)
+        usage: JSONObject = {
+            "input_tokens": tokens,
+            "output_tokens": output_tokens,
+            "total_tokens": tokens + output_tokens,
+        }
+        for event in speech_events(audio, SSE_CHUNK_BYTES, usage):
+            yield encode_sse(event)
+
+    def error_frames(self, error: RequestRejected) -> list[bytes]:
+        """An ``error`` event."""
+        return [encode_sse({"type": "error", **error.envelope()})]
+
+
+async def create_transcription(request: Request) -> ReplySender:
+    """Answer a transcription (spec: ``POST /audio/transcriptions``, multipart).
+
+    ``response_format``: ``json`` (default), ``text``, ``verbose_json`` (``segments``, and
+    ``words`` with ``timestamp_granularities[]=word``), ``srt`` or ``vtt``.
+
+    Raises:
+        RequestRejected: 400 for a body that is not multipart, no ``file``, an invalid field,
+            or ``stream`` with ``whisper-1``; 413 for a body over ``max_body_bytes``.
+    """
+    engine = engine_of(request)
+    raw = await read_raw(request, engine.config.max_body_bytes)
+    upload, fields = await _form(request, raw)
+    form = validate_request(TranscriptionForm, fields)
+    engine.check_model(form.model)
+    if form.stream and form.model == "whisper-1":
+        raise RequestRejected(
+            400, "Streaming is not supported for the whisper-1 model.", param="stream"
+        )
+    name = upload.filename or "audio"
+    size = len(await upload.read())
+    texts = [name] if form.prompt is None else [name, form.prompt]
+    fields["file"] = name
+    turn = media_turn(request, "audio.transcriptions", texts, fields, form.model)
+    echo = f"Transcript of {name}: {size} bytes of audio."
+    return serve(request, turn, _TranscriptionWire(form, turn, echo=echo, audio_bytes=size))
+
+
+async def _form(request: Request, raw: bytes) -> tuple[UploadFile, JSONObject]:
+    """The uploaded ``file`` and the other fields (lists for ``name[]``)."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("multipart/form-data"):
+        raise RequestRejected(
+            400, "The request body must be multipart/form-data with a `file` field."
+        )
+
+    async def body() -> AsyncGenerator[bytes, None]:
+        yield raw
+
+    try:
+        form = await MultiPartParser(request.headers, body(), max_files=1, max_fields=100).parse()
+    except MultiPartException as exc:
+        raise RequestRejected(400, f"Invalid multipart body: {exc.message}") from None
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise RequestRejected(400, "Missing required parameter: 'file'.", param="file")
+    fields: JSONObject = {}
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            if key.endswith("[]"):
+                listed = fields.setdefault(key, [])
+                assert isinstance(listed, list)
+                listed.append(value)
+            else:
+                fields[key] = value
+    if "stream" in fields:
+        fields["stream"] = fields["stream"] == "true"
+    return upload, fields
+
+
+class _TranscriptionWire(MediaWire):
+    def __init__(self, form: TranscriptionForm, turn: Turn, *, echo: str, audio_bytes: int) -> None:
+        super().__init__("/audio/transcriptions", None)
+        self.form = form
+        self.turn = turn
+        self.echo = echo
+        self.audio_bytes = audio_bytes
+        self.stream = form.stream
+        self.body_media_type = _TEXT_TYPES.get(form.response_format, "application/json")
+
+    def text(self, reply: Reply) -> str:
+        """The transcript: the stub's content, rendered, or the echo sentence."""
+        respond = self.script(reply)
+        selection = reply.selection
+        if respond is None or respond.content is None or selection is None:
+            return self.echo
+        return render_template(respond.content, self.turn, selection.calls, reply.stub_id or "")
+
+    def usage(self, text: str) -> JSONObject:
+        """``usage``: seconds of audio for ``whisper-1``, tokens for the other models."""
+        if self.form.model == "whisper-1":
+            return {"type": "duration", "seconds": max(1, round(len(text) * 0.06))}
+        audio_tokens = max(1, self.audio_bytes // 1000)
+        output_tokens = count_tokens(text)
+        return {
+            "type": "tokens",
+            "input_tokens": audio_tokens,
+            "input_token_details": {"text_tokens": 0, "audio_tokens": audio_tokens},
+            "output_tokens": output_tokens,
+            "total_tokens": audio_tokens + output_tokens,
+        }
+
+    async def body(self, reply: Reply) -> bytes:
+        """The transcript in ``response_format``."""
+        text = self.text(reply)
+        kind = self.form.response_format
+        if kind == "text":
+            return (text + "\n").encode()
+        if kind == "srt":
+            return srt(text).encode()
+        if kind == "vtt":
+            return vtt(text).encode()
+        if kind == "verbose_json":
+            granularities = self.form.timestamp_granularities
+            answer = verbose(
+                text,
+                language=self.form.language or "english",
+                with_words="word" in granularities,
+                with_segments="segment" in granularities,
+            )
+            return dumps(answer | {"usage": self.usage(text)})
+        return dumps({"text": text, "usage": self.usage(text)})
+
+    async def frames(self, reply: Reply, *, one_event_each: bool) -> AsyncIterator[bytes]:
+        """``transcript.text.delta`` per token, then ``transcript.text.done``."""
+        text = self.text(reply)
+        for piece in split_tokens(text):
+            yield encode_sse({"type": "transcript.text.delta", "delta": piece})
+        done: JSONObject = {"type": "transcript.text.done", "text": text, "usage": self.usage(text)}
+        yield encode_sse(done)
+
+    def error_frames(self, error: RequestRejected) -> list[bytes]:
+        """An ``error`` event."""
+        return [encode_sse({"type": "error", **error.envelope()})]

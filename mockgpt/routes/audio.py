@@ -34,8 +34,8 @@ from mockgpt.tokens import count_tokens, split_tokens
 from mockgpt.turn import Turn
 from mockgpt.types import JSONObject
 
-SSE_CHUNK_BYTES = 6000
-"""Audio bytes per ``speech.audio.delta`` event."""
+SSE_CHUNK_BYTES = 24_000
+"""Audio bytes per ``speech.audio.delta`` event (half a second of ``pcm``)."""
 _TEXT_TYPES = {
     "text": "text/plain; charset=utf-8",
     "srt": "application/x-subrip; charset=utf-8",
@@ -47,8 +47,9 @@ async def create_speech(request: Request) -> ReplySender:
     """Answer a speech request (spec: ``POST /audio/speech``).
 
     Raises:
-        RequestRejected: 400 for an invalid body, a format mockgpt does not make, or audio
-            longer than ``max_answer_bytes`` allows.
+        RequestRejected: 400 for an invalid body, a format mockgpt does not make,
+            ``stream_format: sse`` with ``tts-1`` or ``tts-1-hd``, or audio longer than
+            ``max_answer_bytes`` allows.
     """
     engine = engine_of(request)
     body = await read_json(request, engine.config.max_body_bytes)
@@ -61,6 +62,13 @@ async def create_speech(request: Request) -> ReplySender:
             f"mockgpt does not make {req.response_format!r} audio; use one of "
             f"{', '.join(SPEECH_FORMATS)}.",
             param="response_format",
+            code="unsupported_value",
+        )
+    if req.stream_format == "sse" and req.model in ("tts-1", "tts-1-hd"):
+        raise RequestRejected(
+            400,
+            f"stream_format 'sse' is not supported for {req.model}.",
+            param="stream_format",
             code="unsupported_value",
         )
     turn = media_turn(request, "audio.speech", [req.input], body, req.model)
@@ -130,15 +138,13 @@ async def create_transcription(request: Request) -> ReplySender:
     """
     engine = engine_of(request)
     raw = await read_raw(request, engine.config.max_body_bytes)
-    upload, fields = await _form(request, raw)
+    name, size, fields = await _form(request, raw)
     form = validate_request(TranscriptionForm, fields)
     engine.check_model(form.model)
     if form.stream and form.model == "whisper-1":
         raise RequestRejected(
             400, "Streaming is not supported for the whisper-1 model.", param="stream"
         )
-    name = upload.filename or "audio"
-    size = len(await upload.read())
     texts = [name] if form.prompt is None else [name, form.prompt]
     fields["file"] = name
     turn = media_turn(request, "audio.transcriptions", texts, fields, form.model)
@@ -146,8 +152,11 @@ async def create_transcription(request: Request) -> ReplySender:
     return serve(request, turn, _TranscriptionWire(form, turn, echo=echo, audio_bytes=size))
 
 
-async def _form(request: Request, raw: bytes) -> tuple[UploadFile, JSONObject]:
-    """The uploaded ``file`` and the other fields (lists for ``name[]``)."""
+async def _form(request: Request, raw: bytes) -> tuple[str, int, JSONObject]:
+    """The uploaded ``file``'s name and length (bytes), and the other fields.
+
+    A field named ``name[]`` (``timestamp_granularities[]``) is a list of its values.
+    """
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
         raise RequestRejected(
@@ -161,9 +170,13 @@ async def _form(request: Request, raw: bytes) -> tuple[UploadFile, JSONObject]:
         form = await MultiPartParser(request.headers, body(), max_files=1, max_fields=100).parse()
     except MultiPartException as exc:
         raise RequestRejected(400, f"Invalid multipart body: {exc.message}") from None
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
-        raise RequestRejected(400, "Missing required parameter: 'file'.", param="file")
+    try:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise RequestRejected(400, "Missing required parameter: 'file'.", param="file")
+        name, size = upload.filename or "audio", len(await upload.read())
+    finally:
+        await form.close()
     fields: JSONObject = {}
     for key, value in form.multi_items():
         if isinstance(value, str):
@@ -175,7 +188,7 @@ async def _form(request: Request, raw: bytes) -> tuple[UploadFile, JSONObject]:
                 fields[key] = value
     if "stream" in fields:
         fields["stream"] = fields["stream"] == "true"
-    return upload, fields
+    return name, size, fields
 
 
 class _TranscriptionWire(MediaWire):

@@ -52,13 +52,18 @@ async def create_image(request: Request) -> ReplySender:
     (``last_user`` is the prompt) and scripts ``respond.image`` or an error.
 
     Raises:
-        RequestRejected: 400 for an invalid body (``n``, ``size``, ``response_format``).
+        RequestRejected: 400 for an invalid body (``n``, ``size``, ``response_format``;
+            ``n`` other than 1 with ``dall-e-3``).
     """
     engine = engine_of(request)
     body = await read_json(request, engine.config.max_body_bytes)
     req = validate_request(CreateImageRequest, body)
     engine.check_model(req.model)
     assert isinstance(body, dict)
+    if req.model == "dall-e-3" and (req.n or 1) != 1:
+        raise RequestRejected(
+            400, "Invalid 'n': dall-e-3 makes one image per request (n=1).", param="n"
+        )
     turn = media_turn(request, "images", [req.prompt], body, req.model)
     prefix = "/v1" if request.url.path.startswith("/v1/") else ""
     base = str(request.base_url).rstrip("/") + prefix + "/images/files/"

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 Family = Literal[
-    "chat", "completions", "chat+completions", "embeddings", "models", "responses", "openai"
+    "chat",
+    "completions",
+    "chat+completions",
+    "embeddings",
+    "models",
+    "responses",
+    "openai",
+    "moderations",
 ]
 """The API family a quirk belongs to; ``openai`` is every OpenAI path (errors, models)."""
 
@@ -165,6 +172,8 @@ _TABLE: tuple[tuple[str, Family, str, str], ...] = (
      "an invalid `stream: true` request gets a 200 stream with an error event, not a 400"),
     ("completion-id-fixed", "chat", "switch", "every chat completion has the same `id`"),
     ("chunk-id-empty", "chat", "chunk", 'every chunk of a chat stream has `id: ""`'),
+    ("moderations-illicit-missing", "moderations", "body",
+     "moderation results lack the `illicit` and `illicit/violent` categories"),
     ("responses-error-nested", "responses", "frame",
      'a Responses stream\'s `error` event nests its fields: `{"type": "error", "error": {...}}`'),
 )

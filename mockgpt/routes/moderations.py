@@ -8,6 +8,7 @@ from mockgpt.engine import Reply
 from mockgpt.http.send import ReplySender
 from mockgpt.models import validate_request
 from mockgpt.models.media import CreateModerationRequest
+from mockgpt.quirks.media import quirk_moderation
 from mockgpt.render.moderations import keyword_categories, moderation_response, moderation_result
 from mockgpt.routes.common import engine_of, new_id, read_json, serve
 from mockgpt.routes.media import MediaWire, media_turn
@@ -55,4 +56,7 @@ class _ModerationWire(MediaWire):
             results.append(
                 moderation_result(text, flagged, scores, input_types=kinds if omni else None)
             )
-        return dumps(moderation_response(new_id("modr"), reply.model, results))
+        answer = moderation_response(new_id("modr"), reply.model, results)
+        if reply.quirks:
+            quirk_moderation(answer, reply.quirks)
+        return dumps(answer)

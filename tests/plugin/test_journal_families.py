@@ -30,7 +30,7 @@ def local(mockgpt):
 
 @both_transports
 def test_every_family_in_every_helper(mockgpt, local):
-    mockgpt.stub(id="any", respond="ok", expect=7)
+    mockgpt.stub(id="any", respond="ok", expect=11)
     client = mockgpt.client(max_retries=0)
     families = []
 
@@ -66,14 +66,23 @@ def test_every_family_in_every_helper(mockgpt, local):
     sent("ollama")
     client.models.list()
     sent("models")
+    client.moderations.create(input="hi")
+    sent("moderations")
+    client.images.generate(prompt="hi", response_format="b64_json")
+    sent("images")
+    client.audio.speech.create(model="tts-1", voice="alloy", input="hi")
+    sent("audio.speech")
+    text = client.audio.transcriptions.create(model="whisper-1", file=("a.wav", b"x")).text
+    assert text == "ok"
+    sent("audio.transcriptions")
 
     assert [call.endpoint for call in mockgpt.calls] == families
     assert set(families) == set(ENDPOINTS)
     for endpoint in ENDPOINTS:
         counted = mockgpt.assert_called(times=families.count(endpoint), endpoint=endpoint)
         assert {call.endpoint for call in counted} == {endpoint}
-    mockgpt.assert_called(times=13)
-    assert [c.stub for c in mockgpt.calls if c.stub] == ["any"] * 7
+    mockgpt.assert_called(times=17)
+    assert [c.stub for c in mockgpt.calls if c.stub] == ["any"] * 11
 
 
 @both_transports
@@ -123,6 +132,13 @@ PATHS = [
     ("/api/generate", "ollama"),
     ("/api/tags", "ollama"),
     ("/models/gpt-4o-mini", "models"),
+    ("/v1/moderations", "moderations"),
+    ("/v1/images/generations", "images"),
+    ("/v1/images/files/img-1.png", "images"),
+    ("/v1/audio/speech", "audio.speech"),
+    ("/audio/transcriptions", "audio.transcriptions"),
+    ("/v1/audio/translations", None),
+    ("/v1/audio", None),
     ("/v1/files", None),
     ("/v1/chat", None),
     ("/v1chat/completions", None),

@@ -35,7 +35,11 @@ _FAMILY_OF_SEGMENT = {
     "images": "images",
 }
 """API family by the first segment of an OpenAI path (``/v1`` removed)."""
-_AUDIO = {"speech": "audio.speech", "transcriptions": "audio.transcriptions"}
+_AUDIO = {
+    "speech": "audio.speech",
+    "transcriptions": "audio.transcriptions",
+    "translations": "audio.translations",
+}
 
 
 def endpoint_of(path: str) -> str | None:

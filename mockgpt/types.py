@@ -26,5 +26,6 @@ Endpoint = Literal[
     "images",
     "audio.speech",
     "audio.transcriptions",
+    "audio.translations",
 ]
 """The API family a request was sent to; a stub can match on it."""

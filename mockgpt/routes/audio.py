@@ -1,4 +1,4 @@
-"""``POST /v1/audio/speech`` (deterministic audio) and ``/v1/audio/transcriptions`` (text).
+"""``POST /v1/audio/speech`` (audio), ``/v1/audio/transcriptions`` and ``translations`` (text).
 
 Speech lasts 60 ms per character of ``input`` divided by ``speed`` (or the stub's
 ``respond.speech.duration_ms``): a 440 Hz tone as ``wav`` or ``pcm``, silent frames as
@@ -9,7 +9,8 @@ A transcription's text is the stub's ``respond.content`` (a template; stubs matc
 ``match: {endpoint: audio.transcriptions}``, ``last_user`` being the ``prompt`` field when
 sent, else the file's name, ``any_message`` either); with no stub, a sentence naming the file
 and its length in bytes. ``stream: true`` (not ``whisper-1``) streams ``transcript.text.delta``
-events then ``transcript.text.done``.
+events then ``transcript.text.done``. ``/v1/audio/translations`` answers the same way (stubs
+match ``endpoint: audio.translations``), without streaming or ``usage``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from mockgpt.routes.media import MediaWire, media_turn
 from mockgpt.sse import dumps, encode_sse
 from mockgpt.tokens import count_tokens, split_tokens
 from mockgpt.turn import Turn
-from mockgpt.types import JSONObject
+from mockgpt.types import Endpoint, JSONObject
 
 SSE_CHUNK_BYTES = 24_000
 """Audio bytes per ``speech.audio.delta`` event (half a second of ``pcm``)."""
@@ -136,18 +137,35 @@ async def create_transcription(request: Request) -> ReplySender:
         RequestRejected: 400 for a body that is not multipart, no ``file``, an invalid field,
             or ``stream`` with ``whisper-1``; 413 for a body over ``max_body_bytes``.
     """
+    return await _transcribe(request, "audio.transcriptions")
+
+
+async def create_translation(request: Request) -> ReplySender:
+    """Answer a translation into English (spec: ``POST /audio/translations``, multipart).
+
+    As a transcription (its stubs match ``endpoint: audio.translations``), without
+    ``stream``, ``words`` or ``usage``; ``verbose_json`` says ``task: translate``.
+
+    Raises:
+        RequestRejected: 400 for a body that is not multipart, no ``file``, an invalid field
+            or ``stream``; 413 for a body over ``max_body_bytes``.
+    """
+    return await _transcribe(request, "audio.translations")
+
+
+async def _transcribe(request: Request, endpoint: Endpoint) -> ReplySender:
     engine = engine_of(request)
     raw = await read_raw(request, engine.config.max_body_bytes)
     name, size, fields = await _form(request, raw)
     form = validate_request(TranscriptionForm, fields)
     engine.check_model(form.model)
-    if form.stream and form.model == "whisper-1":
+    if form.stream and (form.model == "whisper-1" or endpoint == "audio.translations"):
         raise RequestRejected(
-            400, "Streaming is not supported for the whisper-1 model.", param="stream"
+            400, f"Streaming is not supported for {form.model} {endpoint}.", param="stream"
         )
     texts = [name] if form.prompt is None else [name, form.prompt]
     fields["file"] = name
-    turn = media_turn(request, "audio.transcriptions", texts, fields, form.model)
+    turn = media_turn(request, endpoint, texts, fields, form.model)
     echo = f"Transcript of {name}: {size} bytes of audio."
     return serve(request, turn, _TranscriptionWire(form, turn, echo=echo, audio_bytes=size))
 
@@ -209,6 +227,11 @@ class _TranscriptionWire(MediaWire):
             return self.echo
         return render_template(respond.content, self.turn, selection.calls, reply.stub_id or "")
 
+    @property
+    def translation(self) -> bool:
+        """Whether the request asks for a translation (no ``usage``, ``task: translate``)."""
+        return self.turn.endpoint == "audio.translations"
+
     def usage(self, text: str) -> JSONObject:
         """``usage``: seconds of audio for ``whisper-1``, tokens for the other models."""
         if self.form.model == "whisper-1":
@@ -238,10 +261,14 @@ class _TranscriptionWire(MediaWire):
             answer = verbose(
                 text,
                 language=self.form.language or "english",
-                with_words="word" in granularities,
-                with_segments="segment" in granularities,
+                with_words="word" in granularities and not self.translation,
+                with_segments="segment" in granularities or self.translation,
             )
+            if self.translation:
+                return dumps(answer | {"task": "translate", "language": "english"})
             return dumps(answer | {"usage": self.usage(text)})
+        if self.translation:
+            return dumps({"text": text})
         return dumps({"text": text, "usage": self.usage(text)})
 
     async def frames(self, reply: Reply, *, one_event_each: bool) -> AsyncIterator[bytes]:

@@ -47,6 +47,7 @@ OPENAI: list[tuple[str, str, Handler]] = [
     ("GET", "/images/files/{name}", images.image_file),
     ("POST", "/audio/speech", audio.create_speech),
     ("POST", "/audio/transcriptions", audio.create_transcription),
+    ("POST", "/audio/translations", audio.create_translation),
     ("GET", "/models", models.list_models),
     ("GET", "/models/{model:path}", models.retrieve_model),
     ("POST", "/responses", responses.create_response),

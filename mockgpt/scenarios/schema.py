@@ -238,8 +238,8 @@ class Respond(ScenarioModel):
     ``content`` is a template (Jinja2, sandboxed) over ``last_user``, ``messages``, ``model``,
     ``call_count`` and ``request``. ``json`` gives structured output: a literal value, or
     ``"from_schema"`` for a value generated from the request's ``response_format`` schema
-    (deterministic for a given ``seed``). ``embedding`` scripts an embeddings answer's
-    vectors. ``error`` makes the answer an HTTP error.
+    (deterministic for a given ``seed``). ``embedding``, ``moderation``, ``image`` and ``speech``
+    script those families' answers. ``error`` makes the answer an HTTP error.
     """
 
     content: str | None = None

@@ -34,6 +34,7 @@ ENDPOINTS = (
     "images",
     "audio.speech",
     "audio.transcriptions",
+    "audio.translations",
 )
 """The API families a ``Call.endpoint`` names: the stub ``endpoint`` names, and
 ``conversations`` and ``models`` (whose requests no stub answers)."""

@@ -187,3 +187,48 @@ def test_transcriptions_invalid_body_is_400(
 
     assert response.status_code == 400
     assert response.json()["error"]["param"] == param
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # openai 3.x deprecates translations
+def test_translations_answer_as_transcriptions_do(
+    stub: Callable[..., None], call: Callable[..., Any], entries: Callable[[], list[Call]]
+) -> None:
+    stub(
+        {
+            "id": "english",
+            "match": {"endpoint": "audio.translations"},
+            "respond": {"content": "Good morning. See you."},
+        }
+    )
+    plain = call(lambda c: c.audio.translations.create(model="whisper-1", file=AUDIO))
+    verbose = call(
+        lambda c: c.audio.translations.create(
+            model="whisper-1", file=AUDIO, response_format="verbose_json"
+        )
+    )
+    subrip = call(
+        lambda c: c.audio.translations.create(model="whisper-1", file=AUDIO, response_format="srt")
+    )
+
+    assert plain.text == "Good morning. See you."
+    assert verbose.language == "english"
+    assert [s.text for s in verbose.segments] == ["Good morning.", "See you."]
+    assert subrip.startswith("1\n00:00:00,000 --> 00:00:00,780\nGood morning.\n")
+    assert {(e.endpoint, e.entry.stub) for e in entries()} == {("audio.translations", "english")}
+
+
+def test_translations_answer_the_echo_without_a_stub(server: MockServer) -> None:
+    response = httpx.post(
+        f"{server.base_url}/audio/translations",
+        data={"model": "whisper-1", "response_format": "json"},
+        files={"file": AUDIO},
+    )
+
+    assert response.json() == {"text": ECHO}
+    streamed = httpx.post(
+        f"{server.base_url}/audio/translations",
+        data={"model": "gpt-4o-transcribe", "stream": "true"},
+        files={"file": AUDIO},
+    )
+    assert streamed.status_code == 400
+    assert streamed.json()["error"]["param"] == "stream"

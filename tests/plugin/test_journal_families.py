@@ -30,7 +30,7 @@ def local(mockgpt):
 
 @both_transports
 def test_every_family_in_every_helper(mockgpt, local):
-    mockgpt.stub(id="any", respond="ok", expect=11)
+    mockgpt.stub(id="any", respond="ok", expect=12)
     client = mockgpt.client(max_retries=0)
     families = []
 
@@ -75,14 +75,16 @@ def test_every_family_in_every_helper(mockgpt, local):
     text = client.audio.transcriptions.create(model="whisper-1", file=("a.wav", b"x")).text
     assert text == "ok"
     sent("audio.transcriptions")
+    client.audio.translations.create(model="whisper-1", file=("a.wav", b"x"))
+    sent("audio.translations")
 
     assert [call.endpoint for call in mockgpt.calls] == families
     assert set(families) == set(ENDPOINTS)
     for endpoint in ENDPOINTS:
         counted = mockgpt.assert_called(times=families.count(endpoint), endpoint=endpoint)
         assert {call.endpoint for call in counted} == {endpoint}
-    mockgpt.assert_called(times=17)
-    assert [c.stub for c in mockgpt.calls if c.stub] == ["any"] * 11
+    mockgpt.assert_called(times=18)
+    assert [c.stub for c in mockgpt.calls if c.stub] == ["any"] * 12
 
 
 @both_transports
@@ -137,7 +139,7 @@ PATHS = [
     ("/v1/images/files/img-1.png", "images"),
     ("/v1/audio/speech", "audio.speech"),
     ("/audio/transcriptions", "audio.transcriptions"),
-    ("/v1/audio/translations", None),
+    ("/v1/audio/translations", "audio.translations"),
     ("/v1/audio", None),
     ("/v1/files", None),
     ("/v1/chat", None),

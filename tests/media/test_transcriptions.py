@@ -13,6 +13,7 @@ import pytest
 
 from mockgpt.server import MockServer
 from mockgpt.testing.calls import Call
+from tests.support import InProcess, is_envelope
 
 AUDIO = ("meeting.wav", b"RIFF" + bytes(96))
 ECHO = "Transcript of meeting.wav: 100 bytes of audio."
@@ -232,3 +233,22 @@ def test_translations_answer_the_echo_without_a_stub(server: MockServer) -> None
     )
     assert streamed.status_code == 400
     assert streamed.json()["error"]["param"] == "stream"
+
+
+def test_transcriptions_upload_over_the_body_limit_is_413(
+    make_asgi: Callable[..., InProcess],
+) -> None:
+    app = make_asgi(max_body_bytes=1000)
+    form = httpx.Request(
+        "POST", "http://x", data={"model": "whisper-1"}, files={"file": ("a.wav", bytes(2000))}
+    )
+    body = form.read()
+
+    response = app.post(
+        "/v1/audio/transcriptions",
+        content=body,
+        headers={"content-type": form.headers["content-type"]},
+    )
+
+    assert response.status_code == 413
+    assert is_envelope(response.json())

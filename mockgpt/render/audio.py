@@ -99,6 +99,15 @@ def speech_events(audio: bytes, chunk_bytes: int, usage: JSONObject) -> Iterator
     yield {"type": "speech.audio.done", "usage": usage}
 
 
+def speech_usage(input_tokens: int, output_tokens: int) -> JSONObject:
+    """``speech.audio.done``'s ``usage``, tokens."""
+    return {
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "total_tokens": input_tokens + output_tokens,
+    }
+
+
 # -- transcriptions -------------------------------------------------------------------------
 
 _SENTENCE = re.compile(r"\S.*?(?:[.!?](?=\s|$)|$)", re.DOTALL)
@@ -182,3 +191,40 @@ def vtt(text: str) -> str:
         for start, end, piece in segments(text)
     ]
     return "WEBVTT\n\n" + "\n".join(cues) + "\n"
+
+
+def duration_usage(seconds: float) -> JSONObject:
+    """A transcription's ``usage`` billed by duration (``whisper-1``): whole seconds, >= 1."""
+    return {"type": "duration", "seconds": max(1, round(seconds))}
+
+
+def token_usage(audio_tokens: int, output_tokens: int) -> JSONObject:
+    """A transcription's ``usage`` billed by tokens (the ``gpt-4o-*-transcribe`` models)."""
+    return {
+        "type": "tokens",
+        "input_tokens": audio_tokens,
+        "input_token_details": {"text_tokens": 0, "audio_tokens": audio_tokens},
+        "output_tokens": output_tokens,
+        "total_tokens": audio_tokens + output_tokens,
+    }
+
+
+def transcription(text: str, usage: JSONObject | None) -> JSONObject:
+    """``Transcription`` (``response_format: json``), or ``Translation`` without ``usage``."""
+    return {"text": text} if usage is None else {"text": text, "usage": usage}
+
+
+def as_translation(body: JSONObject) -> JSONObject:
+    """A ``verbose`` answer as ``TranslationVerbose``: ``task: translate``, in English."""
+    return body | {"task": "translate", "language": "english"}
+
+
+def transcript_events(pieces: list[str], usage: JSONObject) -> Iterator[JSONObject]:
+    """A streamed transcription's events.
+
+    ``transcript.text.delta`` per piece, then ``transcript.text.done`` with the whole text
+    and ``usage``.
+    """
+    for piece in pieces:
+        yield {"type": "transcript.text.delta", "delta": piece}
+    yield {"type": "transcript.text.done", "text": "".join(pieces), "usage": usage}

@@ -12,7 +12,7 @@ import hashlib
 import struct
 import zlib
 
-from mockgpt.types import JSONObject
+from mockgpt.types import JSONObject, JSONValue
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_SIDE = 256
@@ -78,6 +78,25 @@ def image_item(image: bytes, *, url: str | None, revised_prompt: str | None) -> 
     if revised_prompt is not None:
         item["revised_prompt"] = revised_prompt
     return item
+
+
+def images_response(created: int, data: list[JSONValue]) -> JSONObject:
+    """``ImagesResponse``: ``created`` (Unix seconds) and the ``data[]`` items."""
+    return {"created": created, "data": data}
+
+
+def gpt_image_fields(*, quality: str, size: str, usage: JSONObject) -> JSONObject:
+    """What a GPT image model's ``ImagesResponse`` adds.
+
+    An opaque PNG's ``quality``, ``size`` (as asked) and ``usage``.
+    """
+    return {
+        "background": "opaque",
+        "output_format": "png",
+        "quality": quality,
+        "size": size,
+        "usage": usage,
+    }
 
 
 def images_usage(text_tokens: int, output_tokens: int) -> JSONObject:

@@ -27,7 +27,22 @@ from mockgpt.errors import RequestRejected
 from mockgpt.http.send import ReplySender
 from mockgpt.models import validate_request
 from mockgpt.models.media import CreateSpeechRequest, TranscriptionForm
-from mockgpt.render.audio import SPEECH_FORMATS, speech, speech_events, speech_ms, srt, verbose, vtt
+from mockgpt.render.audio import (
+    MS_PER_CHAR,
+    SPEECH_FORMATS,
+    as_translation,
+    duration_usage,
+    speech,
+    speech_events,
+    speech_ms,
+    speech_usage,
+    srt,
+    token_usage,
+    transcript_events,
+    transcription,
+    verbose,
+    vtt,
+)
 from mockgpt.routes.common import engine_of, read_json, read_raw, serve
 from mockgpt.routes.media import MediaWire, media_turn
 from mockgpt.sse import dumps, encode_sse
@@ -111,14 +126,8 @@ class _SpeechWire(MediaWire):
 
     async def frames(self, reply: Reply, *, one_event_each: bool) -> AsyncIterator[bytes]:
         """``speech.audio.delta`` events, then ``speech.audio.done``."""
-        tokens = count_tokens(self.req.input)
         audio = self._audio(reply)
-        output_tokens = max(1, len(audio) // 1000)
-        usage: JSONObject = {
-            "input_tokens": tokens,
-            "output_tokens": output_tokens,
-            "total_tokens": tokens + output_tokens,
-        }
+        usage = speech_usage(count_tokens(self.req.input), max(1, len(audio) // 1000))
         for event in speech_events(audio, SSE_CHUNK_BYTES, usage):
             yield encode_sse(event)
 
@@ -235,16 +244,8 @@ class _TranscriptionWire(MediaWire):
     def usage(self, text: str) -> JSONObject:
         """``usage``: seconds of audio for ``whisper-1``, tokens for the other models."""
         if self.form.model == "whisper-1":
-            return {"type": "duration", "seconds": max(1, round(len(text) * 0.06))}
-        audio_tokens = max(1, self.audio_bytes // 1000)
-        output_tokens = count_tokens(text)
-        return {
-            "type": "tokens",
-            "input_tokens": audio_tokens,
-            "input_token_details": {"text_tokens": 0, "audio_tokens": audio_tokens},
-            "output_tokens": output_tokens,
-            "total_tokens": audio_tokens + output_tokens,
-        }
+            return duration_usage(len(text) * MS_PER_CHAR / 1000)
+        return token_usage(max(1, self.audio_bytes // 1000), count_tokens(text))
 
     async def body(self, reply: Reply) -> bytes:
         """The transcript in ``response_format``."""
@@ -265,19 +266,16 @@ class _TranscriptionWire(MediaWire):
                 with_segments="segment" in granularities or self.translation,
             )
             if self.translation:
-                return dumps(answer | {"task": "translate", "language": "english"})
+                return dumps(as_translation(answer))
             return dumps(answer | {"usage": self.usage(text)})
-        if self.translation:
-            return dumps({"text": text})
-        return dumps({"text": text, "usage": self.usage(text)})
+        usage = None if self.translation else self.usage(text)
+        return dumps(transcription(text, usage))
 
     async def frames(self, reply: Reply, *, one_event_each: bool) -> AsyncIterator[bytes]:
         """``transcript.text.delta`` per token, then ``transcript.text.done``."""
         text = self.text(reply)
-        for piece in split_tokens(text):
-            yield encode_sse({"type": "transcript.text.delta", "delta": piece})
-        done: JSONObject = {"type": "transcript.text.done", "text": text, "usage": self.usage(text)}
-        yield encode_sse(done)
+        for event in transcript_events(split_tokens(text), self.usage(text)):
+            yield encode_sse(event)
 
     def error_frames(self, error: RequestRejected) -> list[bytes]:
         """An ``error`` event."""

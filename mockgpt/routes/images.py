@@ -22,7 +22,9 @@ from mockgpt.render.images import (
     DEFAULT_SIZE,
     color_of,
     drawn_size,
+    gpt_image_fields,
     image_item,
+    images_response,
     images_usage,
     parse_color,
     png,
@@ -120,17 +122,12 @@ class _ImagesWire(MediaWire):
                 self.state.images[name] = image
                 url = self.base_url + name
             data.append(image_item(image, url=url, revised_prompt=revised))
-        answer: JSONObject = {"created": now(), "data": data}
-        if gpt_image:
-            quality = req.quality if req.quality in IMAGE_TOKENS else "medium"
-            answer |= {
-                "background": "opaque",
-                "output_format": "png",
-                "quality": quality,
-                "size": f"{width}x{height}",
-                "usage": images_usage(count_tokens(req.prompt), IMAGE_TOKENS[quality] * len(data)),
-            }
-        return dumps(answer)
+        if not gpt_image:
+            return dumps(images_response(now(), data))
+        quality = req.quality if req.quality in IMAGE_TOKENS else "medium"
+        usage = images_usage(count_tokens(req.prompt), IMAGE_TOKENS[quality] * len(data))
+        gpt = gpt_image_fields(quality=quality, size=f"{width}x{height}", usage=usage)
+        return dumps(images_response(now(), data) | gpt)
 
 
 def _size(size: str | None) -> tuple[int, int]:

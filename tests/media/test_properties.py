@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import httpx
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mockgpt.scenarios import Scenario
@@ -42,7 +42,8 @@ _fields = st.fixed_dictionaries(
 
 
 def _data_events(text: str) -> list[dict[str, Any]]:
-    return [json.loads(line[6:]) for line in text.splitlines() if line.startswith("data: ")]
+    # SSE lines end at \n only (str.splitlines would also split at U+0085, U+2028, ...)
+    return [json.loads(line[6:]) for line in text.split("\n") if line.startswith("data: ")]
 
 
 @settings(max_examples=examples(60), deadline=None)
@@ -98,6 +99,7 @@ def test_property_speech_sse_carries_the_same_audio(
 
 @settings(max_examples=examples(25), deadline=None)
 @given(st.text(alphabet=st.characters(exclude_characters="{}%#"), max_size=200))
+@example("\x85\u2028")
 def test_property_transcription_stream_joins_to_the_json_text(
     server: MockServer, content: str
 ) -> None:

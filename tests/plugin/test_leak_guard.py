@@ -402,8 +402,8 @@ async def test_acompletion(mockgpt):
 
 
 @pytest.mark.anyio
-async def test_image_generation(mockgpt):
-    with pytest.raises(litellm_app.litellm.APIConnectionError):
+async def test_image_edit(mockgpt):
+    with pytest.raises(litellm_app.litellm.InternalServerError):
         await litellm_app.draw_async("a cat")
 """,
     )
@@ -411,8 +411,8 @@ async def test_image_generation(mockgpt):
     result.assert_outcomes(passed=5, errors=1)
     result.stdout.fnmatch_lines(
         [
-            "      POST https://api.openai.com/v1/images/generations (aiohttp async client): "
-            "mockgpt serves no POST /v1/images/generations",
+            "      POST https://api.openai.com/v1/images/edits (aiohttp async client): "
+            "mockgpt serves no POST /v1/images/edits",
         ]
     )
 

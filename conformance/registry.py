@@ -67,6 +67,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "conformance.checks.responses_params",
     "conformance.checks.responses_streaming",
     "conformance.checks.responses_errors",
+    "conformance.checks.responses_reasoning",
     "conformance.checks.consistency",
 )
 """The modules that register the built-in checks, in report order."""

@@ -40,7 +40,7 @@ from mockgpt.journal import JournalEntry
 from mockgpt.lifespan import lifespan
 from mockgpt.quirks import request_id_header
 from mockgpt.quirks.chat import quirk_stream_error
-from mockgpt.routes.table import Routes, routes
+from mockgpt.routes.table import Routes, routes, serve_websocket
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class Dispatcher:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve one ASGI connection scope (HTTP or lifespan)."""
+        """Serve one ASGI connection scope (HTTP, WebSocket or lifespan)."""
         kind = scope["type"]
         if kind == "http":
             for key, _ in scope["headers"]:
@@ -95,6 +95,8 @@ class Dispatcher:
             await self._http(scope, receive, send)
         elif kind == "lifespan":
             await lifespan(self.engine, receive, send)
+        elif kind == "websocket":
+            await serve_websocket(self, scope, receive, send)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         ids.use(self.engine.ids)

@@ -55,6 +55,21 @@ class Refusal:
 
 
 @dataclass(slots=True, unsafe_hash=True)
+class ReasoningDelta:
+    """A piece of the reasoning summary of one choice, sent before its answer.
+
+    ``part`` numbers the summary's parts 0, 1, 2, ... (the Responses API's ``summary_index``).
+    An empty ``text`` marks reasoning that has no summary (the Responses API still sends the
+    ``reasoning`` item, with ``summary: []``). Families without reasoning drop these events;
+    the limits count their tokens as completion tokens (``Usage.reasoning_tokens``).
+    """
+
+    text: str
+    choice: int = 0
+    part: int = 0
+
+
+@dataclass(slots=True, unsafe_hash=True)
 class Finish:
     """The end of one choice, with its ``finish_reason``; exactly once per choice."""
 
@@ -64,10 +79,15 @@ class Finish:
 
 @dataclass(slots=True, unsafe_hash=True)
 class Usage:
-    """Token counts of the whole answer (all choices), in tokens."""
+    """Token counts of the whole answer (all choices), in tokens.
+
+    ``reasoning_tokens`` is the part of ``completion_tokens`` spent reasoning (0 for none);
+    a backend's -1 leaves a count to the limits (``mockgpt.limits``).
+    """
 
     prompt_tokens: int
     completion_tokens: int
+    reasoning_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:
@@ -75,5 +95,5 @@ class Usage:
         return self.prompt_tokens + self.completion_tokens
 
 
-Event: TypeAlias = TextDelta | ToolCallDelta | Refusal | Finish | Usage
+Event: TypeAlias = TextDelta | ReasoningDelta | ToolCallDelta | Refusal | Finish | Usage
 """Any canonical event."""

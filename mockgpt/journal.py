@@ -33,6 +33,7 @@ _FAMILY_OF_SEGMENT = {
     "models": "models",
     "moderations": "moderations",
     "images": "images",
+    "realtime": "realtime",
 }
 """API family by the first segment of an OpenAI path (``/v1`` removed)."""
 _AUDIO = {
@@ -48,7 +49,7 @@ def endpoint_of(path: str) -> str | None:
     ``/v1/chat/completions`` is ``chat.completions``; ``/v1/threads/...`` and
     ``/v1/assistants/...`` are ``assistants``; every ``/api/...`` path is Ollama's native API,
     ``ollama``; the others are ``completions``, ``embeddings``, ``responses``,
-    ``conversations`` and ``models``, with or without the ``/v1`` prefix.
+    ``conversations``, ``models`` and ``realtime``, with or without the ``/v1`` prefix.
     """
     if path.startswith("/api/"):
         return "ollama"

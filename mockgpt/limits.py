@@ -1,6 +1,8 @@
 """Generation limits applied to any backend's events: ``max_tokens`` and ``stop``.
 
-It also counts the ``Usage`` event when the backend gives none.
+It also counts the ``Usage`` event when the backend gives none. Reasoning (``ReasoningDelta``)
+comes before a choice's answer: its tokens count against the choice's budget, as the answer's
+do, and in ``Usage.reasoning_tokens`` as well as ``completion_tokens``.
 
 Spec: ``CreateChatCompletionRequest.max_completion_tokens`` ("an upper bound for the number of
 tokens that can be generated"; hitting it gives ``finish_reason: "length"``) and ``stop``
@@ -12,7 +14,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from mockgpt.events import Event, Finish, Refusal, TextDelta, ToolCallDelta, Usage
+from mockgpt.events import Event, Finish, ReasoningDelta, Refusal, TextDelta, ToolCallDelta, Usage
 from mockgpt.tokens import count_tokens, prefix_tokens, token_pieces
 from mockgpt.types import FinishReason
 
@@ -48,6 +50,8 @@ class Limiter:
         self.prompt_tokens = prompt_tokens
         self.choices = [_ChoiceState() for _ in range(n)]
         self.usage: Usage | None = None
+        self.reasoning_tokens = 0
+        """Tokens of the reasoning passed on, all choices."""
 
     def _budget(self, state: _ChoiceState) -> int | None:
         if self.max_tokens is None:
@@ -149,20 +153,26 @@ class Limiter:
         if isinstance(event, ToolCallDelta):
             cost = count_tokens(event.arguments)
         else:
-            assert isinstance(event, Refusal)
+            assert isinstance(event, Refusal | ReasoningDelta)
             cost = count_tokens(event.text)
         text_tokens = count_tokens(state.text[: state.sent])
         if budget is not None and text_tokens + cost > budget:
             keep = max(budget - text_tokens, 0)
+            cut: Event
             if isinstance(event, ToolCallDelta):
-                cut: Event = ToolCallDelta(
+                cut = ToolCallDelta(
                     event.index, prefix_tokens(event.arguments, keep), event.id, event.name, index
                 )
+            elif isinstance(event, ReasoningDelta):
+                cut = ReasoningDelta(prefix_tokens(event.text, keep), index, event.part)
+                self.reasoning_tokens += keep
             else:
                 cut = Refusal(prefix_tokens(event.text, keep), index)
             state.other_tokens += keep
             return [*out, cut, *self._finish(state, index, "length")]
         state.other_tokens += cost
+        if isinstance(event, ReasoningDelta):
+            self.reasoning_tokens += cost
         return [*out, event]
 
     def _pass(self, event: Event) -> list[Event]:
@@ -180,29 +190,42 @@ class Limiter:
         elif isinstance(event, ToolCallDelta):
             state.other_tokens += count_tokens(event.arguments)
         else:
-            state.other_tokens += count_tokens(event.text)
+            cost = count_tokens(event.text)
+            state.other_tokens += cost
+            if isinstance(event, ReasoningDelta):
+                self.reasoning_tokens += cost
         return [event]
 
     def close(self) -> list[Event]:
-        """Flush choices the backend left open (each gets ``stop``) and give the ``Usage``."""
+        """Flush choices the backend left open (each gets ``stop``) and give the ``Usage``.
+
+        A backend's reasoning count replaces the tokens of the reasoning text in the counted
+        completion tokens (a stub's ``reasoning.tokens`` may differ from its text's).
+        """
         out: list[Event] = []
         for index, state in enumerate(self.choices):
             if not state.done:
                 out.extend(self.feed(Finish("stop", index)))
+        usage = self.usage
         if (
             self.unlimited
-            and self.usage is not None
-            and min(self.usage.prompt_tokens, self.usage.completion_tokens) >= 0
+            and usage is not None
+            and min(usage.prompt_tokens, usage.completion_tokens, usage.reasoning_tokens) >= 0
         ):
-            out.append(self.usage)  # the backend counted everything itself
+            out.append(usage)  # the backend counted everything itself
             return out
+        counted = self.reasoning_tokens
+        given = -1 if usage is None else usage.reasoning_tokens
+        reasoning = counted if given < 0 else given
         completion = sum(count_tokens(s.text[: s.sent]) + s.other_tokens for s in self.choices)
-        if self.usage is None:
-            self.usage = Usage(self.prompt_tokens, completion)
+        completion += reasoning - counted
+        if usage is None:
+            self.usage = Usage(self.prompt_tokens, completion, reasoning)
         else:  # a backend's own counts; -1 marks a count it leaves to us
             self.usage = Usage(
-                self.prompt_tokens if self.usage.prompt_tokens < 0 else self.usage.prompt_tokens,
-                completion if self.usage.completion_tokens < 0 else self.usage.completion_tokens,
+                self.prompt_tokens if usage.prompt_tokens < 0 else usage.prompt_tokens,
+                completion if usage.completion_tokens < 0 else usage.completion_tokens,
+                reasoning,
             )
         out.append(self.usage)
         return out

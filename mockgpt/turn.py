@@ -20,8 +20,17 @@ from mockgpt.conversation import EMPTY, Message, OutputFormat, Prompt, Tool, Too
 from mockgpt.models import CreateChatCompletionRequest, CreateCompletionRequest
 from mockgpt.types import Endpoint, JSONObject
 
-GENERATING = frozenset(("chat.completions", "completions", "responses", "assistants", "ollama"))
-"""The families whose answers are events (text, tool calls) from a backend."""
+WIRE_MADE = frozenset(
+    (
+        "embeddings",
+        "moderations",
+        "images",
+        "audio.speech",
+        "audio.transcriptions",
+        "audio.translations",
+    )
+)
+"""The families whose answers their wires make (vectors, results, files), not events."""
 
 GenerationRequest = Union[CreateChatCompletionRequest, CreateCompletionRequest]
 
@@ -110,7 +119,7 @@ class Turn:
     @property
     def generates(self) -> bool:
         """Whether the family's answer is events (not embeddings, moderations, images, audio)."""
-        return self.endpoint in GENERATING
+        return self.endpoint not in WIRE_MADE
 
     @cached_property
     def last_user(self) -> str | None:

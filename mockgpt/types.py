@@ -22,6 +22,7 @@ Endpoint = Literal[
     "responses",
     "assistants",
     "ollama",
+    "realtime",
     "moderations",
     "images",
     "audio.speech",

@@ -8,8 +8,9 @@ import random
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
+from mockgpt.backends.reasoning import echo_reasoning, reasoning_deltas
 from mockgpt.errors import RequestRejected
-from mockgpt.events import Event, Finish, TextDelta, ToolCallDelta
+from mockgpt.events import Event, Finish, TextDelta, ToolCallDelta, Usage
 from mockgpt.models import CreateCompletionRequest
 from mockgpt.quirks import ignores_output_format
 from mockgpt.schema_validate import conforms
@@ -150,7 +151,8 @@ class EchoBackend:
     Chat answers with the last user message's text, legacy completions with the prompt.
     Every choice gets the same text; a requested JSON format is honoured (``shaped_text``:
     the text itself when it is JSON of that format), and a ``tool_choice`` that forces a call
-    gets that call (``forced_tool_calls``).
+    gets that call (``forced_tool_calls``). A reasoning model asked to reason reasons first
+    (``mockgpt.backends.reasoning``).
     """
 
     live = False
@@ -158,12 +160,26 @@ class EchoBackend:
     def respond(self, ctx: Turn) -> list[Event]:
         """``TextDelta`` events (one per token when streamed), then ``Finish("stop")``.
 
-        Choices come in order, each with the same text.
+        Choices come in order, each with the same text, after its ``ReasoningDelta`` events
+        when it reasons (then a ``Usage`` event carries the reasoning tokens).
         """
+        reasoning = echo_reasoning(ctx)
+        out = self._answer(ctx, reasoning[0] if reasoning is not None else None)
+        if reasoning is not None:
+            out.append(Usage(-1, -1, reasoning[1] * ctx.choices))
+        return out
+
+    def _answer(self, ctx: Turn, reasoning: list[str] | None) -> list[Event]:
         out: list[Event] = []
+
+        def reason(choice: int) -> None:
+            if reasoning is not None:
+                out.extend(reasoning_deltas(reasoning, choice, stream=ctx.stream))
+
         calls = forced_tool_calls(ctx)
         if calls:
             for choice in range(ctx.choices):
+                reason(choice)
                 for index, (name, arguments) in enumerate(calls):
                     call_id = tool_call_id(ctx, choice, index)
                     pieces = split_tokens(arguments) or [""]
@@ -172,6 +188,7 @@ class EchoBackend:
                 out.append(Finish("tool_calls", choice))
             return out
         for choice in range(ctx.choices):
+            reason(choice)
             for piece in text_deltas(ctx, shaped_text(ctx, prompt_of(ctx, choice))):
                 out.append(TextDelta(piece, choice))
             out.append(Finish("stop", choice))

@@ -15,7 +15,15 @@ from typing import Any, Protocol
 import httpx
 
 from mockgpt.errors import RequestRejected
-from mockgpt.events import Event, Finish, Refusal, TextDelta, ToolCallDelta, Usage
+from mockgpt.events import (
+    Event,
+    Finish,
+    ReasoningDelta,
+    Refusal,
+    TextDelta,
+    ToolCallDelta,
+    Usage,
+)
 from mockgpt.models.responses import decode_compaction, items_to_messages
 from mockgpt.turn import Turn
 from mockgpt.types import FINISH_REASONS, FinishReason
@@ -40,6 +48,13 @@ def _text_or_none(value: object) -> str | None:
     return None if value is None else str(value)
 
 
+def _reasoning_tokens(usage: dict[str, Any], details: str) -> int:
+    """``usage[details].reasoning_tokens``, 0 when the upstream gives none."""
+    found = usage.get(details)
+    tokens = found.get("reasoning_tokens") if isinstance(found, dict) else None
+    return tokens if isinstance(tokens, int) and tokens > 0 else 0
+
+
 def chunk_events(chunk: dict[str, Any], endpoint: str) -> list[Event]:
     """The events of one upstream chunk (``chat.completion.chunk`` or ``text_completion``)."""
     events: list[Event] = []
@@ -52,6 +67,8 @@ def chunk_events(chunk: dict[str, Any], endpoint: str) -> list[Event]:
                 events.append(TextDelta(str(choice["text"]), index))
         else:
             delta = choice.get("delta") or {}
+            if delta.get("reasoning_content"):  # vLLM, DeepSeek, llama.cpp
+                events.append(ReasoningDelta(str(delta["reasoning_content"]), index))
             if delta.get("content"):
                 logprobs = choice.get("logprobs")
                 content = logprobs.get("content") if isinstance(logprobs, dict) else None
@@ -75,7 +92,11 @@ def chunk_events(chunk: dict[str, Any], endpoint: str) -> list[Event]:
     usage = chunk.get("usage")
     if isinstance(usage, dict):
         events.append(
-            Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
+            Usage(
+                int(usage.get("prompt_tokens") or 0),
+                int(usage.get("completion_tokens") or 0),
+                _reasoning_tokens(usage, "completion_tokens_details"),
+            )
         )
     return events
 
@@ -180,6 +201,11 @@ class ResponseEventReader:
             return [TextDelta(str(delta))]
         if kind == "response.refusal.delta" and delta:
             return [Refusal(str(delta))]
+        if kind == "response.output_item.added" and item.get("type") == "reasoning":
+            return [ReasoningDelta("")]  # the item, whether or not a summary follows
+        if kind == "response.reasoning_summary_text.delta" and delta:
+            part = data.get("summary_index")
+            return [ReasoningDelta(str(delta), part=part if isinstance(part, int) else 0)]
         if kind == "response.output_item.added" and item.get("type") == "function_call":
             call = self._calls[where] = len(self._calls)
             name = _text_or_none(item.get("name"))
@@ -218,7 +244,11 @@ class ResponseEventReader:
         usage = response.get("usage")
         if isinstance(usage, dict):
             events.append(
-                Usage(int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0))
+                Usage(
+                    int(usage.get("input_tokens") or 0),
+                    int(usage.get("output_tokens") or 0),
+                    _reasoning_tokens(usage, "output_tokens_details"),
+                )
             )
         return events
 

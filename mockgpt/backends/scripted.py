@@ -21,6 +21,7 @@ from mockgpt.backends.echo import (
     shaped_text,
     tool_call_id,
 )
+from mockgpt.backends.reasoning import reasoning_deltas
 from mockgpt.backends.sandbox import new_sandbox, render_bounded
 from mockgpt.errors import RequestRejected
 from mockgpt.events import Event, Finish, Refusal, TextDelta, ToolCallDelta, Usage
@@ -132,11 +133,22 @@ class ScriptedBackend:
             RequestRejected: the content template failed. It is rendered here, before the
                 first event, so the client gets an error status rather than a broken stream.
         """
-        return list(self._events(ctx, self._content(ctx)))
+        reasoning = self.answer.reasoning
+        parts = None
+        if reasoning is not None:
+            parts = [
+                render_template(part, ctx, self.call_count, self.stub_id)
+                for part in reasoning.parts
+            ]
+        return list(self._events(ctx, self._content(ctx), parts))
 
-    def _events(self, ctx: Turn, content: str | None) -> Iterator[Event]:
+    def _events(
+        self, ctx: Turn, content: str | None, reasoning: list[str] | None
+    ) -> Iterator[Event]:
         answer = self.answer
         for choice in range(ctx.choices):
+            if reasoning is not None:
+                yield from reasoning_deltas(reasoning, choice, stream=ctx.stream)
             if content:
                 for piece in split_text(content, answer.chunking):
                     yield TextDelta(piece, choice)
@@ -160,13 +172,18 @@ class ScriptedBackend:
                     yield ToolCallDelta(index, piece, choice=choice)
             reason = answer.finish_reason or ("tool_calls" if answer.tool_calls else "stop")
             yield Finish(reason, choice)
-        if answer.usage is not None and (
-            answer.usage.prompt_tokens is not None or answer.usage.completion_tokens is not None
-        ):
-            # -1: not scripted, the limiter counts it (see Limiter.close)
-            prompt = answer.usage.prompt_tokens
-            completion = answer.usage.completion_tokens
-            yield Usage(-1 if prompt is None else prompt, -1 if completion is None else completion)
+        usage = answer.usage
+        tokens = answer.reasoning.tokens if answer.reasoning is not None else None
+        prompt = usage.prompt_tokens if usage is not None else None
+        completion = usage.completion_tokens if usage is not None else None
+        if prompt is not None or completion is not None or tokens is not None:
+            # -1: not scripted, the limiter counts it (see Limiter.close); the scripted
+            # reasoning tokens are per choice, as the text is
+            yield Usage(
+                -1 if prompt is None else prompt,
+                -1 if completion is None else completion,
+                -1 if tokens is None else tokens * ctx.choices,
+            )
 
 
 def scripted_length(script: EmbeddingScript) -> int | None:

@@ -17,9 +17,15 @@ from mockgpt.errors import RequestRejected
 from mockgpt.events import Event
 from mockgpt.faults import chat_error_frames
 from mockgpt.http.send import SSE_MEDIA_TYPE, Wire
-from mockgpt.quirks import stream_as_json, stream_buffered, stream_media_type, usage_always
+from mockgpt.quirks import (
+    reasoning_content,
+    stream_as_json,
+    stream_buffered,
+    stream_media_type,
+    usage_always,
+)
 from mockgpt.quirks.chat import QuirkedChunks, quirk_completion, quirk_frames
-from mockgpt.render.chat import ChatChunkRenderer
+from mockgpt.render.chat import ChatChunkRenderer, ChatCompletionBuilder
 from mockgpt.render.completions import CompletionChunkRenderer
 from mockgpt.sse import DONE, dumps, encode_sse
 from mockgpt.turn import Turn
@@ -111,6 +117,8 @@ class GenerationWire(Wire):
     async def body(self, reply: Reply) -> bytes:
         """The ``chat.completion`` (or ``text_completion``) body."""
         builder = self.builder(reply.model)
+        if isinstance(builder, ChatCompletionBuilder):
+            builder.meta.reasoning_content = reasoning_content(reply.quirks)
         if isinstance(reply.events, tuple) and self.wrap_events is None:
             for event in reply.events:
                 builder.feed(event)
@@ -140,6 +148,8 @@ class GenerationWire(Wire):
         quirks = reply.quirks
         usage_requested = self.turn.include_usage
         renderer = self.stream_renderer(reply.model, usage_requested or usage_always(quirks))
+        if isinstance(renderer, ChatChunkRenderer):
+            renderer.meta.reasoning_content = reasoning_content(quirks)
         if quirks:
             renderer = QuirkedChunks(renderer, quirks, usage_requested=usage_requested)
         try:

@@ -57,6 +57,27 @@ class TextConfig(RequestModel):
     verbosity: str | None = None
 
 
+class ReasoningConfig(RequestModel):
+    """``reasoning``: how much a reasoning model thinks, and the summary it reports."""
+
+    effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None = None
+    summary: Literal["auto", "concise", "detailed"] | None = None
+    generate_summary: Literal["auto", "concise", "detailed"] | None = None
+
+
+Includable = Literal[
+    "file_search_call.results",
+    "web_search_call.results",
+    "web_search_call.action.sources",
+    "message.input_image.image_url",
+    "computer_call_output.output.image_url",
+    "code_interpreter_call.outputs",
+    "reasoning.encrypted_content",
+    "message.output_text.logprobs",
+]
+"""``IncludeEnum``: the extra output data a request may ask for."""
+
+
 class ConversationRef(RequestModel):
     """``conversation`` given as an object."""
 
@@ -84,6 +105,8 @@ class CreateResponse(RequestModel):
     top_logprobs: Annotated[int, Field(ge=0, le=20)] | None = None
     background: bool | None = None
     user: str | None = None
+    reasoning: ReasoningConfig | None = None
+    include: list[Includable] | None = None
 
     @property
     def conversation_id(self) -> str | None:
@@ -180,6 +203,52 @@ def input_items(request: CreateResponse) -> list[dict[str, Any]]:
 _ROLES = ("user", "assistant", "system", "developer")
 
 
+def _bad_item(index: int, field: str, expected: str, value: object) -> RequestRejected:
+    got = "null" if value is None else type(value).__name__
+    return RequestRejected(
+        400,
+        f"Invalid type for 'input[{index}].{field}': expected {expected}, but got {got}.",
+        param=f"input[{index}].{field}",
+        code="invalid_type",
+    )
+
+
+def check_reasoning_item(item: dict[str, Any], index: int) -> None:
+    """Validate a ``reasoning`` input item (an earlier answer's, sent back).
+
+    Spec: ``ReasoningItem``: ``id`` (string) and ``summary`` (``[{"type": "summary_text",
+    "text"}]``) required; ``encrypted_content`` a string or null; ``content``, when given,
+    ``[{"type": "reasoning_text", "text"}]``. Such items are kept (``input_items``, the
+    stored chain) but are no message: they add nothing to the conversation or its tokens.
+
+    Raises:
+        RequestRejected: 400 naming the malformed field, e.g. ``input[0].summary[1].text``.
+    """
+    if not isinstance(item.get("id"), str):
+        raise _bad_item(index, "id", "a string", item.get("id"))
+    if item.get("encrypted_content") is not None and not isinstance(item["encrypted_content"], str):
+        raise _bad_item(index, "encrypted_content", "a string", item["encrypted_content"])
+    for field, kind in (("summary", "summary_text"), ("content", "reasoning_text")):
+        parts = item.get(field)
+        if parts is None and field == "content":
+            continue
+        if not isinstance(parts, list):
+            raise _bad_item(index, field, "an array", parts)
+        for position, part in enumerate(parts):
+            where = f"{field}[{position}]"
+            if not isinstance(part, dict):
+                raise _bad_item(index, where, "an object", part)
+            if part.get("type") != kind:
+                raise RequestRejected(
+                    400,
+                    f"Invalid value: '{part.get('type')}'. Supported values are: '{kind}'.",
+                    param=f"input[{index}].{where}.type",
+                    code="invalid_value",
+                )
+            if not isinstance(part.get("text"), str):
+                raise _bad_item(index, f"{where}.text", "a string", part.get("text"))
+
+
 def _output(fmt: TextFormat | None) -> OutputFormat:
     if fmt is not None and fmt.type == "json_schema":
         return OutputFormat("json_schema", fmt.schema_ or {}, fmt.name, "text.format.schema")
@@ -196,10 +265,13 @@ def response_prompt(request: CreateResponse, history: Sequence[Message]) -> Prom
     offered; other tool types (built-in tools) are not.
 
     Raises:
-        RequestRejected: 400 naming ``input[i].role`` for a message item with another role.
+        RequestRejected: 400 naming ``input[i].role`` for a message item with another role,
+            or the field of a malformed ``reasoning`` item (see ``check_reasoning_item``).
     """
     items = input_items(request)
     for index, item in enumerate(items):
+        if item.get("type") == "reasoning":
+            check_reasoning_item(item, index)
         role = item.get("role")
         if item.get("type", "message") == "message" and role is not None and role not in _ROLES:
             raise RequestRejected(

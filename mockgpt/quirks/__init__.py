@@ -31,6 +31,7 @@ __all__ = [
     "ignores_output_format",
     "model_exists",
     "model_objects",
+    "reasoning_content",
     "request_id_header",
     "stream_as_json",
     "stream_buffered",
@@ -59,6 +60,11 @@ def usage_always(quirks: frozenset[str]) -> bool:
 def ignores_output_format(quirks: frozenset[str], chat_format_sent: bool) -> bool:
     """Whether a chat ``response_format`` is ignored (switch); ``text.format`` has its own."""
     return chat_format_sent and "response-format-ignored" in quirks
+
+
+def reasoning_content(quirks: frozenset[str]) -> bool:
+    """Whether chat answers carry their reasoning text as ``reasoning_content`` (switch)."""
+    return "reasoning-content" in quirks
 
 
 def unknown_model_status(quirks: frozenset[str]) -> int:

@@ -174,6 +174,10 @@ _TABLE: tuple[tuple[str, Family, str, str], ...] = (
     ("chunk-id-empty", "chat", "chunk", 'every chunk of a chat stream has `id: ""`'),
     ("moderations-illicit-missing", "moderations", "body",
      "moderation results lack the `illicit` and `illicit/violent` categories"),
+    ("reasoning-content", "chat", "switch",
+     "chat answers carry the reasoning text as `reasoning_content` on `delta` and `message`"),
+    ("responses-reasoning-summary-events-missing", "responses", "chunk",
+     "a reasoning item's summary streams no `response.reasoning_summary_*` events"),
     ("responses-error-nested", "responses", "frame",
      'a Responses stream\'s `error` event nests its fields: `{"type": "error", "error": {...}}`'),
 )

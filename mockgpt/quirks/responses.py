@@ -174,6 +174,10 @@ class ResponseEventQuirks:
             "response.content_part.done",
         ):
             return None
+        if "responses-reasoning-summary-events-missing" in quirks and str(kind).startswith(
+            "response.reasoning_summary_"
+        ):
+            return None
         out = dict(event)
         response = out.get("response")
         if kind in _LIFECYCLE and isinstance(response, dict):

@@ -197,8 +197,10 @@ class RunRenderer:
         elif isinstance(event, TextDelta | Refusal):
             if event.text:
                 self._text(event, out)
-        else:
+        elif isinstance(event, ToolCallDelta):
             self._tool_call(event, out)
+        # a ReasoningDelta: runs report no reasoning
+
         return out
 
     def close(self) -> list[Frame]:

@@ -21,7 +21,9 @@ from functools import lru_cache
 from json.encoder import encode_basestring as _encode_string
 from typing import Any
 
-from mockgpt.events import Event, Finish, Refusal, TextDelta, ToolCallDelta, Usage
+from mockgpt.events import Event, Finish, ReasoningDelta, Refusal, TextDelta, ToolCallDelta, Usage
+from mockgpt.render.chat_meta import ChatMeta as ChatMeta  # re-exported: the renderers' input
+from mockgpt.render.chat_meta import reasoning_piece, usage_object
 from mockgpt.render.logprobs import chat_logprobs
 from mockgpt.sse import dumps, encode_sse
 from mockgpt.types import JSONObject, JSONValue
@@ -34,45 +36,6 @@ def _token_logprobs(event: TextDelta, top_logprobs: int) -> list[JSONValue]:
     return chat_logprobs(event.text, top_logprobs)
 
 
-@dataclass(slots=True)
-class ChatMeta:
-    """What every object of one answer shares.
-
-    Attributes:
-        id: ``chatcmpl-...``, the same on every chunk.
-        created: Unix time in seconds, the same on every chunk.
-        model: the model name echoed back.
-        system_fingerprint: ``fp_...``.
-        logprobs: whether ``logprobs`` were asked for.
-        top_logprobs: alternatives per token, 0..20.
-        include_usage: ``stream_options.include_usage``.
-    """
-
-    id: str
-    created: int
-    model: str
-    system_fingerprint: str
-    logprobs: bool = False
-    top_logprobs: int = 0
-    include_usage: bool = False
-
-
-def usage_object(usage: Usage) -> JSONObject:
-    """``CompletionUsage`` with its token details (all counts in tokens)."""
-    return {
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "total_tokens": usage.total_tokens,
-        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-        "completion_tokens_details": {
-            "reasoning_tokens": 0,
-            "audio_tokens": 0,
-            "accepted_prediction_tokens": 0,
-            "rejected_prediction_tokens": 0,
-        },
-    }
-
-
 @dataclass
 class _Choice:
     content: list[str] = field(default_factory=list)
@@ -80,6 +43,8 @@ class _Choice:
     tool_calls: list[JSONObject] = field(default_factory=list)
     logprobs: list[JSONValue] = field(default_factory=list)
     finish_reason: str | None = None
+    reasoning: list[str] = field(default_factory=list)
+    reasoning_part: int | None = None
 
 
 class ChatCompletionBuilder:
@@ -115,6 +80,9 @@ class ChatCompletionBuilder:
                 function["arguments"] = f"{function['arguments']}{event.arguments}"
         elif isinstance(event, Refusal):
             choice.refusal.append(event.text)
+        elif isinstance(event, ReasoningDelta):
+            choice.reasoning.append(reasoning_piece(event, choice.reasoning_part))
+            choice.reasoning_part = event.part
         elif isinstance(event, Finish):
             choice.finish_reason = event.reason
 
@@ -126,7 +94,8 @@ class ChatCompletionBuilder:
         """
         if len(self.choices) == 1 and not self.meta.logprobs:
             choice = self.choices[0]
-            if not (choice.tool_calls or choice.refusal):
+            reasoned = self.meta.reasoning_content and choice.reasoning
+            if not (choice.tool_calls or choice.refusal or reasoned):
                 meta = self.meta
                 usage = self.usage or Usage(0, 0)
                 try:  # a lone surrogate has no UTF-8 form: dumps escapes the whole body then
@@ -139,6 +108,7 @@ class ChatCompletionBuilder:
                         "prompt_tokens": b"%d" % usage.prompt_tokens,
                         "completion_tokens": b"%d" % usage.completion_tokens,
                         "total_tokens": b"%d" % usage.total_tokens,
+                        "reasoning_tokens": b"%d" % usage.reasoning_tokens,
                         "system_fingerprint": _encode_string(meta.system_fingerprint).encode(),
                     }
                 except UnicodeEncodeError:
@@ -164,6 +134,8 @@ class ChatCompletionBuilder:
             }
             if choice.tool_calls:
                 message["tool_calls"] = list(choice.tool_calls)
+            if self.meta.reasoning_content and choice.reasoning:
+                message["reasoning_content"] = "".join(choice.reasoning)
             choices.append(
                 {
                     "index": index,
@@ -224,6 +196,9 @@ def _completion_template() -> tuple[tuple[bytes, ...], tuple[str, ...]]:
     choice["finish_reason"] = _SLOT.format("finish_reason")
     for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
         body["usage"][key] = _SLOT.format(key)
+    body["usage"]["completion_tokens_details"]["reasoning_tokens"] = _SLOT.format(
+        "reasoning_tokens"
+    )
     text = dumps(body).decode()
     pieces = re.split('"\ue000(\\w+)\ue000"', text)
     return tuple(p.encode() for p in pieces[::2]), tuple(pieces[1::2])
@@ -240,6 +215,7 @@ class ChatChunkRenderer:
         self.meta = meta
         self.n = n
         self._started = [False] * n
+        self._reasoning_parts: dict[int, int] = {}
         self._usage: Usage | None = None
         self._text_frames: dict[int, tuple[bytes, bytes]] = {}
         # a lone surrogate in the meta makes dumps escape every chunk whole: no templates then
@@ -347,6 +323,8 @@ class ChatChunkRenderer:
         if isinstance(event, Usage):
             self._usage = event
             return []
+        if isinstance(event, ReasoningDelta) and not (self.meta.reasoning_content and event.text):
+            return []  # OpenAI sends no reasoning text in chat
         out: list[JSONObject] = []
         index = event.choice
         first = not self._started[index]
@@ -376,6 +354,9 @@ class ChatChunkRenderer:
                 delta = {"role": "assistant", "content": None, "tool_calls": [fragment]}
         elif isinstance(event, Refusal):
             delta = {"refusal": event.text}
+        elif isinstance(event, ReasoningDelta):
+            delta = {"reasoning_content": reasoning_piece(event, self._reasoning_parts.get(index))}
+            self._reasoning_parts[index] = event.part
         else:
             out.append(
                 self._chunk(

@@ -23,7 +23,15 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from mockgpt import ids
-from mockgpt.events import Event, Finish, Refusal, TextDelta, ToolCallDelta, Usage
+from mockgpt.events import (
+    Event,
+    Finish,
+    ReasoningDelta,
+    Refusal,
+    TextDelta,
+    ToolCallDelta,
+    Usage,
+)
 from mockgpt.sse import dumps
 from mockgpt.tokens import split_tokens
 from mockgpt.types import JSONObject, JSONValue
@@ -190,8 +198,8 @@ class OllamaRenderer:
         if isinstance(event, Usage):
             self._usage = event
             return []
-        if event.choice != 0:
-            return []  # Ollama answers one choice
+        if event.choice != 0 or isinstance(event, ReasoningDelta):
+            return []  # Ollama answers one choice, without reasoning
         if isinstance(event, TextDelta | Refusal):
             return self._text_out(event.text)  # Ollama has no refusal field: it is content
         if isinstance(event, ToolCallDelta):

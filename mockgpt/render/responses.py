@@ -7,19 +7,24 @@ the stream events an event produces, ``close`` the closing ones; the non-streame
 Stream order per item: ``response.output_item.added`` -> (``response.content_part.added`` ->
 ``response.output_text.delta``* -> ``response.output_text.done`` ->
 ``response.content_part.done``) or ``response.function_call_arguments.delta``* ->
-``response.function_call_arguments.done`` -> ``response.output_item.done``. The stream opens
-with ``response.created`` and ``response.in_progress`` and ends with ``response.completed``
-(or ``response.incomplete`` when ``max_output_tokens`` cut it). Every event has a
-``sequence_number`` counting up from 0.
+``response.function_call_arguments.done`` -> ``response.output_item.done``. A ``reasoning``
+item comes first when the answer reasons, its summary parts streamed as
+``response.reasoning_summary_part.added`` -> ``response.reasoning_summary_text.delta``* ->
+``response.reasoning_summary_text.done`` -> ``response.reasoning_summary_part.done``. The
+stream opens with ``response.created`` and ``response.in_progress`` and ends with
+``response.completed`` (or ``response.incomplete`` when ``max_output_tokens`` cut it). Every
+event has a ``sequence_number`` counting up from 0.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockgpt.events import Event, Finish, Refusal, TextDelta, ToolCallDelta, Usage
+from mockgpt.events import Event, Finish, ReasoningDelta, Refusal, TextDelta, ToolCallDelta, Usage
 from mockgpt.ids import new_hex
 from mockgpt.types import JSONObject, JSONValue
 
@@ -46,6 +51,23 @@ class ResponseMeta:
     request: dict[str, Any] = field(default_factory=dict)
 
 
+ENCRYPTED_REASONING = "reasoning.encrypted_content"
+"""The ``include`` value that adds ``encrypted_content`` to reasoning items."""
+
+
+def encrypted_reasoning(item: JSONObject) -> str:
+    """A reasoning item's ``encrypted_content``: opaque base64, the same for the same item."""
+    payload = json.dumps({"id": item["id"], "summary": item["summary"]}, separators=(",", ":"))
+    return base64.b64encode(b"mockgpt-reasoning-v1:" + payload.encode()).decode()
+
+
+def reasoning_settings(request: dict[str, Any]) -> JSONObject:
+    """The ``reasoning`` a ``Response`` reports: the request's effort and summary, else null."""
+    asked = request.get("reasoning")
+    asked = asked if isinstance(asked, dict) else {}
+    return {"effort": asked.get("effort"), "summary": asked.get("summary")}
+
+
 def response_object(meta: ResponseMeta, status: str, output: list[JSONValue]) -> JSONObject:
     """A ``Response`` with every required field; ``usage`` is set by the caller."""
     req = meta.request
@@ -63,7 +85,7 @@ def response_object(meta: ResponseMeta, status: str, output: list[JSONValue]) ->
         "output": output,
         "parallel_tool_calls": req.get("parallel_tool_calls", True) is not False,
         "previous_response_id": req.get("previous_response_id"),
-        "reasoning": {"effort": None, "summary": None},
+        "reasoning": reasoning_settings(req),
         "store": req.get("store", True) is not False,
         "temperature": req.get("temperature", 1.0),
         "text": req.get("text") or {"format": {"type": "text"}},
@@ -87,6 +109,7 @@ class ResponseRenderer:
         self.output: list[JSONObject] = []
         self._open: JSONObject | None = None
         self._part: JSONObject | None = None
+        self._summary: JSONObject | None = None
         self._finish = "stop"
         self._usage: Usage | None = None
         self._started = False
@@ -132,11 +155,71 @@ class ResponseRenderer:
         out.append(self._event("response.content_part.done", **common, part=copy.deepcopy(part)))
         self._part = None
 
+    def _close_summary(self, out: list[JSONObject]) -> None:
+        item, part = self._open, self._summary
+        if item is None or part is None:
+            return
+        common: dict[str, JSONValue] = {
+            "item_id": item["id"],
+            "output_index": self._index(),
+            "summary_index": len(item["summary"]) - 1,  # type: ignore[arg-type]
+        }
+        out.append(self._event("response.reasoning_summary_text.done", **common, text=part["text"]))
+        out.append(
+            self._event("response.reasoning_summary_part.done", **common, part=copy.deepcopy(part))
+        )
+        self._summary = None
+
+    def _reasoning(self, event: ReasoningDelta, out: list[JSONObject]) -> None:
+        item = self._open
+        if item is None or item["type"] != "reasoning":
+            self._close_item(out)
+            item = {
+                "id": new_item_id("rs"),
+                "type": "reasoning",
+                "summary": [],
+                "status": "in_progress",
+            }
+            self._open_item(item, out)
+        if not event.text:
+            return  # reasoning without a summary
+        summary = item["summary"]
+        assert isinstance(summary, list)
+        if self._summary is None or len(summary) - 1 != event.part:
+            self._close_summary(out)
+            self._summary = {"type": "summary_text", "text": ""}
+            summary.append(self._summary)
+            out.append(
+                self._event(
+                    "response.reasoning_summary_part.added",
+                    item_id=item["id"],
+                    output_index=self._index(),
+                    summary_index=len(summary) - 1,
+                    part=copy.deepcopy(self._summary),
+                )
+            )
+        part = self._summary
+        part["text"] = f"{part['text']}{event.text}"
+        out.append(
+            self._event(
+                "response.reasoning_summary_text.delta",
+                item_id=item["id"],
+                output_index=self._index(),
+                summary_index=len(summary) - 1,
+                delta=event.text,
+            )
+        )
+
     def _close_item(self, out: list[JSONObject], status: str = "completed") -> None:
         item = self._open
         if item is None:
             return
         self._close_part(out)
+        self._close_summary(out)
+        if item["type"] == "reasoning" and ENCRYPTED_REASONING in (
+            self.meta.request.get("include") or ()
+        ):
+            item["encrypted_content"] = encrypted_reasoning(item)
         if item["type"] == "function_call":
             out.append(
                 self._event(
@@ -229,6 +312,8 @@ class ResponseRenderer:
             else:
                 part["refusal"] = f"{part['refusal']}{event.text}"
                 out.append(self._event("response.refusal.delta", **common, delta=event.text))
+        elif isinstance(event, ReasoningDelta):
+            self._reasoning(event, out)
         elif isinstance(event, ToolCallDelta):
             if event.id is not None or event.name is not None or self._open is None:
                 self._close_item(out)
@@ -262,9 +347,11 @@ class ResponseRenderer:
     def close(self) -> list[JSONObject]:
         """The closing events: open items done, then ``response.completed`` / ``.incomplete``."""
         out: list[JSONObject] = [] if self._started else self.start()
-        if not self.output:
-            self._open_part("output_text", out)  # an empty answer is an empty message
         truncated = self._finish in ("length", "content_filter")
+        reasoned_only = all(item["type"] == "reasoning" for item in self.output)
+        if not self.output or (reasoned_only and not truncated):
+            # an empty answer is an empty message; reasoning cut at its budget has none
+            self._open_part("output_text", out)
         self._close_item(out, "incomplete" if truncated else "completed")
         status = "incomplete" if truncated else "completed"
         final = self._snapshot(status)
@@ -276,7 +363,7 @@ class ResponseRenderer:
             "input_tokens": usage.prompt_tokens,
             "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
             "output_tokens": usage.completion_tokens,
-            "output_tokens_details": {"reasoning_tokens": 0},
+            "output_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
             "total_tokens": usage.total_tokens,
         }
         self.final = final

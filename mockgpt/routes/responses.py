@@ -51,6 +51,8 @@ _ECHOED = (
     "user",
     "metadata",
     "background",
+    "reasoning",
+    "include",
 )
 
 

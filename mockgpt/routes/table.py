@@ -3,6 +3,7 @@
 OpenAI paths are served with and without the ``/v1`` prefix; Ollama's native API lives under
 ``/api/`` and answers errors in its own shape; ``/health`` and ``/_mockgpt/`` are open (no API
 key, not journalled). ``{name}`` in a path is one segment, ``{name:path}`` the rest of it.
+``SOCKETS`` lists the WebSocket routes (the Realtime API).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
+from starlette.types import Receive, Scope, Send
 
+from mockgpt.http.websocket import SocketApp, SocketHandler, serve_socket
 from mockgpt.routes import (
     admin,
     admin_journal,
@@ -30,6 +33,7 @@ from mockgpt.routes import (
     models,
     moderations,
     ollama,
+    realtime,
     responses,
 )
 
@@ -124,6 +128,20 @@ OTHER: list[tuple[str, str, Handler]] = [
 ]
 """Ollama's native API, health, the admin API (``/_mockgpt/``) and the inspector page, each at
 one path."""
+
+
+SOCKETS: list[tuple[str, SocketHandler]] = [("/realtime", realtime.realtime)]
+"""The OpenAI API's WebSocket routes, served under ``/v1`` and without the prefix."""
+
+
+def socket_routes() -> dict[str, SocketHandler]:
+    """Every WebSocket path -> its handler (``mockgpt.http.websocket.serve_socket`` runs it)."""
+    return {prefix + path: handler for path, handler in SOCKETS for prefix in ("/v1", "")}
+
+
+async def serve_websocket(app: SocketApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """Serve an ASGI ``websocket`` scope by its path's WebSocket route (``serve_socket``)."""
+    await serve_socket(app, socket_routes(), scope, receive, send)
 
 
 def routes() -> list[tuple[str, str, Handler]]:

@@ -25,6 +25,7 @@ from pydantic import (
 
 from mockgpt.quirks import QUIRKS
 from mockgpt.scenarios.media import ImageScript, ModerationScript, SpeechScript
+from mockgpt.scenarios.reasoning import ReasoningScript
 from mockgpt.scenarios.text_match import ScenarioModel
 from mockgpt.scenarios.text_match import TextMatch as TextMatch  # re-exported: part of the format
 from mockgpt.types import Endpoint as Endpoint  # re-exported: part of the format
@@ -255,6 +256,7 @@ class Respond(ScenarioModel):
     image: ImageScript | None = None
     speech: SpeechScript | None = None
     error: ErrorSpec | None = None
+    reasoning: ReasoningScript | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -30,6 +30,7 @@ ENDPOINTS = (
     "assistants",
     "ollama",
     "models",
+    "realtime",
     "moderations",
     "images",
     "audio.speech",

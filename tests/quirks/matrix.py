@@ -20,12 +20,15 @@ import httpx
 
 from mockgpt.quirks import FIXED_COMPLETION_ID
 from mockgpt.scenarios import Scenario
+from mockgpt.tokens import split_tokens
 from tests.quirks.responses_matrix import (
     RESPONSES_EXPECT,
     RESPONSES_REQUESTS,
     RESPONSES_STORED,
     RESPONSES_STUBS,
     RESPONSES_VARIANTS,
+    THINK,
+    THOUGHT,
     Expect,
     response_ids_and_created,
 )
@@ -55,6 +58,7 @@ CALL_IT = [{"role": "user", "content": "call it"}]
 NAMED = {"type": "function", "function": {"name": "get_weather"}}
 LOGPROBS = {**TEXT, "logprobs": True, "top_logprobs": 2}
 MODERATIONS = "/v1/moderations"
+REASONING = {"model": "m", "messages": [{"role": "user", "content": THINK}]}
 REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
     "text": (CHAT, TEXT),
     "text-stream": (CHAT, {**TEXT, "stream": True}),
@@ -123,6 +127,8 @@ REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
     "unknown-model": (CHAT, {**TEXT, "model": "nope"}),
     "no-key": (NO_KEY + CHAT, TEXT),
     "dimensions": (EMBEDDINGS, {"model": "m", "input": ["a", "b"], "dimensions": 8}),
+    "reasoning": (CHAT, REASONING),
+    "reasoning-stream": (CHAT, {**REASONING, "stream": True}),
     **RESPONSES_REQUESTS,
 }
 VARIANTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
@@ -551,6 +557,23 @@ def completions_usage_never(name: str, plain: Rendered, ask: Ask) -> Rendered:
     return plain
 
 
+def reasoning_content(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    """The echo's reasoning text on ``message``, or one ``delta`` per token after the role's."""
+    if not name.startswith("reasoning"):
+        return plain
+    if "body" in plain:
+        plain["body"]["choices"][0]["message"]["reasoning_content"] = THOUGHT
+        return plain
+    role = plain["events"][0]
+    deltas = []
+    for piece in split_tokens(THOUGHT):
+        chunk = copy.deepcopy(role)
+        chunk["choices"][0]["delta"] = {"reasoning_content": piece}
+        deltas.append(chunk)
+    plain["events"][1:1] = deltas
+    return plain
+
+
 def stream_validation_in_band(name: str, plain: Rendered, ask: Ask) -> Rendered:
     if name == "invalid-stream":
         envelope = plain.pop("body")
@@ -618,6 +641,7 @@ EXPECT: dict[str, Expect] = {
     "stream-validation-in-band": stream_validation_in_band,
     "completion-id-fixed": same,
     "chunk-id-empty": same,
+    "reasoning-content": reasoning_content,
     **RESPONSES_EXPECT,
 }
 """For each quirk: the plain answer (normalised) changed in the quirk's one way."""

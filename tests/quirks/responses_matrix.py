@@ -52,6 +52,8 @@ ANSWER_SCHEMA = {
     "strict": True,
 }
 HELLO = {"model": "m", "input": "hello there"}
+THINK = "think first"
+THOUGHT = "Thinking it over."
 REQUIRED = {"model": "m", "input": "call it", "tools": [FUNCTION], "tool_choice": "required"}
 TOOL_ROUND_TRIP = [
     {"type": "message", "role": "user", "content": "what is the weather in Paris?"},
@@ -115,6 +117,10 @@ RESPONSES_REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
     "resp-no-key": (NO_KEY + RESPONSES, HELLO),
     "resp-limited": (RESPONSES, {"model": "m", "input": "limit"}),
     "resp-unknown-model": (RESPONSES, {**HELLO, "model": "nope"}),
+    "resp-reasoning-stream": (
+        RESPONSES,
+        {"model": "m", "input": THINK, "stream": True},
+    ),
 }
 RESPONSES_VARIANTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "-text": lambda body: {k: v for k, v in body.items() if k != "text"},
@@ -122,6 +128,11 @@ RESPONSES_VARIANTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 }
 """Changed Responses requests whose plain answers some quirks are compared with."""
 RESPONSES_STUBS = (
+    {
+        "id": "reasoning",
+        "match": {"last_user": {"equals": THINK}},
+        "respond": {"content": "done", "reasoning": {"text": THOUGHT}},
+    },
     {
         "id": "break-later",
         "match": {"last_user": {"equals": BROKEN}},
@@ -345,6 +356,9 @@ RESPONSES_EXPECT: dict[str, Expect] = {
     "responses-completed-output-empty": completed_output_empty,
     "responses-chat-error-frame": chat_error_frame,
     "responses-error-nested": error_nested,
+    "responses-reasoning-summary-events-missing": without_events(
+        lambda e: str(e.get("type")).startswith("response.reasoning_summary_")
+    ),
 }
 """For each Responses quirk: the plain answer (normalised) changed in the quirk's one way."""
 

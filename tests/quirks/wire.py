@@ -161,7 +161,7 @@ def output_items(rendered: Rendered) -> Iterator[dict[str, Any]]:
             yield obj["item"]
 
 
-_ITEM_PREFIXES = {"msg_": "msg", "fc_": "fc", "call_": "call"}
+_ITEM_PREFIXES = {"msg_": "msg", "fc_": "fc", "call_": "call", "rs_": "rs"}
 
 
 def _normalise_responses(value: Any, seen: dict[str, str]) -> None:

@@ -68,6 +68,8 @@ class Reply:
             scenario's, else the server's).
         tokens_per_second: stream pacing after the first token (``math.inf``: unpaced).
         model: the model the answer reports.
+        selection: what answered (the stub's ``respond`` and call count), for the families
+            that read their answer from it (moderations, images, audio).
         events: canonical events, a ``Finish`` per choice, ``Usage`` last: a tuple when the
             answer is ready at once, an async iterator when it arrives over time; empty
             when ``error`` is set or the family generates nothing.
@@ -88,6 +90,7 @@ class Reply:
     ttft_ms: float
     tokens_per_second: float
     model: str
+    selection: Selection | None
     events: tuple[Event, ...] | AsyncIterator[Event]
     live: bool
     forward: PassThrough | None = None
@@ -274,6 +277,7 @@ class Engine:
                 else selection.tokens_per_second
             ),
             model=selection.model or turn.model,
+            selection=selection,
             events=events,
             live=backend.live,
             forward=forward,
@@ -371,6 +375,7 @@ class Engine:
             self.state.assistants.clear()
             self.state.files.clear()
             self.state.batches.clear()
+            self.state.images.clear()
         if test_id is None and len(done) == len(RESET_PARTS):
             self.state.reset()
             self.ids.reset()

@@ -31,11 +31,18 @@ _FAMILY_OF_SEGMENT = {
     "assistants": "assistants",
     "threads": "assistants",
     "models": "models",
+    "moderations": "moderations",
+    "images": "images",
     "realtime": "realtime",
     "files": "files",
     "batches": "batches",
 }
 """API family by the first segment of an OpenAI path (``/v1`` removed)."""
+_AUDIO = {
+    "speech": "audio.speech",
+    "transcriptions": "audio.transcriptions",
+    "translations": "audio.translations",
+}
 
 
 def endpoint_of(path: str) -> str | None:
@@ -54,6 +61,8 @@ def endpoint_of(path: str) -> str | None:
         return None
     if segments[1] == "chat":
         return "chat.completions" if segments[2:3] == ["completions"] else None
+    if segments[1] == "audio":
+        return _AUDIO.get(segments[2]) if len(segments) > 2 else None
     return _FAMILY_OF_SEGMENT.get(segments[1])
 
 

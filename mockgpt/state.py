@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from mockgpt.assistants_store import AssistantsStore
 from mockgpt.batches_store import BatchStore
+from mockgpt.bounded import Bounded
 from mockgpt.files_store import FileStore
 from mockgpt.journal import Journal, JournalEntry
 from mockgpt.scenarios import Scenario
@@ -26,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 MAX_ERRORS = 100
 """Errors kept for the tests to re-raise; older ones are dropped (each is logged anyway)."""
+MAX_IMAGES = 64
+"""Generated images kept for their URLs (``/v1/images/files/{name}``); older ones are dropped."""
 TRACEBACK_CHARS = 4000
 """The end of an error's traceback kept with it, characters."""
 RESET_PARTS = ("journal", "sequences", "stored", "chaos", "stubs")
@@ -51,6 +54,7 @@ class ServerState:
         assistants: assistants and threads with their messages and runs.
         files: uploaded files and batch output files (``/v1/files``).
         batches: batches and their jobs (``/v1/batches``).
+        images: PNG bytes by file name, for the URLs of images answers (``MAX_IMAGES``).
         errors: the last ``MAX_ERRORS`` exceptions raised while serving (each also answered
             with a 500 envelope), their tracebacks kept as text notes, not as frames (which
             would hold every request body alive).
@@ -70,6 +74,7 @@ class ServerState:
         self.assistants = AssistantsStore(max_stored)
         self.files = FileStore(max_stored, max_files_bytes)
         self.batches = BatchStore(max_stored)
+        self.images: Bounded[str, bytes] = Bounded(MAX_IMAGES)
         self.errors: list[BaseException] = []
 
     def record_error(self, error: BaseException, request_id: str) -> None:
@@ -89,6 +94,7 @@ class ServerState:
         self.assistants.clear()
         self.files.clear()
         self.batches.clear()
+        self.images.clear()
         self.errors.clear()
 
 

@@ -24,5 +24,10 @@ Endpoint = Literal[
     "ollama",
     "realtime",
     "batches",
+    "moderations",
+    "images",
+    "audio.speech",
+    "audio.transcriptions",
+    "audio.translations",
 ]
 """The API family a request was sent to; a stub can match on it."""

@@ -33,6 +33,11 @@ ENDPOINTS = (
     "realtime",
     "files",
     "batches",
+    "moderations",
+    "images",
+    "audio.speech",
+    "audio.transcriptions",
+    "audio.translations",
 )
 """The API families a ``Call.endpoint`` names: the stub ``endpoint`` names, and
 ``conversations``, ``models`` and ``files`` (whose requests no stub answers)."""

@@ -58,6 +58,7 @@ OTHER_TOOL = {"type": "function", "function": {"name": "get_time", "parameters":
 CALL_IT = [{"role": "user", "content": "call it"}]
 NAMED = {"type": "function", "function": {"name": "get_weather"}}
 LOGPROBS = {**TEXT, "logprobs": True, "top_logprobs": 2}
+MODERATIONS = "/v1/moderations"
 REASONING = {"model": "m", "messages": [{"role": "user", "content": THINK}]}
 REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
     "text": (CHAT, TEXT),
@@ -93,6 +94,7 @@ REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
     "legacy": (LEGACY, {"model": "m", "prompt": "hello there", "max_tokens": 1}),
     "legacy-stream": (LEGACY, {"model": "m", "prompt": "hello there", "stream": True}),
     "embeddings": (EMBEDDINGS, {"model": "m", "input": ["a", "b"], "encoding_format": "base64"}),
+    "moderations": (MODERATIONS, {"model": "m", "input": ["kill", "calm"]}),
     "models": (GET + "/v1/models", {}),
     "model": (GET + "/v1/models/m", {}),
     "model-unknown": (GET + "/v1/models/nope", {}),
@@ -491,6 +493,14 @@ def embeddings_usage_missing(name: str, plain: Rendered, ask: Ask) -> Rendered:
     return plain
 
 
+def moderations_illicit_missing(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if REQUESTS[name][0] == MODERATIONS:
+        for result in plain["body"]["results"]:
+            for key in ("categories", "category_scores"):
+                del result[key]["illicit"], result[key]["illicit/violent"]
+    return plain
+
+
 def embeddings_index_zero(name: str, plain: Rendered, ask: Ask) -> Rendered:
     if REQUESTS[name][0] == EMBEDDINGS:
         for item in plain["body"]["data"]:
@@ -623,6 +633,7 @@ EXPECT: dict[str, Expect] = {
     "completions-stream-finish-empty": completions_stream_finish_empty,
     "embeddings-usage-missing": embeddings_usage_missing,
     "embeddings-index-zero": embeddings_index_zero,
+    "moderations-illicit-missing": moderations_illicit_missing,
     "embeddings-dimensions-ignored": variant_of("-dimensions", EMBEDDINGS),
     "validation-422": status_is(400, 422),
     "unknown-model-400": unknown_model_400,

@@ -38,10 +38,12 @@ FEATURES: tuple[str, ...] = (
     "logprobs",
     "completions",
     "embeddings",
+    "moderations",
     "errors",
     "properties",
     "responses",
     "responses-streaming",
+    "batches",
 )
 """Every feature, in report order."""
 
@@ -59,6 +61,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "conformance.checks.logprobs",
     "conformance.checks.completions",
     "conformance.checks.embeddings",
+    "conformance.checks.moderations",
     "conformance.checks.errors",
     "conformance.checks.properties",
     "conformance.checks.responses",
@@ -68,6 +71,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "conformance.checks.responses_reasoning",
     "conformance.checks.responses_background",
     "conformance.checks.consistency",
+    "conformance.checks.batches",
 )
 """The modules that register the built-in checks, in report order."""
 

@@ -123,6 +123,8 @@ class ServerConfig:
         journal_bytes: body bytes the whole journal keeps; the oldest entries go first.
         max_stored: stored responses, conversations, assistants and threads kept, each
             (least recently used dropped first; a dropped id is a 404).
+        max_files_bytes: bytes every file kept (uploads and batch outputs) holds together;
+            the oldest files go first, and an upload larger than this gets 413.
         max_answer_bytes: the most an answer may hold, ``n`` choices included; a request
             asking for more gets 400.
         admin_token: when set, ``/_mockgpt/`` needs ``Authorization: Bearer <admin_token>``
@@ -172,6 +174,7 @@ class ServerConfig:
     journal_bytes: int = 128 * 1024 * 1024
     max_stored: int = 1000
     max_answer_bytes: int = 64 * 1024 * 1024
+    max_files_bytes: int = 64 * 1024 * 1024
     admin_token: str | None = field(default=None, repr=False)
     timeout_keep_alive_s: float = 5.0
     limit_concurrency: int | None = None
@@ -204,7 +207,7 @@ class ServerConfig:
         for name in ("journal_size", "journal_body_bytes", "journal_bytes"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 0")
-        for name in ("max_stored", "max_answer_bytes"):
+        for name in ("max_stored", "max_answer_bytes", "max_files_bytes"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must be > 0")
         if not self.body_timeout_s > 0 or not self.timeout_keep_alive_s > 0:

@@ -68,6 +68,8 @@ class Reply:
             scenario's, else the server's).
         tokens_per_second: stream pacing after the first token (``math.inf``: unpaced).
         model: the model the answer reports.
+        selection: what answered (the stub's ``respond`` and call count), for the families
+            that read their answer from it (moderations, images, audio).
         events: canonical events, a ``Finish`` per choice, ``Usage`` last: a tuple when the
             answer is ready at once, an async iterator when it arrives over time; empty
             when ``error`` is set or the family generates nothing.
@@ -88,6 +90,7 @@ class Reply:
     ttft_ms: float
     tokens_per_second: float
     model: str
+    selection: Selection | None
     events: tuple[Event, ...] | AsyncIterator[Event]
     live: bool
     forward: PassThrough | None = None
@@ -166,7 +169,11 @@ class Engine:
         self.config = config
         self.clock: Clock = clock or AsyncioClock()
         self.state = ServerState(
-            config.journal_size, config.journal_body_bytes, config.max_stored, config.journal_bytes
+            config.journal_size,
+            config.journal_body_bytes,
+            config.max_stored,
+            config.journal_bytes,
+            config.max_files_bytes,
         )
         self.journal = self.state.journal
         self.test_header = config.test_header.lower()
@@ -270,6 +277,7 @@ class Engine:
                 else selection.tokens_per_second
             ),
             model=selection.model or turn.model,
+            selection=selection,
             events=events,
             live=backend.live,
             forward=forward,
@@ -353,9 +361,9 @@ class Engine:
             raise ValueError(f"unknown part(s) {unknown}; known: {', '.join(RESET_PARTS)}")
         if test_id is not None and "stored" in parts:
             raise ValueError(
-                "stored objects (responses, conversations, assistants, threads) are shared by "
-                "every test id (their ids are random: no test sees another's unless told): "
-                "reset them without the test id header"
+                "stored objects (responses, conversations, assistants, threads, files, batches) "
+                "are shared by every test id (their ids are random: no test sees another's "
+                "unless told): reset them without the test id header"
             )
         done = [p for p in RESET_PARTS if p in parts]
         self.registry.reset(test_id, [p for p in done if p in STUB_PARTS])
@@ -365,6 +373,9 @@ class Engine:
             self.tasks.cancel_all()  # the jobs of stored objects, and their webhooks
             self.state.responses.clear()
             self.state.assistants.clear()
+            self.state.files.clear()
+            self.state.batches.clear()
+            self.state.images.clear()
         if test_id is None and len(done) == len(RESET_PARTS):
             self.state.reset()
             self.ids.reset()

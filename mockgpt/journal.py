@@ -31,9 +31,18 @@ _FAMILY_OF_SEGMENT = {
     "assistants": "assistants",
     "threads": "assistants",
     "models": "models",
+    "moderations": "moderations",
+    "images": "images",
     "realtime": "realtime",
+    "files": "files",
+    "batches": "batches",
 }
 """API family by the first segment of an OpenAI path (``/v1`` removed)."""
+_AUDIO = {
+    "speech": "audio.speech",
+    "transcriptions": "audio.transcriptions",
+    "translations": "audio.translations",
+}
 
 
 def endpoint_of(path: str) -> str | None:
@@ -42,7 +51,8 @@ def endpoint_of(path: str) -> str | None:
     ``/v1/chat/completions`` is ``chat.completions``; ``/v1/threads/...`` and
     ``/v1/assistants/...`` are ``assistants``; every ``/api/...`` path is Ollama's native API,
     ``ollama``; the others are ``completions``, ``embeddings``, ``responses``,
-    ``conversations``, ``models`` and ``realtime``, with or without the ``/v1`` prefix.
+    ``conversations``, ``models``, ``realtime``, ``files`` and ``batches``, with or without
+    the ``/v1`` prefix.
     """
     if path.startswith("/api/"):
         return "ollama"
@@ -51,6 +61,8 @@ def endpoint_of(path: str) -> str | None:
         return None
     if segments[1] == "chat":
         return "chat.completions" if segments[2:3] == ["completions"] else None
+    if segments[1] == "audio":
+        return _AUDIO.get(segments[2]) if len(segments) > 2 else None
     return _FAMILY_OF_SEGMENT.get(segments[1])
 
 

@@ -15,6 +15,9 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from mockgpt.assistants_store import AssistantsStore
+from mockgpt.batches_store import BatchStore
+from mockgpt.bounded import Bounded
+from mockgpt.files_store import FileStore
 from mockgpt.journal import Journal, JournalEntry
 from mockgpt.scenarios import Scenario
 from mockgpt.scenarios.registry import LoadedStub, StubRegistry
@@ -24,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 MAX_ERRORS = 100
 """Errors kept for the tests to re-raise; older ones are dropped (each is logged anyway)."""
+MAX_IMAGES = 64
+"""Generated images kept for their URLs (``/v1/images/files/{name}``); older ones are dropped."""
 TRACEBACK_CHARS = 4000
 """The end of an error's traceback kept with it, characters."""
 RESET_PARTS = ("journal", "sequences", "stored", "chaos", "stubs")
@@ -40,12 +45,16 @@ class ServerState:
         journal_body_bytes: bytes of each body the journal keeps.
         journal_bytes: body bytes the whole journal keeps (oldest entries dropped first).
         max_stored: stored objects kept of each kind (oldest dropped first).
+        max_files_bytes: bytes the files (uploads and batch outputs) hold together.
 
     Attributes:
         journal: what came in and went out.
         responses: stored responses and conversations (``/v1/responses``,
             ``/v1/conversations``).
         assistants: assistants and threads with their messages and runs.
+        files: uploaded files and batch output files (``/v1/files``).
+        batches: batches and their jobs (``/v1/batches``).
+        images: PNG bytes by file name, for the URLs of images answers (``MAX_IMAGES``).
         errors: the last ``MAX_ERRORS`` exceptions raised while serving (each also answered
             with a 500 envelope), their tracebacks kept as text notes, not as frames (which
             would hold every request body alive).
@@ -57,11 +66,15 @@ class ServerState:
         journal_body_bytes: int = 1024 * 1024,
         max_stored: int = 1000,
         journal_bytes: int = 128 * 1024 * 1024,
+        max_files_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         self.journal = Journal(journal_size, journal_bytes)
         self.journal_body_bytes = journal_body_bytes
         self.responses = ResponseStore(max_stored)
         self.assistants = AssistantsStore(max_stored)
+        self.files = FileStore(max_stored, max_files_bytes)
+        self.batches = BatchStore(max_stored)
+        self.images: Bounded[str, bytes] = Bounded(MAX_IMAGES)
         self.errors: list[BaseException] = []
 
     def record_error(self, error: BaseException, request_id: str) -> None:
@@ -79,6 +92,9 @@ class ServerState:
         self.journal.clear()
         self.responses.clear()
         self.assistants.clear()
+        self.files.clear()
+        self.batches.clear()
+        self.images.clear()
         self.errors.clear()
 
 

@@ -20,6 +20,18 @@ from mockgpt.conversation import EMPTY, Message, OutputFormat, Prompt, Tool, Too
 from mockgpt.models import CreateChatCompletionRequest, CreateCompletionRequest
 from mockgpt.types import Endpoint, JSONObject
 
+WIRE_MADE = frozenset(
+    (
+        "embeddings",
+        "moderations",
+        "images",
+        "audio.speech",
+        "audio.transcriptions",
+        "audio.translations",
+    )
+)
+"""The families whose answers their wires make (vectors, results, files), not events."""
+
 GenerationRequest = Union[CreateChatCompletionRequest, CreateCompletionRequest]
 
 
@@ -106,8 +118,8 @@ class Turn:
 
     @property
     def generates(self) -> bool:
-        """Whether the family generates an answer (every family but embeddings)."""
-        return self.endpoint != "embeddings"
+        """Whether the family's answer is events (not embeddings, moderations, images, audio)."""
+        return self.endpoint not in WIRE_MADE
 
     @cached_property
     def last_user(self) -> str | None:

@@ -16,6 +16,18 @@ FinishReason = Literal["stop", "length", "tool_calls", "content_filter"]
 FINISH_REASONS: tuple[FinishReason, ...] = ("stop", "length", "tool_calls", "content_filter")
 
 Endpoint = Literal[
-    "chat.completions", "completions", "embeddings", "responses", "assistants", "ollama", "realtime"
+    "chat.completions",
+    "completions",
+    "embeddings",
+    "responses",
+    "assistants",
+    "ollama",
+    "realtime",
+    "batches",
+    "moderations",
+    "images",
+    "audio.speech",
+    "audio.transcriptions",
+    "audio.translations",
 ]
 """The API family a request was sent to; a stub can match on it."""

@@ -13,12 +13,18 @@ from mockgpt.types import JSONValue
 
 
 def cursor_page(
-    request: Request, items: list[dict[str, Any]], default_order: str = "desc"
+    request: Request,
+    items: list[dict[str, Any]],
+    default_order: str = "desc",
+    *,
+    max_limit: int = 100,
+    default_limit: int = 20,
 ) -> Response:
     """A cursor page of ``items`` (given oldest first), as the query asks.
 
     Shape: ``{"object": "list", "data", "first_id", "last_id", "has_more"}``; ``order``
-    (``asc`` | ``desc``, default ``default_order``), ``limit`` 1..100 (default 20) and
+    (``asc`` | ``desc``, default ``default_order``), ``limit`` 1..``max_limit`` (default
+    ``default_limit``) and
     ``after`` (an id of the listed items; an unknown one gives an empty page).
 
     Raises:
@@ -34,13 +40,13 @@ def cursor_page(
             code="invalid_value",
         )
     try:
-        limit = int(params.get("limit", "20"))
+        limit = int(params.get("limit", str(default_limit)))
     except ValueError:
         raise RequestRejected(400, "Invalid 'limit': expected an integer.", param="limit") from None
-    if not 1 <= limit <= 100:
+    if not 1 <= limit <= max_limit:
         raise RequestRejected(
             400,
-            f"Invalid 'limit': expected an integer from 1 to 100, got {limit}.",
+            f"Invalid 'limit': expected an integer from 1 to {max_limit}, got {limit}.",
             param="limit",
             code="invalid_value",
         )

@@ -102,6 +102,7 @@ class Wire:
     Attributes:
         stream: whether the answer is streamed.
         media_type: the streamed answer's content type.
+        body_media_type: the non-streamed answer's content type (audio, subtitles: not JSON).
         body_faults: whether the non-streamed fault table applies to the body (an
             Assistants run answers with the queued run, not with the model's answer).
         buffered: the stream is made whole, then sent in one write with ``Content-Length``
@@ -110,6 +111,7 @@ class Wire:
 
     stream: bool = False
     media_type: str = SSE_MEDIA_TYPE
+    body_media_type: str = JSON_MEDIA_TYPE
     body_faults: bool = True
     buffered: bool = False
 
@@ -212,7 +214,7 @@ class ReplySender:
             return
         if fault is not None and fault.reset:
             wire.reset()
-            media_type = wire.media_type if wire.stream else JSON_MEDIA_TYPE
+            media_type = wire.media_type if wire.stream else wire.body_media_type
             await DropResponse(media_type.encode())(scope, receive, send)
             return
         try:
@@ -250,15 +252,17 @@ class ReplySender:
                 raise error
             half = encoded[: len(encoded) // 2]
             if fault.drop_after_chunks is not None:
-                await DropResponse(JSON_MEDIA_TYPE.encode(), half, len(encoded))({}, receive, send)
+                await DropResponse(wire.body_media_type.encode(), half, len(encoded))(
+                    {}, receive, send
+                )
                 return
             if fault.malformed_after_chunks is not None:
-                await send_whole(send, JSON_MEDIA_TYPE, half, length=True)
+                await send_whole(send, wire.body_media_type, half, length=True)
                 return
             if fault.stall_after_chunks is not None:
                 await wait_unless_gone(receive, self.clock, fault.stall_ms / 1000)
         wire.commit()
-        await send_whole(send, JSON_MEDIA_TYPE, encoded, length=True)
+        await send_whole(send, wire.body_media_type, encoded, length=True)
 
     def _pipeline(self) -> AsyncIterator[bytes]:
         reply, wire = self.reply, self.wire

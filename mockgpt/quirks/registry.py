@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from typing import Literal
 
 Family = Literal[
-    "chat", "completions", "chat+completions", "embeddings", "models", "responses", "openai"
+    "chat",
+    "completions",
+    "chat+completions",
+    "embeddings",
+    "models",
+    "responses",
+    "openai",
+    "batches",
+    "moderations",
 ]
 """The API family a quirk belongs to; ``openai`` is every OpenAI path (errors, models)."""
 
@@ -165,6 +173,8 @@ _TABLE: tuple[tuple[str, Family, str, str], ...] = (
      "an invalid `stream: true` request gets a 200 stream with an error event, not a 400"),
     ("completion-id-fixed", "chat", "switch", "every chat completion has the same `id`"),
     ("chunk-id-empty", "chat", "chunk", 'every chunk of a chat stream has `id: ""`'),
+    ("moderations-illicit-missing", "moderations", "body",
+     "moderation results lack the `illicit` and `illicit/violent` categories"),
     ("reasoning-content", "chat", "switch",
      "chat answers carry the reasoning text as `reasoning_content` on `delta` and `message`"),
     ("responses-reasoning-summary-events-missing", "responses", "chunk",
@@ -173,6 +183,8 @@ _TABLE: tuple[tuple[str, Family, str, str], ...] = (
      'a Responses stream\'s `error` event nests its fields: `{"type": "error", "error": {...}}`'),
     ("responses-background-at-once", "responses", "switch",
      "a `background: true` response is answered `completed` at once, never `queued`"),
+    ("custom-id-dropped", "batches", "body",
+     "a batch's output lines have `custom_id: null`, not the input line's"),
 )
 # fmt: on
 

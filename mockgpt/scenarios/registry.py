@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from itertools import chain
 
 from mockgpt.bounded import Bounded
@@ -325,13 +325,16 @@ class StubRegistry:
         return list(self._spaces)
 
     # -- answering ---------------------------------------------------------------------
-    def select(self, request: MatchView, test_id: str | None = None) -> Selection:
+    def select(
+        self, request: MatchView, test_id: str | None = None, only: Callable[..., bool] = bool
+    ) -> Selection:
         """Choose what answers ``request``, sent with ``test_id`` (None: no test id).
 
-        A request that must fail gets a selection whose ``error`` is set (and which still
-        names the stub and the misses, for the journal): 404 ``no_stub_matched`` when nothing
-        matched and the fallback is ``error``; 500 ``sequence_exhausted`` when a ``sequence``
-        with ``on_exhausted: fail`` ran out.
+        Only the stubs ``only`` keeps are asked (the others are not misses). A request that
+        must fail gets a selection whose ``error`` is set (and which still names the stub and
+        the misses, for the journal): 404 ``no_stub_matched`` when nothing matched and the
+        fallback is ``error``; 500 ``sequence_exhausted`` when a ``sequence`` with
+        ``on_exhausted: fail`` ran out.
         """
         if test_id is None:
             plain = self._plain_fallback
@@ -354,7 +357,7 @@ class StubRegistry:
                 quirks = self.quirks | space.quirks if space.quirks else self.quirks
             misses: dict[str, str] = {}
             results: list[tuple[LoadedStub, MatchResult]] = []
-            for loaded in stubs:
+            for loaded in filter(only, stubs):
                 result = loaded.matcher.check(request)
                 if result.matched:
                     if self.remote is not None and loaded.stub.sequence is not None:

@@ -31,9 +31,16 @@ ENDPOINTS = (
     "ollama",
     "models",
     "realtime",
+    "files",
+    "batches",
+    "moderations",
+    "images",
+    "audio.speech",
+    "audio.transcriptions",
+    "audio.translations",
 )
 """The API families a ``Call.endpoint`` names: the stub ``endpoint`` names, and
-``conversations`` and ``models`` (whose requests no stub answers)."""
+``conversations``, ``models`` and ``files`` (whose requests no stub answers)."""
 
 
 def _short(value: Any, limit: int = 80) -> str:

@@ -46,7 +46,9 @@ MODEL = "gpt-4o-mini"
 EMBEDDING_MODEL = "text-embedding-3-small"
 RATE_LIMITED = "conformance-rate-limited"
 STREAM_ERROR = "conformance-stream-error"
-MODELS = (MODEL, EMBEDDING_MODEL, RATE_LIMITED, STREAM_ERROR)
+MODERATION_MODEL = "omni-moderation-latest"
+"""The model ``moderations.response.shape`` asks for (the API's default, sent as no model)."""
+MODELS = (MODEL, EMBEDDING_MODEL, RATE_LIMITED, STREAM_ERROR, MODERATION_MODEL)
 
 
 def mock_config(*, quirks: tuple[str, ...] = (), scenarios: tuple[str, ...] = ()) -> ServerConfig:

@@ -30,7 +30,7 @@ def local(mockgpt):
 
 @both_transports
 def test_every_family_in_every_helper(mockgpt, local):
-    mockgpt.stub(id="any", respond="ok", expect=7)
+    mockgpt.stub(id="any", respond="ok", expect=12)
     client = mockgpt.client(max_retries=0)
     families = []
 
@@ -66,14 +66,31 @@ def test_every_family_in_every_helper(mockgpt, local):
     sent("ollama")
     client.models.list()
     sent("models")
+    source = client.files.create(file=("in.jsonl", b"{}"), purpose="batch")
+    sent("files")
+    client.batches.create(
+        input_file_id=source.id, endpoint="/v1/chat/completions", completion_window="24h"
+    )
+    sent("batches")
+    client.moderations.create(input="hi")
+    sent("moderations")
+    client.images.generate(prompt="hi", response_format="b64_json")
+    sent("images")
+    client.audio.speech.create(model="tts-1", voice="alloy", input="hi")
+    sent("audio.speech")
+    text = client.audio.transcriptions.create(model="whisper-1", file=("a.wav", b"x")).text
+    assert text == "ok"
+    sent("audio.transcriptions")
+    client.audio.translations.create(model="whisper-1", file=("a.wav", b"x"))
+    sent("audio.translations")
 
     assert [call.endpoint for call in mockgpt.calls] == families
     assert set(families) == set(ENDPOINTS) - {"realtime"}  # a WebSocket: tests/realtime
     for endpoint in set(families):
         counted = mockgpt.assert_called(times=families.count(endpoint), endpoint=endpoint)
         assert {call.endpoint for call in counted} == {endpoint}
-    mockgpt.assert_called(times=13)
-    assert [c.stub for c in mockgpt.calls if c.stub] == ["any"] * 7
+    mockgpt.assert_called(times=20)
+    assert [c.stub for c in mockgpt.calls if c.stub] == ["any"] * 12
 
 
 @both_transports
@@ -123,9 +140,19 @@ PATHS = [
     ("/api/generate", "ollama"),
     ("/api/tags", "ollama"),
     ("/models/gpt-4o-mini", "models"),
+    ("/v1/moderations", "moderations"),
+    ("/v1/images/generations", "images"),
+    ("/v1/images/files/img-1.png", "images"),
+    ("/v1/audio/speech", "audio.speech"),
+    ("/audio/transcriptions", "audio.transcriptions"),
+    ("/v1/audio/translations", "audio.translations"),
+    ("/v1/audio", None),
     ("/v1/realtime", "realtime"),
     ("/realtime", "realtime"),
-    ("/v1/files", None),
+    ("/v1/files", "files"),
+    ("/v1/files/file-1/content", "files"),
+    ("/batches/batch_1/cancel", "batches"),
+    ("/v1/fine_tuning/jobs", None),
     ("/v1/chat", None),
     ("/v1chat/completions", None),
     ("/v1", None),

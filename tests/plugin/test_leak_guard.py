@@ -163,8 +163,8 @@ def test_draw(mockgpt):
         [
             "E   mockgpt.testing.RealAPIRequest: mockgpt stopped 1 request meant for the real "
             "OpenAI API: the mock does not serve its path.",
-            f"      POST https://api.openai.com/v1/images/generations ({LIB} sync client): "
-            "mockgpt serves no POST /v1/images/generations",
+            f"      POST https://api.openai.com/v1/images/edits ({LIB} sync client): "
+            "mockgpt serves no POST /v1/images/edits",
             "    Its client was probably built before the mockgpt fixture set OPENAI_BASE_URL "
             "(a module-level `client = OpenAI()`, say), or was given that URL. Build the client "
             "when the code under test runs, or pass it base_url=mockgpt.base_url. A test that "
@@ -196,8 +196,8 @@ async def test_draw_async(mockgpt):
     result.assert_outcomes(passed=2, errors=2)
     result.stdout.fnmatch_lines(
         [
-            f"      POST https://api.openai.com/v1/images/generations ({LIB} sync client): *",
-            f"      POST https://api.openai.com/v1/images/generations ({LIB} async client): *",
+            f"      POST https://api.openai.com/v1/images/edits ({LIB} sync client): *",
+            f"      POST https://api.openai.com/v1/images/edits ({LIB} async client): *",
         ]
     )
 
@@ -402,8 +402,8 @@ async def test_acompletion(mockgpt):
 
 
 @pytest.mark.anyio
-async def test_image_generation(mockgpt):
-    with pytest.raises(litellm_app.litellm.APIConnectionError):
+async def test_image_edit(mockgpt):
+    with pytest.raises(litellm_app.litellm.InternalServerError):
         await litellm_app.draw_async("a cat")
 """,
     )
@@ -411,8 +411,8 @@ async def test_image_generation(mockgpt):
     result.assert_outcomes(passed=5, errors=1)
     result.stdout.fnmatch_lines(
         [
-            "      POST https://api.openai.com/v1/images/generations (aiohttp async client): "
-            "mockgpt serves no POST /v1/images/generations",
+            "      POST https://api.openai.com/v1/images/edits (aiohttp async client): "
+            "mockgpt serves no POST /v1/images/edits",
         ]
     )
 

@@ -46,7 +46,10 @@ class Refusing:
             await self.app(scope, receive, send)
             return
         body = await Request(scope, receive).body()
-        decoded = json.loads(body) if body else {}
+        try:
+            decoded = json.loads(body) if body else {}
+        except ValueError:  # a multipart upload (/v1/files)
+            decoded = {}
         status = self.refuse(scope["path"], decoded if isinstance(decoded, dict) else {})
         if status:
             error = {"message": "not offered here", "type": "invalid_request_error"}

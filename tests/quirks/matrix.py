@@ -33,6 +33,7 @@ from tests.quirks.responses_matrix import (
     response_ids_and_created,
 )
 from tests.quirks.wire import (
+    BATCH,
     CHAT,
     EMBEDDINGS,
     GET,
@@ -57,6 +58,7 @@ OTHER_TOOL = {"type": "function", "function": {"name": "get_time", "parameters":
 CALL_IT = [{"role": "user", "content": "call it"}]
 NAMED = {"type": "function", "function": {"name": "get_weather"}}
 LOGPROBS = {**TEXT, "logprobs": True, "top_logprobs": 2}
+MODERATIONS = "/v1/moderations"
 REASONING = {"model": "m", "messages": [{"role": "user", "content": THINK}]}
 REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
     "text": (CHAT, TEXT),
@@ -82,6 +84,7 @@ REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
         {**TEXT, "response_format": {"type": "json_object"}, "stream": True},
     ),
     "scripted-error": (CHAT, {"model": "m", "messages": [{"role": "user", "content": "limit"}]}),
+    "batch": (BATCH + CHAT, TEXT),
     "invalid": (CHAT, {"model": "m", "messages": []}),
     "invalid-stream": (CHAT, {"model": "m", "messages": [], "stream": True}),
     "legacy-usage-stream": (
@@ -91,6 +94,7 @@ REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
     "legacy": (LEGACY, {"model": "m", "prompt": "hello there", "max_tokens": 1}),
     "legacy-stream": (LEGACY, {"model": "m", "prompt": "hello there", "stream": True}),
     "embeddings": (EMBEDDINGS, {"model": "m", "input": ["a", "b"], "encoding_format": "base64"}),
+    "moderations": (MODERATIONS, {"model": "m", "input": ["kill", "calm"]}),
     "models": (GET + "/v1/models", {}),
     "model": (GET + "/v1/models/m", {}),
     "model-unknown": (GET + "/v1/models/nope", {}),
@@ -489,6 +493,14 @@ def embeddings_usage_missing(name: str, plain: Rendered, ask: Ask) -> Rendered:
     return plain
 
 
+def moderations_illicit_missing(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if REQUESTS[name][0] == MODERATIONS:
+        for result in plain["body"]["results"]:
+            for key in ("categories", "category_scores"):
+                del result[key]["illicit"], result[key]["illicit/violent"]
+    return plain
+
+
 def embeddings_index_zero(name: str, plain: Rendered, ask: Ask) -> Rendered:
     if REQUESTS[name][0] == EMBEDDINGS:
         for item in plain["body"]["data"]:
@@ -521,6 +533,12 @@ def content_parts_500(name: str, plain: Rendered, ask: Ask) -> Rendered:
     if name == "parts":
         message = "The server had an error processing your request."
         return error(500, message, "server_error", None, None)
+    return plain
+
+
+def custom_id_dropped(name: str, plain: Rendered, ask: Ask) -> Rendered:
+    if name == "batch":
+        plain["body"]["custom_ids"] = [None for _ in plain["body"]["custom_ids"]]
     return plain
 
 
@@ -615,6 +633,7 @@ EXPECT: dict[str, Expect] = {
     "completions-stream-finish-empty": completions_stream_finish_empty,
     "embeddings-usage-missing": embeddings_usage_missing,
     "embeddings-index-zero": embeddings_index_zero,
+    "moderations-illicit-missing": moderations_illicit_missing,
     "embeddings-dimensions-ignored": variant_of("-dimensions", EMBEDDINGS),
     "validation-422": status_is(400, 422),
     "unknown-model-400": unknown_model_400,
@@ -631,6 +650,7 @@ EXPECT: dict[str, Expect] = {
     "completion-id-fixed": same,
     "chunk-id-empty": same,
     "reasoning-content": reasoning_content,
+    "custom-id-dropped": custom_id_dropped,
     **RESPONSES_EXPECT,
 }
 """For each quirk: the plain answer (normalised) changed in the quirk's one way."""

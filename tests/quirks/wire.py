@@ -23,8 +23,10 @@ Ask = Callable[[str], Rendered]
 
 CHAT, LEGACY, EMBEDDINGS = "/v1/chat/completions", "/v1/completions", "/v1/embeddings"
 RESPONSES = "/v1/responses"
-GET, NO_KEY = "GET ", "NO-KEY "
-"""Prefixes of a request's path: a GET (the body is not sent), a POST without API key."""
+GET, NO_KEY, BATCH = "GET ", "NO-KEY ", "BATCH "
+"""Prefixes of a request's path: a GET (the body is not sent), a POST without API key, a
+batch of two lines with this body (rendered as its output lines' custom ids, statuses and
+the batch's ``request_counts``)."""
 
 
 def api_of(path: str) -> str:
@@ -98,6 +100,8 @@ def render(
             stored_id = _store_one(http, stored_body)
             path = path.replace(placeholder, stored_id)
             body = {k: stored_id if v == placeholder else v for k, v in body.items()}
+    if path.startswith(BATCH):
+        return _render_batch(http, path.removeprefix(BATCH), body)
     if path.startswith(GET):
         response = http.get(path.removeprefix(GET))
     elif path.startswith(NO_KEY):
@@ -120,6 +124,46 @@ def render(
     else:
         out["body"] = response.json()
     return out
+
+
+def _render_batch(http: httpx.Client, endpoint: str, body: dict[str, Any]) -> Rendered:
+    """Run a batch of two lines with ``body`` and render its output and error files."""
+    lines = [
+        {"custom_id": f"line-{i}", "method": "POST", "url": endpoint, "body": body} for i in (1, 2)
+    ]
+    content = "\n".join(json.dumps(line) for line in lines).encode()
+    source = http.post(
+        "/v1/files", files={"file": ("in.jsonl", content)}, data={"purpose": "batch"}
+    )
+    created = http.post(
+        "/v1/batches",
+        json={
+            "input_file_id": source.json()["id"],
+            "endpoint": endpoint,
+            "completion_window": "24h",
+        },
+    )
+    response = http.get(f"/v1/batches/{created.json()['id']}")
+    batch = response.json()
+    output = []
+    for key in ("output_file_id", "error_file_id"):
+        if batch[key] is not None:
+            content = http.get(f"/v1/files/{batch[key]}/content").content
+            output += [json.loads(line) for line in content.splitlines()]
+    output.sort(key=lambda line: str(line["custom_id"]))
+    return {
+        "status": response.status_code,
+        "content_type": response.headers["content-type"],
+        "retry_after": response.headers.get("retry-after"),
+        "ratelimit": response.headers.get("x-ratelimit-limit-requests"),
+        "request_id": "x-request-id" in response.headers,
+        "content_length": "content-length" in response.headers,
+        "body": {
+            "custom_ids": [line["custom_id"] for line in output],
+            "statuses": [line["response"]["status_code"] for line in output],
+            "request_counts": batch["request_counts"],
+        },
+    }
 
 
 def error(status: int, message: str, type_: str, param: str | None, code: str | None) -> Rendered:

@@ -52,12 +52,15 @@ def stream(question: str) -> str:
 
 
 def draw(prompt: str) -> str | None:
-    """An endpoint mockgpt does not serve: images."""
-    return client.images.generate(model="gpt-image-1", prompt=prompt).data[0].url  # type: ignore[index]
+    """An endpoint mockgpt does not serve: image edits."""
+    edited = client.images.edit(model="gpt-image-1", image=("cat.png", b"png"), prompt=prompt)
+    return edited.data[0].url  # type: ignore[index]
 
 
 async def draw_async(prompt: str) -> str | None:
-    images = await async_client.images.generate(model="gpt-image-1", prompt=prompt)
+    images = await async_client.images.edit(
+        model="gpt-image-1", image=("cat.png", b"png"), prompt=prompt
+    )
     return images.data[0].url  # type: ignore[index]
 
 

@@ -29,7 +29,7 @@ async def ask_async(question: str) -> Any:
 
 
 async def draw_async(prompt: str) -> Any:
-    """An endpoint mockgpt does not serve: images."""
-    return await litellm.aimage_generation(
-        model="gpt-image-1", prompt=prompt, api_base=API_BASE, max_retries=0
+    """An endpoint mockgpt does not serve: image edits."""
+    return await litellm.aimage_edit(
+        image=("cat.png", b"png"), model="gpt-image-1", prompt=prompt, api_base=API_BASE
     )

@@ -352,6 +352,7 @@ class Engine:
         if "stored" in done:
             self.state.responses.clear()
             self.state.assistants.clear()
+            self.state.ollama_models.clear()
         if test_id is None and len(done) == len(RESET_PARTS):
             self.state.reset()
             self.ids.reset()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from mockgpt.assistants_store import AssistantsStore
 from mockgpt.journal import Journal, JournalEntry
+from mockgpt.ollama_store import OllamaModels
 from mockgpt.scenarios import Scenario
 from mockgpt.scenarios.registry import LoadedStub, StubRegistry
 from mockgpt.store import ResponseStore
@@ -46,6 +47,7 @@ class ServerState:
         responses: stored responses and conversations (``/v1/responses``,
             ``/v1/conversations``).
         assistants: assistants and threads with their messages and runs.
+        ollama_models: the models Ollama's API pulled, created, copied or deleted.
         errors: the last ``MAX_ERRORS`` exceptions raised while serving (each also answered
             with a 500 envelope), their tracebacks kept as text notes, not as frames (which
             would hold every request body alive).
@@ -62,6 +64,7 @@ class ServerState:
         self.journal_body_bytes = journal_body_bytes
         self.responses = ResponseStore(max_stored)
         self.assistants = AssistantsStore(max_stored)
+        self.ollama_models = OllamaModels(max_stored)
         self.errors: list[BaseException] = []
 
     def record_error(self, error: BaseException, request_id: str) -> None:
@@ -79,6 +82,7 @@ class ServerState:
         self.journal.clear()
         self.responses.clear()
         self.assistants.clear()
+        self.ollama_models.clear()
         self.errors.clear()
 
 

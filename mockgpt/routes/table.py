@@ -27,6 +27,8 @@ from mockgpt.routes import (
     inspector,
     models,
     ollama,
+    ollama_embed,
+    ollama_models,
     responses,
 )
 
@@ -93,9 +95,15 @@ OPENAI: list[tuple[str, str, Handler]] = [
 OTHER: list[tuple[str, str, Handler]] = [
     ("POST", "/api/chat", ollama.chat),
     ("POST", "/api/generate", ollama.generate),
-    ("GET", "/api/tags", ollama.tags),
-    ("POST", "/api/show", ollama.show),
-    ("GET", "/api/ps", ollama.ps),
+    ("POST", "/api/embed", ollama_embed.embed),
+    ("POST", "/api/embeddings", ollama_embed.embeddings),
+    ("GET", "/api/tags", ollama_models.tags),
+    ("POST", "/api/show", ollama_models.show),
+    ("GET", "/api/ps", ollama_models.ps),
+    ("POST", "/api/pull", ollama_models.pull),
+    ("POST", "/api/create", ollama_models.create),
+    ("POST", "/api/copy", ollama_models.copy),
+    ("DELETE", "/api/delete", ollama_models.delete),
     ("GET", "/api/version", ollama.version),
     ("GET", "/health", admin.health),
     ("GET", "/_mockgpt/stubs", admin_stubs.list_stubs),

@@ -23,7 +23,7 @@ LAYERS: list[set[str]] = [
     {"http"},
     {"engine"},
     {"state", "faults", "backends", "recorder"},
-    {"turn", "store", "assistants_store", "lifecycle"},
+    {"turn", "store", "assistants_store", "ollama_store", "lifecycle"},
     {"scenarios", "models", "config"},
     {"quirks", "limits", "render", "conversation"},
     {"sse", "errors", "events", "journal", "structured", "schema_validate"},

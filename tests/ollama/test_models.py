@@ -80,7 +80,10 @@ def test_show_answers_any_model_chat_answers(wire: Wire) -> None:
     assert shown["details"]["parameter_size"] == "7B"
     assert shown["capabilities"] == ["completion", "tools"]
     assert shown["modelfile"].splitlines()[4] == "FROM mistral:7b"
-    assert shown["parameters"] == 'num_ctx                        8192\nstop                           "user:"'
+    assert (
+        shown["parameters"]
+        == 'num_ctx                        8192\nstop                           "user:"'
+    )
 
 
 def test_show_without_model_is_400(wire: Wire) -> None:

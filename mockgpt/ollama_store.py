@@ -33,14 +33,13 @@ class OllamaModels:
             configured: the server's model names (``--models``), in order; a missing tag
                 means ``latest``.
         """
+        models = self._added.values()[::-1]  # newest first among equal times
         seen: set[str] = set()
-        models = []
         for name in configured:
             tagged = tag_name(name)
             if tagged not in seen and tagged not in self._deleted and tagged not in self._added:
                 models.append(local_model(tagged))
             seen.add(tagged)
-        models += self._added.values()
         return sorted(models, key=lambda m: -m.modified_ns)
 
     def find(self, name: str, configured: Sequence[str]) -> LocalModel | None:

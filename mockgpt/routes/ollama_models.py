@@ -48,6 +48,9 @@ from mockgpt.routes.ollama import (
 )
 from mockgpt.types import JSONObject, JSONValue
 
+_LOADING = ("/api/chat", "/api/generate", "/api/embed", "/api/embeddings")
+"""The paths whose requests load their model (``/api/ps``)."""
+
 
 def _progress(lines: list[JSONObject], *, stream: bool) -> Response:
     """The progress ``lines`` as NDJSON, or (``stream: false``) the last one alone."""
@@ -87,14 +90,15 @@ async def show(request: Request) -> Answered:
 async def ps(request: Request) -> Response:
     """``GET /api/ps``: the models loaded, ``{"models": [ProcessModelResponse, ...]}``.
 
-    A model counts as loaded when ``/api/chat`` or ``/api/generate`` used it within its
-    ``keep_alive`` (read from the journal); latest expiry first.
+    A model counts as loaded when ``/api/chat``, ``/api/generate``, ``/api/embed`` or
+    ``/api/embeddings`` used it within its ``keep_alive`` (read from the journal); latest
+    expiry first.
     """
     engine = engine_of(request)
     expiry: dict[str, float] = {}
     for entry in engine.journal.entries():
         body = entry.json
-        if entry.path not in ("/api/chat", "/api/generate") or entry.status != 200:
+        if entry.path not in _LOADING or entry.status != 200:
             continue
         if not isinstance(body, dict) or not isinstance(body.get("model"), str):
             continue

@@ -13,7 +13,7 @@ from mockgpt import ServerConfig
 from mockgpt.scenarios import Scenario
 from mockgpt.server import MockServer
 from mockgpt.testing import MockGPT
-from tests.ollama.conftest import Wire
+from tests.ollama.conftest import Wire, journalled
 
 ollama = pytest.importorskip("ollama")
 
@@ -72,6 +72,14 @@ def test_embed_one_string_and_dimensions(client: Any, ollama_http: httpx.Client)
 
     assert answer.embeddings == [expected["data"][0]["embedding"]]
     assert len(answer.embeddings[0]) == 8
+
+
+def test_embed_loads_the_model_for_ps(socket_wire: Wire, client: Any) -> None:
+    client.embed(model="nomic-embed-text", input="a", keep_alive="1h")
+    client.embeddings(model="llama3", prompt="b", keep_alive=0)
+    journalled(socket_wire.engine, 2)
+
+    assert [m.model for m in client.ps().models] == ["nomic-embed-text:latest"]
 
 
 def test_embed_keeps_the_answer_shape(socket_wire: Wire) -> None:

@@ -1,8 +1,9 @@
 """The models an Ollama server has: the configured ones, changed by pull, create, copy, delete.
 
 One ``OllamaModels`` per server (``ServerState.ollama_models``), in memory and bounded like
-the other stores: it keeps the models added (``/api/pull``, ``/api/create``, ``/api/copy``)
-and the configured ones deleted (``/api/delete``), and forgets both with the stored objects
+the other stores: it keeps the models added (``/api/pull``, ``/api/create``, ``/api/copy``),
+the configured ones deleted (``/api/delete``) and the digests of the blobs uploaded
+(``/api/blobs/<digest>``, their bytes dropped), and forgets them with the stored objects
 (``Engine.reset``), when the server lists its configured models again.
 """
 
@@ -15,7 +16,7 @@ from mockgpt.render.ollama_models import LocalModel, local_model, tag_name
 
 
 class OllamaModels:
-    """What ``/api/tags`` lists beyond the server's configured models.
+    """What ``/api/tags`` lists beyond the server's configured models, and the blobs uploaded.
 
     Args:
         size: the most models added (and the most configured models deleted) kept; the oldest
@@ -25,6 +26,8 @@ class OllamaModels:
     def __init__(self, size: int) -> None:
         self._added: Bounded[str, LocalModel] = Bounded(size)
         self._deleted: Bounded[str, bool] = Bounded(size)
+        self.blobs: Bounded[str, int] = Bounded(size)
+        """The blobs uploaded: size in bytes by digest (``sha256:<64 hex>``)."""
 
     def listed(self, configured: Sequence[str]) -> list[LocalModel]:
         """The models the server has, most recently modified first (as Ollama lists them).
@@ -72,3 +75,4 @@ class OllamaModels:
         """Forget every change: the server has its configured models again."""
         self._added.clear()
         self._deleted.clear()
+        self.blobs.clear()

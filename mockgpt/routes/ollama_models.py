@@ -1,7 +1,8 @@
 """Ollama's models: ``/api/tags``, ``/api/show``, ``/api/ps``, pull, create, copy and delete.
 
 Routes: ``GET /api/tags``, ``POST /api/show``, ``GET /api/ps``, ``POST /api/pull``,
-``POST /api/create``, ``POST /api/copy``, ``DELETE /api/delete``.
+``POST /api/create``, ``POST /api/copy``, ``DELETE /api/delete``, ``HEAD`` and
+``POST /api/blobs/{digest}``.
 
 Spec: Ollama ``docs/api.md``. The server has its configured models (``--models``); a pull, a
 create or a copy adds one and a delete removes one (``ServerState.ollama_models``, forgotten
@@ -14,6 +15,7 @@ shape, ``{"error": "message"}``.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import replace
 
@@ -36,7 +38,7 @@ from mockgpt.render.ollama_models import (
     show_object,
     tag_name,
 )
-from mockgpt.routes.common import engine_of, json_response
+from mockgpt.routes.common import engine_of, json_response, read_raw
 from mockgpt.routes.ollama import (
     Answered,
     check_model,
@@ -216,3 +218,28 @@ async def delete(request: Request) -> Answered:
     if not models_of(request).delete(req.model_name, engine_of(request).config.models):
         raise RequestRejected(404, f"model '{req.model_name}' not found")
     return Response(b"", status_code=200)
+
+
+@ollama_errors
+async def blob(request: Request) -> Answered:
+    """``POST /api/blobs/{digest}``: a file ``/api/create``'s ``files`` can name (201).
+
+    ``HEAD`` answers 200 for a blob uploaded, 404 for another. The bytes are checked against
+    the digest, then dropped: only the digest and size are kept.
+
+    Raises:
+        RequestRejected: 400 ``digest mismatch, expected "x", got "y"``; 413 for a body over
+            ``max_body_bytes``; 404 (``HEAD``) ``blob "x" not found``.
+    """
+    digest = request.path_params["digest"]
+    blobs = models_of(request).blobs
+    if request.method == "HEAD":
+        if digest not in blobs:
+            raise RequestRejected(404, f'blob "{digest}" not found')
+        return Response(b"", status_code=200)
+    content = await read_raw(request, engine_of(request).config.max_body_bytes)
+    actual = f"sha256:{hashlib.sha256(content).hexdigest()}"
+    if actual != digest:
+        raise RequestRejected(400, f'digest mismatch, expected "{digest}", got "{actual}"')
+    blobs[digest] = len(content)
+    return Response(b"", status_code=201)

@@ -104,6 +104,8 @@ OTHER: list[tuple[str, str, Handler]] = [
     ("POST", "/api/create", ollama_models.create),
     ("POST", "/api/copy", ollama_models.copy),
     ("DELETE", "/api/delete", ollama_models.delete),
+    ("HEAD", "/api/blobs/{digest}", ollama_models.blob),
+    ("POST", "/api/blobs/{digest}", ollama_models.blob),
     ("GET", "/api/version", ollama.version),
     ("GET", "/health", admin.health),
     ("GET", "/_mockgpt/stubs", admin_stubs.list_stubs),

@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from anyio.from_thread import BlockingPortal
 
@@ -124,6 +127,28 @@ def test_create_from_files_and_stream_false(socket_wire: Wire, client: Any) -> N
     assert shown.template == "{{ .Prompt }}"
     assert shown.capabilities == ["embedding"]
     assert names(client)[:2] == ["other:latest", "my-embed:v1"]
+
+
+def test_blob_upload_then_create_from_it(
+    tmp_path: Path, socket_wire: Wire, ollama_http: httpx.Client, client: Any
+) -> None:
+    weights = tmp_path / "model.gguf"
+    weights.write_bytes(b"GGUF" + bytes(60))
+    other = "sha256:" + "0" * 64
+
+    digest = client.create_blob(weights)
+    present = ollama_http.head(f"/api/blobs/{digest}")
+    absent = ollama_http.head(f"/api/blobs/{other}")
+    mismatch = socket_wire.post(f"/api/blobs/{other}", content=b"not these bytes")
+    created = client.create(model="local", files={"model.gguf": digest})
+
+    assert digest == "sha256:" + hashlib.sha256(weights.read_bytes()).hexdigest()
+    assert (present.status_code, absent.status_code) == (200, 404)
+    assert mismatch.status_code == 400
+    assert mismatch.json()["error"].startswith(f'digest mismatch, expected "{other}", got "sha256:')
+    assert created.status == "success"
+    socket_wire.engine.reset(["stored"])
+    assert ollama_http.head(f"/api/blobs/{digest}").status_code == 404
 
 
 def test_create_without_from_or_files_is_400(client: Any) -> None:

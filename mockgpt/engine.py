@@ -376,6 +376,7 @@ class Engine:
             self.state.files.clear()
             self.state.batches.clear()
             self.state.images.clear()
+            self.state.ollama_models.clear()
         if test_id is None and len(done) == len(RESET_PARTS):
             self.state.reset()
             self.ids.reset()

@@ -49,13 +49,14 @@ def endpoint_of(path: str) -> str | None:
     """The API family of a request path; None for a path of no family.
 
     ``/v1/chat/completions`` is ``chat.completions``; ``/v1/threads/...`` and
-    ``/v1/assistants/...`` are ``assistants``; every ``/api/...`` path is Ollama's native API,
-    ``ollama``; the others are ``completions``, ``embeddings``, ``responses``,
+    ``/v1/assistants/...`` are ``assistants``; Ollama's ``/api/embed`` and ``/api/embeddings``
+    are ``embeddings`` (the stubs that answer them), every other ``/api/...`` path is Ollama's
+    native API, ``ollama``; the others are ``completions``, ``embeddings``, ``responses``,
     ``conversations``, ``models``, ``realtime``, ``files`` and ``batches``, with or without
     the ``/v1`` prefix.
     """
     if path.startswith("/api/"):
-        return "ollama"
+        return "embeddings" if path in ("/api/embed", "/api/embeddings") else "ollama"
     segments = path.removeprefix("/v1").split("/")
     if len(segments) < 2 or segments[0]:
         return None

@@ -19,6 +19,7 @@ from mockgpt.batches_store import BatchStore
 from mockgpt.bounded import Bounded
 from mockgpt.files_store import FileStore
 from mockgpt.journal import Journal, JournalEntry
+from mockgpt.ollama_store import OllamaModels
 from mockgpt.scenarios import Scenario
 from mockgpt.scenarios.registry import LoadedStub, StubRegistry
 from mockgpt.store import ResponseStore
@@ -55,6 +56,7 @@ class ServerState:
         files: uploaded files and batch output files (``/v1/files``).
         batches: batches and their jobs (``/v1/batches``).
         images: PNG bytes by file name, for the URLs of images answers (``MAX_IMAGES``).
+        ollama_models: the models Ollama's API pulled, created, copied or deleted.
         errors: the last ``MAX_ERRORS`` exceptions raised while serving (each also answered
             with a 500 envelope), their tracebacks kept as text notes, not as frames (which
             would hold every request body alive).
@@ -75,6 +77,7 @@ class ServerState:
         self.files = FileStore(max_stored, max_files_bytes)
         self.batches = BatchStore(max_stored)
         self.images: Bounded[str, bytes] = Bounded(MAX_IMAGES)
+        self.ollama_models = OllamaModels(max_stored)
         self.errors: list[BaseException] = []
 
     def record_error(self, error: BaseException, request_id: str) -> None:
@@ -95,6 +98,7 @@ class ServerState:
         self.files.clear()
         self.batches.clear()
         self.images.clear()
+        self.ollama_models.clear()
         self.errors.clear()
 
 

@@ -1,13 +1,15 @@
-"""Ollama's ``/api/chat`` and ``/api/generate`` request bodies, and their canonical prompt.
+"""Ollama's request bodies, and the canonical prompt of ``/api/chat`` and ``/api/generate``.
 
 Spec: Ollama's API reference (``docs/api.md``): ``ChatRequest``, ``GenerateRequest``,
-``Message``, ``ToolCall``, ``Options``. Ollama's messages become the canonical ``Prompt`` (tool
-calls get ids, tool results point at them); ``format`` becomes the output format.
+``Message``, ``ToolCall``, ``Options``, ``EmbedRequest``, ``EmbeddingRequest``, ``ShowRequest``,
+``PullRequest``, ``CreateRequest``, ``CopyRequest``, ``DeleteRequest``. Ollama's messages
+become the canonical ``Prompt`` (tool calls get ids, tool results point at them); ``format``
+becomes the output format.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field
 
@@ -194,3 +196,67 @@ def ollama_prompt(
         output=_output(req.format),
         tools_text=tools_json(offered),
     )
+
+
+class OllamaEmbedRequest(RequestModel):
+    """The body of ``POST /api/embed`` ("Generate Embeddings").
+
+    ``input`` is one text or a list of texts (read by the route, which answers a wrong type
+    with Ollama's ``invalid input type``); ``truncate``, ``options`` and ``keep_alive`` are
+    accepted and change nothing; ``dimensions`` shortens the vectors as ``/v1/embeddings``'s does.
+    """
+
+    model: str
+    input: Any = None
+    truncate: bool | None = None
+    dimensions: Annotated[int, Field(ge=1)] | None = None
+    options: dict[str, Any] | None = None
+    keep_alive: Union[int, float, str, None] = None
+
+
+class OllamaEmbeddingsRequest(RequestModel):
+    """The body of ``POST /api/embeddings`` ("Generate Embedding", superseded by ``/api/embed``)."""
+
+    model: str
+    prompt: str | None = None
+    options: dict[str, Any] | None = None
+    keep_alive: Union[int, float, str, None] = None
+
+
+class OllamaModelRequest(RequestModel):
+    """A body naming one model: ``/api/show``, ``/api/pull``, ``/api/delete``.
+
+    ``name`` is the older spelling of ``model``.
+    """
+
+    model: str | None = None
+    name: str | None = None
+    stream: bool | None = None
+    insecure: bool | None = None
+    verbose: bool | None = None
+
+    @property
+    def model_name(self) -> str:
+        """``model``, else ``name``; the route has checked that one is given."""
+        return self.model or self.name or ""
+
+
+class OllamaCreateRequest(OllamaModelRequest):
+    """The body of ``POST /api/create``: a new model ``from`` another or from ``files``."""
+
+    from_: str | None = Field(default=None, alias="from")
+    files: dict[str, str] | None = None
+    adapters: dict[str, str] | None = None
+    template: str | None = None
+    system: str | None = None
+    license: Union[str, list[str], None] = None
+    parameters: dict[str, Any] | None = None
+    messages: list[OllamaMessage] | None = None
+    quantize: str | None = None
+
+
+class OllamaCopyRequest(RequestModel):
+    """The body of ``POST /api/copy``."""
+
+    source: str
+    destination: str

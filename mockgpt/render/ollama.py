@@ -1,9 +1,9 @@
-"""Events -> Ollama's native API: ``/api/chat`` and ``/api/generate`` objects, model descriptions.
+"""Events -> Ollama's native API: ``/api/chat`` and ``/api/generate`` objects.
 
-Spec: Ollama ``docs/api.md``, "Generate a completion", "Generate a chat completion", "List
-Local Models", "Show Model Information" and "List Running Models"; field order as in Ollama's
-``api/types.go``. Durations are nanoseconds (the doc's "Durations" convention); ``created_at``
-is RFC 3339 with nanoseconds, as Go's ``time.RFC3339Nano`` writes it.
+Spec: Ollama ``docs/api.md``, "Generate a completion" and "Generate a chat completion"; field
+order as in Ollama's ``api/types.go`` (the models' descriptions are ``render.ollama_models``).
+Durations are nanoseconds (the doc's "Durations" convention); ``created_at`` is RFC 3339 with
+nanoseconds, as Go's ``time.RFC3339Nano`` writes it.
 
 A stream is NDJSON: one object per line, ``done: false`` while text comes, then one object with
 ``done: true``, ``done_reason`` and the metrics. Tool calls go out whole (their ``arguments``
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,9 +37,6 @@ from mockgpt.types import JSONObject, JSONValue
 
 OLLAMA_VERSION = "0.12.6"
 """The version ``GET /api/version`` reports: a recent Ollama whose API this module follows."""
-
-MODIFIED_AT_S = 1_700_000_000
-"""``modified_at`` of every model, Unix seconds: fixed, so answers are reproducible."""
 
 NDJSON_MEDIA_TYPE = "application/x-ndjson"
 """``Content-Type`` of a streamed Ollama answer."""
@@ -248,130 +244,3 @@ class OllamaRenderer:
         final["eval_duration"] = evaluation
         out.append(final)
         return out
-
-
-def tag_name(model: str) -> str:
-    """The name Ollama lists a model under: ``llama3`` -> ``llama3:latest``.
-
-    Spec: ``docs/api.md`` "Model names": a missing tag defaults to ``latest``.
-    """
-    return model if ":" in model else f"{model}:latest"
-
-
-def same_model(a: str, b: str) -> bool:
-    """Whether two model names name the same model (a missing tag means ``latest``)."""
-    return tag_name(a) == tag_name(b)
-
-
-def _family(model: str) -> str:
-    if "embed" in model:
-        return "bert"
-    base = model.rsplit("/", 1)[-1].lower()
-    found = re.match(r"[a-z]+", base)
-    return found.group(0) if found else "llama"
-
-
-def _parameters(model: str) -> tuple[str, int]:
-    """``parameter_size`` (``8B``) and the parameter count, read from the name when it says."""
-    found = re.search(r"(?<![\w.])(\d+(?:\.\d+)?)([bm])(?![a-z])", model.lower())
-    if found is None:
-        return ("137M", 137_000_000) if "embed" in model else ("7B", 7_000_000_000)
-    number, unit = found.group(1), found.group(2)
-    count = int(float(number) * (1e9 if unit == "b" else 1e6))
-    return f"{number}{unit.upper()}", count
-
-
-def model_details(model: str) -> JSONObject:
-    """``ModelDetails`` of ``model``, guessed from its name.
-
-    Shape: ``{parent_model, format, family, families, parameter_size, quantization_level}``.
-    """
-    family = _family(model)
-    return {
-        "parent_model": "",
-        "format": "gguf",
-        "family": family,
-        "families": [family],
-        "parameter_size": _parameters(model)[0],
-        "quantization_level": "Q4_K_M",
-    }
-
-
-def _size_bytes(model: str) -> int:
-    # About 4.8 bits per parameter (Q4_K_M), plus a stable per-name offset.
-    offset = int(hashlib.sha256(model.encode()).hexdigest()[:5], 16)
-    return int(_parameters(model)[1] * 0.6) + offset
-
-
-def _digest(model: str) -> str:
-    return hashlib.sha256(tag_name(model).encode()).hexdigest()
-
-
-def list_entry(model: str) -> JSONObject:
-    """One ``models[]`` entry of ``GET /api/tags`` (``ListModelResponse``); size in bytes."""
-    return {
-        "name": tag_name(model),
-        "model": tag_name(model),
-        "modified_at": rfc3339_nano(MODIFIED_AT_S * 1_000_000_000),
-        "size": _size_bytes(model),
-        "digest": _digest(model),
-        "details": model_details(model),
-    }
-
-
-def running_entry(model: str, expires_at_ns: int) -> JSONObject:
-    """One ``models[]`` entry of ``GET /api/ps`` (``ProcessModelResponse``), all in VRAM."""
-    size = _size_bytes(model)
-    return {
-        "name": tag_name(model),
-        "model": tag_name(model),
-        "size": size,
-        "digest": _digest(model),
-        "details": model_details(model),
-        "expires_at": rfc3339_nano(expires_at_ns),
-        "size_vram": size,
-        "context_length": 8192,
-    }
-
-
-_TEMPLATE = (
-    "{{- if .System }}system: {{ .System }}\n{{ end }}"
-    "{{- range .Messages }}{{ .Role }}: {{ .Content }}\n{{ end }}assistant: "
-)
-
-
-def show_object(model: str) -> JSONObject:
-    """``POST /api/show``'s ``ShowResponse`` for ``model``.
-
-    Shape: ``{modelfile, parameters, template, details, model_info, capabilities,
-    modified_at}``; ``model_info`` holds GGUF metadata keys (``general.architecture``, ...).
-    """
-    name = tag_name(model)
-    family = _family(model)
-    embedding = "embed" in model
-    parameters = f'{"num_ctx":<30} 8192\n{"stop":<30} "user:"'
-    modelfile = (
-        '# Modelfile generated by "ollama show" (mockgpt)\n'
-        f"FROM {name}\n"
-        f'TEMPLATE """{_TEMPLATE}"""\n'
-        "PARAMETER num_ctx 8192\n"
-        'PARAMETER stop "user:"\n'
-    )
-    return {
-        "modelfile": modelfile,
-        "parameters": parameters,
-        "template": _TEMPLATE,
-        "details": model_details(model),
-        "model_info": {
-            "general.architecture": family,
-            "general.file_type": 15,
-            "general.parameter_count": _parameters(model)[1],
-            "general.quantization_version": 2,
-            f"{family}.context_length": 8192,
-            f"{family}.embedding_length": 768 if embedding else 4096,
-            f"{family}.block_count": 12 if embedding else 32,
-            "tokenizer.ggml.model": "gpt2",
-        },
-        "capabilities": ["embedding"] if embedding else ["completion", "tools"],
-        "modified_at": rfc3339_nano(MODIFIED_AT_S * 1_000_000_000),
-    }

@@ -93,33 +93,55 @@ class _Forwarded:
         await response(scope, receive, send)
 
 
-def _vectors(req: CreateEmbeddingRequest, reply: Reply) -> JSONObject:
-    quirks = reply.quirks
+def embedding_vectors(
+    reply: Reply, model: str, texts: list[str], dimensions: int | None
+) -> list[tuple[float, ...]]:
+    """The vectors answering ``texts`` (in order): the stub's scripted ones, else ``embed``'s.
+
+    Every family that embeds (``/v1/embeddings``, Ollama's ``/api/embed``) takes its vectors
+    here, so one text gets the same vector from each.
+
+    Args:
+        reply: the engine's answer (``reply.embedding``: the stub's script; its quirks).
+        model: the model asked for; its native length unless the stub's vectors have one.
+        texts: the inputs.
+        dimensions: the length asked for; None for the native one.
+
+    Raises:
+        RequestRejected: 400 for ``dimensions`` above the native length; 500 for a stub's
+            list of vectors that does not have one per input.
+    """
     script = reply.embedding
-    encoding_format = embeddings_format(quirks, req.encoding_format)
     scripted = scripted_length(script) if script is not None else None
-    native = scripted or MODEL_DIMENSIONS.get(req.model, DEFAULT_DIMENSIONS)
-    dimensions = embeddings_dimensions(quirks, req.dimensions, native)
-    if dimensions > native:
+    native = scripted or MODEL_DIMENSIONS.get(model, DEFAULT_DIMENSIONS)
+    wanted = embeddings_dimensions(reply.quirks, dimensions, native)
+    if wanted > native:
         source = (
             f"The vectors of stub {reply.stub_id} have {native} dimensions."
             if scripted
-            else f"The model {req.model} produces at most {native} dimensions."
+            else f"The model {model} produces at most {native} dimensions."
         )
         raise RequestRejected(
             400,
-            f"Invalid value for 'dimensions': {dimensions}. {source}",
+            f"Invalid value for 'dimensions': {wanted}. {source}",
             param="dimensions",
             code="invalid_value",
         )
-    texts = req.texts
-    tokens = _input_tokens(req, texts)
     if script is not None:
-        vectors = scripted_vectors(script, texts, dimensions, stub_id=reply.stub_id or "")
-    else:
-        vectors = [embed(text, dimensions) for text in texts]
+        return scripted_vectors(script, texts, wanted, stub_id=reply.stub_id or "")
+    return [embed(text, wanted) for text in texts]
+
+
+def _vectors(req: CreateEmbeddingRequest, reply: Reply) -> JSONObject:
+    quirks = reply.quirks
+    encoding_format = embeddings_format(quirks, req.encoding_format)
+    texts = req.texts
+    vectors = embedding_vectors(reply, req.model, texts, req.dimensions)
     answer = embedding_response(
-        vectors, model=req.model, encoding_format=encoding_format, prompt_tokens=tokens
+        vectors,
+        model=req.model,
+        encoding_format=encoding_format,
+        prompt_tokens=_input_tokens(req, texts),
     )
     if quirks:
         quirk_embeddings(answer, quirks)

@@ -1,7 +1,7 @@
-"""Ollama's native API: ``/api/chat``, ``/api/generate``, ``/api/tags``, ``/api/show``, ...
+"""Ollama's native API: ``/api/chat``, ``/api/generate``, ``/api/version``; shared helpers.
 
-Routes: ``POST /api/chat``, ``POST /api/generate``, ``GET /api/tags``, ``POST /api/show``,
-``GET /api/ps``, ``GET /api/version``.
+Routes: ``POST /api/chat``, ``POST /api/generate``, ``GET /api/version``; the models' routes
+are in ``routes.ollama_models``, the embeddings' in ``routes.ollama_embed``.
 
 Spec: Ollama ``docs/api.md``. A chat or generate request becomes a chat conversation that the
 same stubs (``match: {endpoint: ollama}``) and backends answer as for ``/v1/chat/completions``:
@@ -37,17 +37,8 @@ from mockgpt.models.ollama import (
     ollama_prompt,
     ollama_stops,
 )
-from mockgpt.render.ollama import (
-    DEFAULT_KEEP_ALIVE_S,
-    OLLAMA_VERSION,
-    OllamaMeta,
-    list_entry,
-    rfc3339_nano,
-    running_entry,
-    same_model,
-    show_object,
-    tag_name,
-)
+from mockgpt.ollama_store import OllamaModels
+from mockgpt.render.ollama import DEFAULT_KEEP_ALIVE_S, OLLAMA_VERSION, OllamaMeta, rfc3339_nano
 from mockgpt.routes.common import engine_of, json_response, read_json, serve
 from mockgpt.turn import Turn
 from mockgpt.types import JSONObject, JSONValue
@@ -55,7 +46,7 @@ from mockgpt.types import JSONObject, JSONValue
 Answered = Union[Response, ReplySender]
 
 
-def _ollama_errors(
+def ollama_errors(
     handler: Callable[[Request], Awaitable[Answered]],
 ) -> Callable[[Request], Awaitable[Answered]]:
     """Answer a ``RequestRejected`` with Ollama's error body ``{"error": message}``."""
@@ -70,7 +61,13 @@ def _ollama_errors(
     return wrapped
 
 
-async def _read_body(request: Request) -> JSONObject:
+async def read_object(request: Request) -> JSONObject:
+    """The request's JSON object.
+
+    Raises:
+        RequestRejected: 400 for a body that is not a JSON object; 413 for one over
+            ``max_body_bytes``.
+    """
     engine = engine_of(request)
     try:
         body = await read_json(request, engine.config.max_body_bytes)
@@ -80,14 +77,37 @@ async def _read_body(request: Request) -> JSONObject:
         raise RequestRejected(400, "invalid request body: not a JSON object") from None
     if not isinstance(body, dict):
         raise RequestRejected(400, "invalid request body: not a JSON object")
+    return body
+
+
+async def read_body(request: Request) -> JSONObject:
+    """The request's JSON object, which names a ``model`` (or ``name``).
+
+    Raises:
+        RequestRejected: 400 for a body that is not a JSON object or names no model; 413 for
+            one over ``max_body_bytes``.
+    """
+    body = await read_object(request)
     if not body.get("model") and not body.get("name"):
         raise RequestRejected(400, "model is required")
     return body
 
 
-def _check_model(request: Request, model: str) -> None:
-    models = engine_of(request).config.models
-    if engine_of(request).config.strict_models and not any(same_model(model, m) for m in models):
+def models_of(request: Request) -> OllamaModels:
+    """The models the server has (configured, then pulled, created, copied or deleted)."""
+    return engine_of(request).state.ollama_models
+
+
+def check_model(request: Request, model: str) -> None:
+    """Refuse a model the server does not have, when it serves only the models it has.
+
+    Without ``strict_models`` every model name is answered, as ``/v1/`` answers any.
+
+    Raises:
+        RequestRejected: 404 ``model 'x' not found``.
+    """
+    config = engine_of(request).config
+    if config.strict_models and models_of(request).find(model, config.models) is None:
         raise RequestRejected(404, f"model '{model}' not found")
 
 
@@ -156,7 +176,7 @@ def _answer(
     return serve(request, turn, OllamaWire(meta, stream=stream))
 
 
-@_ollama_errors
+@ollama_errors
 async def chat(request: Request) -> Answered:
     """``POST /api/chat``: the next assistant message, NDJSON lines unless ``stream: false``.
 
@@ -168,9 +188,9 @@ async def chat(request: Request) -> Answered:
             or a scripted error (answered as ``{"error": ...}``).
     """
     started_ns = time.perf_counter_ns()
-    body = await _read_body(request)
+    body = await read_body(request)
     req = validate_request(OllamaChatRequest, body)
-    _check_model(request, req.model)
+    check_model(request, req.model)
     keep_alive = keep_alive_seconds(req.keep_alive)
     meta = OllamaMeta(req.model, "chat", started_ns)
     if not req.messages:
@@ -180,7 +200,7 @@ async def chat(request: Request) -> Answered:
     )
 
 
-@_ollama_errors
+@ollama_errors
 async def generate(request: Request) -> Answered:
     """``POST /api/generate``: a completion of ``prompt`` (with ``system``), NDJSON by default.
 
@@ -191,9 +211,9 @@ async def generate(request: Request) -> Answered:
         RequestRejected: as ``chat``.
     """
     started_ns = time.perf_counter_ns()
-    body = await _read_body(request)
+    body = await read_body(request)
     req = validate_request(OllamaGenerateRequest, body)
-    _check_model(request, req.model)
+    check_model(request, req.model)
     keep_alive = keep_alive_seconds(req.keep_alive)
     prompt = req.prompt or ""
     context_prompt = None if req.raw else f"{req.system or ''}{prompt}"
@@ -204,58 +224,6 @@ async def generate(request: Request) -> Answered:
     if req.system:
         messages.insert(0, {"role": "system", "content": req.system})
     return _answer(request, req, meta, body, ollama_prompt(req, messages))
-
-
-async def tags(request: Request) -> Response:
-    """``GET /api/tags``: the configured models, ``{"models": [ListModelResponse, ...]}``."""
-    models: list[JSONValue] = [list_entry(m) for m in engine_of(request).config.models]
-    return json_response({"models": models})
-
-
-@_ollama_errors
-async def show(request: Request) -> Answered:
-    """``POST /api/show`` ``{"model"}``: what Ollama shows of a configured model.
-
-    The body: details, modelfile, parameters, template, model_info and capabilities.
-
-    Raises:
-        RequestRejected: 400 without a model; 404 ``model 'x' not found`` for one not configured.
-    """
-    body = await _read_body(request)
-    model = body.get("model") or body.get("name")
-    if not isinstance(model, str):
-        raise RequestRejected(400, "model must be a string")
-    if not any(same_model(model, m) for m in engine_of(request).config.models):
-        raise RequestRejected(404, f"model '{model}' not found")
-    return json_response(show_object(model))
-
-
-async def ps(request: Request) -> Response:
-    """``GET /api/ps``: the models loaded, ``{"models": [ProcessModelResponse, ...]}``.
-
-    A model counts as loaded when ``/api/chat`` or ``/api/generate`` used it within its
-    ``keep_alive`` (read from the journal); latest expiry first.
-    """
-    engine = engine_of(request)
-    expiry: dict[str, float] = {}
-    for entry in engine.journal.entries():
-        body = entry.json
-        if entry.path not in ("/api/chat", "/api/generate") or entry.status != 200:
-            continue
-        if not isinstance(body, dict) or not isinstance(body.get("model"), str):
-            continue
-        model = tag_name(str(body["model"]))
-        try:
-            seconds = keep_alive_seconds(body.get("keep_alive"))
-        except RequestRejected:
-            continue
-        expiry.pop(model, None)
-        if seconds > 0:
-            expiry[model] = entry.started + min(seconds, 100 * 365 * 86400.0)
-    now = time.time()
-    running = sorted(((t, m) for m, t in expiry.items() if t > now), reverse=True)
-    models: list[JSONValue] = [running_entry(m, int(t * 1e9)) for t, m in running]
-    return json_response({"models": models})
 
 
 async def version(request: Request) -> Response:

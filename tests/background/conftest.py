@@ -21,7 +21,7 @@ from anyio.from_thread import BlockingPortal
 from mockgpt.scenarios import Scenario
 from mockgpt.server import MockServer
 from mockgpt.webhooks import WebhookTarget
-from tests.background.receiver import Receiver, receiving
+from tests.background.receiver import Receiver, webhooks_to
 from tests.responses.clients import AsyncResponses, ResponsesApi, SyncResponses
 
 MODEL = "gpt-4o-mini"
@@ -91,8 +91,5 @@ def http(server: MockServer) -> Iterator[httpx.Client]:
 @pytest.fixture
 def receiver(server: MockServer) -> Iterator[Receiver]:
     """A webhook receiver the session server sends to (signed with ``SECRET``, no backoff)."""
-    with receiving() as receiver:
-        server.engine.webhooks.target = WebhookTarget(
-            url=receiver.url, secret=SECRET, attempts=5, backoff_ms=0
-        )
+    with webhooks_to(server.engine, SECRET) as receiver:
         yield receiver

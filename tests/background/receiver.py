@@ -19,6 +19,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mockgpt.engine import Engine
+from mockgpt.webhooks import WebhookTarget
+
 WAIT_S = 20.0
 """The longest a test waits for deliveries before it fails (a bound, not a timing check)."""
 
@@ -79,3 +82,18 @@ def receiving() -> Iterator[Receiver]:
         server.should_exit = True
         thread.join(WAIT_S)
         sock.close()
+
+
+@contextmanager
+def webhooks_to(engine: Engine, secret: str) -> Iterator[Receiver]:
+    """A running receiver that ``engine`` sends its webhooks to (signed with ``secret``, no
+    backoff) until the block ends; the engine's target is then what it was."""
+    before = engine.webhooks.target
+    with receiving() as receiver:
+        engine.webhooks.target = WebhookTarget(
+            url=receiver.url, secret=secret, attempts=5, backoff_ms=0
+        )
+        try:
+            yield receiver
+        finally:
+            engine.webhooks.target = before

@@ -15,6 +15,7 @@ import pytest
 from mockgpt import ServerConfig
 from mockgpt.scenarios import Scenario
 from mockgpt.server import MockServer
+from mockgpt.webhooks import WebhookTarget
 from tests.background.conftest import MODEL, SECRET
 from tests.background.receiver import WAIT_S, Delivery, Receiver, receiving
 from tests.responses.clients import ResponsesApi
@@ -170,17 +171,20 @@ def test_webhook_gives_up_after_the_attempts(server: MockServer, receiver: Recei
 def test_webhook_connection_error_is_journalled_and_retried(server: MockServer) -> None:
     with receiving() as gone:
         url = gone.url  # nothing listens there once the receiver has stopped
-    target = server.engine.webhooks.target
-    target.url, target.attempts, target.backoff_ms = url, 2, 0
-    with openai.OpenAI(base_url=server.base_url, api_key="x", max_retries=0) as client:
-        created = client.responses.create(model=MODEL, input="hi", background=True)
-        client.responses.retrieve(created.id)
+    before = server.engine.webhooks.target
+    server.engine.webhooks.target = WebhookTarget(url=url, secret=SECRET, attempts=2, backoff_ms=0)
+    try:
+        with openai.OpenAI(base_url=server.base_url, api_key="x", max_retries=0) as client:
+            created = client.responses.create(model=MODEL, input="hi", background=True)
+            client.responses.retrieve(created.id)
 
-    deadline = time.monotonic() + WAIT_S
-    while len([e for e in server.engine.journal.entries() if e.path == url and e.seq]) < 2:
-        assert time.monotonic() < deadline, "no two attempts journalled"
-        time.sleep(0.01)
-    _wait_done(server.engine.tasks.running())
+        deadline = time.monotonic() + WAIT_S
+        while len([e for e in server.engine.journal.entries() if e.path == url and e.seq]) < 2:
+            assert time.monotonic() < deadline, "no two attempts journalled"
+            time.sleep(0.01)
+        _wait_done(server.engine.tasks.running())
+    finally:
+        server.engine.webhooks.target = before
 
     attempts = [e for e in server.engine.journal.entries() if e.path == url]
     assert [(e.status, e.disconnected) for e in attempts] == [(0, True), (0, True)]

@@ -5,6 +5,7 @@ the pipeline as the same request alone, stubs and faults per line, the output an
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -325,17 +326,20 @@ def test_batches_only_batch_stubs_are_asked(
     assert (batch_create.stub, batch_create.fallback) == (None, False)
 
 
-def test_batches_time_driven_end_acted_on_at_the_next_read(
+def test_batches_time_driven_end_runs_on_its_own(
     files_api: FilesApi, stub: Callable[..., None], server: MockServer
 ) -> None:
-    """A job due at once (``after_ms: 0``) is created ``validating``; a list (no poll) is the
-    read that ends it and runs its lines."""
+    """A job due at once (``after_ms: 0``) is created ``validating``, then ends by itself:
+    its lines run with no read (each in the journal), and a list (no poll) shows it ended."""
     stub({"match": {"endpoint": "batches"}, "respond": {"lifecycle": {"after_ms": 0}}})
     created = create(files_api, THREE)
-    ran_before = [e for e in server.engine.journal.entries() if e.path == CHAT]
-
-    (listed,) = files_api("batches.list").items
+    deadline = time.monotonic() + 20
+    while len([e for e in server.engine.journal.entries() if e.path == CHAT]) < 3:
+        assert time.monotonic() < deadline, "the batch's lines never ran"
+        time.sleep(0.01)
+    while (listed := files_api("batches.list").items[0]).status == "finalizing":
+        assert time.monotonic() < deadline, "the batch never left finalizing"
+        time.sleep(0.01)
 
     assert created.status == "validating"
-    assert ran_before == []
     assert (listed.status, listed.request_counts.completed) == ("completed", 3)

@@ -11,9 +11,8 @@ import openai
 import pytest
 
 from mockgpt.server import MockServer
-from mockgpt.webhooks import WebhookTarget
 from tests.background.conftest import SECRET
-from tests.background.receiver import Receiver, receiving
+from tests.background.receiver import Receiver, webhooks_to
 from tests.batches.conftest import FilesApi
 from tests.batches.test_batches import THREE, create, lines_of
 
@@ -21,14 +20,8 @@ from tests.batches.test_batches import THREE, create, lines_of
 @pytest.fixture
 def receiver(server: MockServer) -> Iterator[Receiver]:
     """The session server's webhooks go to a receiver of this test, signed with ``SECRET``."""
-    with receiving() as receiver:
-        server.engine.webhooks.target = WebhookTarget(
-            url=receiver.url, secret=SECRET, attempts=5, backoff_ms=0
-        )
-        try:
-            yield receiver
-        finally:
-            server.engine.webhooks.target = None
+    with webhooks_to(server.engine, SECRET) as receiver:
+        yield receiver
 
 
 def _unwrap(body: bytes, headers: dict[str, str]) -> Any:

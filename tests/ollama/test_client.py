@@ -122,7 +122,7 @@ def test_client_raises_response_error_with_status(socket_wire: Wire, client: Any
     with pytest.raises(ollama.ResponseError) as caught:
         client.chat(model="llama3", messages=USER)
     with pytest.raises(ollama.ResponseError) as missing:
-        client.show("mistral")
+        client.delete("mistral")
 
     assert (caught.value.status_code, caught.value.error) == (429, "slow down")
     assert (missing.value.status_code, missing.value.error) == (404, "model 'mistral' not found")

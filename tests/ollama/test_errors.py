@@ -102,9 +102,11 @@ def strict(portal: BlockingPortal) -> Iterator[InProcess]:
     client.close()
 
 
-@pytest.mark.parametrize("path", ["/api/chat", "/api/generate"])
+@pytest.mark.parametrize(
+    "path", ["/api/chat", "/api/generate", "/api/show", "/api/embed", "/api/embeddings"]
+)
 def test_unknown_model_in_a_fixed_list_is_404(strict: InProcess, path: str) -> None:
-    body = {"model": "mistral", "messages": USER, "prompt": "hi"}
+    body = {"model": "mistral", "messages": USER, "prompt": "hi", "input": "hi"}
 
     assert assert_ollama_error(strict.post(path, body), 404) == "model 'mistral' not found"
     assert strict.post(path, {**body, "model": "llama3:latest", "stream": False}).status_code == 200

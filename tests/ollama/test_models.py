@@ -70,11 +70,20 @@ def test_show_embedding_model_has_the_embedding_capability(wire: Wire) -> None:
     assert shown["capabilities"] == ["embedding"]
 
 
-def test_show_unknown_model_is_404(wire: Wire) -> None:
-    response = wire.post("/api/show", {"model": "mistral"})
+def test_show_answers_any_model_chat_answers(wire: Wire) -> None:
+    """Chat answers any model name (no fixed list), so show describes any, as if pulled."""
+    response = wire.post("/api/show", {"model": "mistral:7b"})
 
-    assert response.status_code == 404
-    assert response.json() == {"error": "model 'mistral' not found"}
+    assert response.status_code == 200
+    shown = response.json()
+    assert shown["details"]["family"] == "mistral"
+    assert shown["details"]["parameter_size"] == "7B"
+    assert shown["capabilities"] == ["completion", "tools"]
+    assert shown["modelfile"].splitlines()[4] == "FROM mistral:7b"
+    assert (
+        shown["parameters"]
+        == 'num_ctx                        8192\nstop                           "user:"'
+    )
 
 
 def test_show_without_model_is_400(wire: Wire) -> None:

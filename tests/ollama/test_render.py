@@ -9,14 +9,8 @@ import pytest
 
 from mockgpt.errors import RequestRejected
 from mockgpt.events import Finish, TextDelta, ToolCallDelta, Usage
-from mockgpt.render.ollama import (
-    OllamaMeta,
-    OllamaRenderer,
-    model_details,
-    rfc3339_nano,
-    same_model,
-    tag_name,
-)
+from mockgpt.render.ollama import OllamaMeta, OllamaRenderer, rfc3339_nano
+from mockgpt.render.ollama_models import model_details, same_model, tag_name
 from mockgpt.routes.ollama import keep_alive_seconds
 
 WALL_NS = 1_700_000_000_123_456_789

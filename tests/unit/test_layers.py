@@ -25,7 +25,7 @@ LAYERS: list[set[str]] = [
     {"engine"},
     {"state", "faults", "backends", "recorder"},
     {"batches_store"},
-    {"turn", "store", "assistants_store", "files_store"},
+    {"turn", "store", "assistants_store", "files_store", "ollama_store"},
     {"lifecycle"},
     {"scenarios", "models", "config"},
     {"quirks", "limits", "render", "conversation", "webhooks"},

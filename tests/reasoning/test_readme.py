@@ -16,7 +16,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 def _blocks(language: str) -> list[str]:
     text = README.read_text(encoding="utf-8")
-    section = text.split("## Reasoning models", 1)[1].split("\n## ", 1)[0]
+    section = re.split(r"\n#{2,3} ", text.split("### Reasoning models", 1)[1], maxsplit=1)[0]
     return re.findall(rf"```{language}\n(.*?)```", section, flags=re.DOTALL)
 
 

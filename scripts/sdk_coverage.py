@@ -272,17 +272,23 @@ def generate() -> tuple[str, list[str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Write (or with ``--check`` compare) COVERAGE.md; 1 when there is a problem, else 0."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    """Write COVERAGE.md, or with ``--check`` compare it; 1 when there is a problem, else 0.
+
+    The problems (a stale file, an unclassified method, a stale note) are printed to stderr,
+    one a line; the file is written even when a method is unclassified.
+    """
+    parser = argparse.ArgumentParser(description="Write COVERAGE.md from the installed SDK.")
     parser.add_argument("--check", action="store_true", help="compare, do not write")
+    parser.add_argument("--output", type=Path, default=OUTPUT, help="default: %(default)s")
     args = parser.parse_args(argv)
     text, problems = generate()
+    output: Path = args.output
     if args.check:
-        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
+        current = output.read_text(encoding="utf-8") if output.exists() else ""
         if current != text:
-            problems.append(f"{OUTPUT.name} is out of date: run `{COMMAND}`")
+            problems.append(f"{output.name} is out of date: run `{COMMAND}`")
     else:
-        OUTPUT.write_text(text, encoding="utf-8")
+        output.write_text(text, encoding="utf-8")
     for problem in problems:
         print(problem, file=sys.stderr)
     return 1 if problems else 0

@@ -50,7 +50,9 @@ How a method is classified:
   opens (`client.realtime.connect`: the path its connection manager appends to the WebSocket URL).
 - **served**: mockgpt's route table answers that method and path (under `/v1`; a WebSocket
   route counts when the table has a `WEBSOCKET` row for its path). Computed, not hand-kept.
-- **partial**: served, with what is missing (a note in `scripts/coverage_notes.yaml`).
+- **partial**: served, with what is missing (a note in `scripts/coverage_notes.yaml`). Every
+  other method that calls the same route (a `client.beta` alias, `parse`, `stream`) is partial
+  too and points at that note.
 - **not served**: no route answers it (mockgpt returns 404 or 405); the note says why.
 - **Helpers** that make no call of their own (`stream`, `parse`, `create_and_poll`,
   `upload_and_poll`, `poll`, `unwrap`, ...) are classified by the SDK methods they call (listed in
@@ -122,8 +124,8 @@ def serves(table: Routes, route: Route) -> bool:
     return methods is not None and route.method in methods
 
 
-def _closure(name: str, methods: dict[str, SdkMethod]) -> tuple[set[Route], set[str]]:
-    """The routes method ``name`` calls, and the SDK methods it uses, at any depth."""
+def _closure(name: str, methods: dict[str, SdkMethod]) -> set[Route]:
+    """The routes method ``name`` calls, itself or through the SDK methods it uses."""
     routes: set[Route] = set()
     seen: set[str] = set()
     todo = [name]
@@ -134,7 +136,7 @@ def _closure(name: str, methods: dict[str, SdkMethod]) -> tuple[set[Route], set[
         seen.add(current)
         routes |= methods[current].routes
         todo.extend(methods[current].uses)
-    return routes, seen - {name}
+    return routes
 
 
 class _Classifier:
@@ -142,10 +144,15 @@ class _Classifier:
         self.methods, self.notes, self.table = methods, notes, table
         self.problems: list[str] = []
         self.used_keys: set[str] = set()
+        self.noted: dict[Route, set[str]] = {}  # route -> the methods with a partial note on it
+        for name, method in methods.items():
+            if lookup(notes.partial, name) is not None:
+                for route in method.routes:
+                    self.noted.setdefault(route, set()).add(name)
 
     def row(self, name: str) -> Row:
         method = self.methods[name]
-        closure, used = _closure(name, self.methods)
+        closure = _closure(name, self.methods)
         routes = tuple(sorted(closure))
         served = [route for route in routes if serves(self.table, route)]
         uses = ", ".join(f"`{use}`" for use in sorted(method.uses))
@@ -176,10 +183,19 @@ class _Classifier:
             elif status != NOT_SERVED:
                 status = PARTIAL
                 reasons.append(self.notes.partial[partial_key])
-        inherited = sorted(use for use in used if lookup(self.notes.partial, use) is not None)
+        inherited = sorted(
+            {
+                other
+                for route in closure
+                for other in self.noted.get(route, ())
+                if other != name and partial_key is None
+            }
+        )
         if inherited and status != NOT_SERVED:
             status = PARTIAL
-            reasons.append("partial as " + ", ".join(f"`{use}`" for use in inherited))
+            others = ", ".join(f"`{other}`" for other in inherited)
+            whose = "its note" if len(inherited) == 1 else "their notes"
+            reasons.append(f"the route of {others}: see {whose}")
         return Row(name, routes, status, "; ".join(reason for reason in reasons if reason))
 
     def _why_not(self, name: str, method: SdkMethod, routes: tuple[Route, ...]) -> str:

@@ -198,9 +198,33 @@ def test_a_helper_over_a_partial_method_is_partial() -> None:
         partial={"client.chat.completions.create": "no audio"},
     )
     assert rows["client.chat.completions.stream"].status == PARTIAL
-    assert rows["client.chat.completions.stream"].note.endswith(
-        "partial as `client.chat.completions.create`"
+    assert rows["client.chat.completions.stream"].note == (
+        "helper over `client.chat.completions.create`; the route of "
+        "`client.chat.completions.create`: see its note"
     )
+
+
+def test_a_method_calling_the_route_of_a_partial_method_points_at_its_note() -> None:
+    rows, _ = run(
+        [
+            method("client.chat.completions.create", CHAT),
+            method("client.chat.completions.parse", CHAT),
+            method("client.beta.chat.completions.create", CHAT),
+            method("client.beta.chat.completions.parse", CHAT),
+        ],
+        partial={"client.chat.completions.create": "no audio", "client.beta": "beta"},
+    )
+    assert {name: (row.status, row.note) for name, row in rows.items()} == {
+        "client.chat.completions.create": (PARTIAL, "no audio"),
+        "client.chat.completions.parse": (
+            PARTIAL,
+            "the route of `client.beta.chat.completions.create`, "
+            "`client.beta.chat.completions.parse`, `client.chat.completions.create`: "
+            "see their notes",
+        ),
+        "client.beta.chat.completions.create": (PARTIAL, "beta"),
+        "client.beta.chat.completions.parse": (PARTIAL, "beta"),
+    }
 
 
 def test_render_groups_by_top_level_resource_sorted_with_a_summary() -> None:

@@ -20,9 +20,10 @@ from pathlib import Path
 
 import openai
 import yaml
-from sdk_routes import Route, SdkMethod, sdk_methods
+from sdk_routes import WEBSOCKET, Route, SdkMethod, sdk_methods
 
-from mockgpt.routes.table import Routes, routes
+from mockgpt.routes import table
+from mockgpt.routes.table import Routes
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "COVERAGE.md"
@@ -48,8 +49,9 @@ How a method is classified:
   `self._get_api_list(path)` call it makes (relative to the base URL, `https://api.openai.com/v1`;
   a query string is not part of the route). `WEBSOCKET /realtime` is a connection the method
   opens (`client.realtime.connect`: the path its connection manager appends to the WebSocket URL).
-- **served**: mockgpt's route table answers that method and path (under `/v1`; a WebSocket
-  route counts when the table has a `WEBSOCKET` row for its path). Computed, not hand-kept.
+- **served**: mockgpt's route table answers that method and path under `/v1`
+  (`mockgpt.routes.table.routes()`; for a WebSocket, `socket_routes()`). Computed, not
+  hand-kept.
 - **partial**: served, with what is missing (a note in `scripts/coverage_notes.yaml`). Every
   other method that calls the same route (a `client.beta` alias, `parse`, `stream`) is partial
   too and points at that note.
@@ -113,14 +115,31 @@ def lookup(notes: dict[str, str], name: str) -> str | None:
     return max(keys, key=len) if keys else None
 
 
-def serves(table: Routes, route: Route) -> bool:
-    """Whether mockgpt's route table answers ``route`` under ``/v1``.
+@dataclass(frozen=True)
+class Served:
+    """What mockgpt answers: its HTTP route table, and its WebSocket paths (``/v1/realtime``)."""
 
-    Each ``{param}`` of the SDK path is filled with a sample segment, and the path is matched
-    as a request's path would be (``Routes.find``).
+    http: Routes
+    sockets: frozenset[str] = frozenset()
+
+    @classmethod
+    def by_mockgpt(cls) -> Served:
+        """Mockgpt's own: ``routes()``, and ``socket_routes()`` where the route table has it."""
+        socket_routes = getattr(table, "socket_routes", None)  # with the Realtime API
+        return cls(Routes(table.routes()), frozenset(socket_routes() if socket_routes else ()))
+
+
+def serves(served: Served, route: Route) -> bool:
+    """Whether mockgpt answers ``route`` under ``/v1``.
+
+    Each ``{param}`` of an HTTP route's path is filled with a sample segment, and the path is
+    matched as a request's path would be (``Routes.find``). A WebSocket route is served when
+    its path is one of ``served.sockets``.
     """
+    if route.method == WEBSOCKET:
+        return "/v1" + route.path in served.sockets
     filled = "/v1" + route.path.replace("{", "sample-").replace("}", "")
-    methods, _ = table.find(filled)
+    methods, _ = served.http.find(filled)
     return methods is not None and route.method in methods
 
 
@@ -140,8 +159,8 @@ def _closure(name: str, methods: dict[str, SdkMethod]) -> set[Route]:
 
 
 class _Classifier:
-    def __init__(self, methods: dict[str, SdkMethod], notes: Notes, table: Routes) -> None:
-        self.methods, self.notes, self.table = methods, notes, table
+    def __init__(self, methods: dict[str, SdkMethod], notes: Notes, served: Served) -> None:
+        self.methods, self.notes, self.served = methods, notes, served
         self.problems: list[str] = []
         self.used_keys: set[str] = set()
         self.noted: dict[Route, set[str]] = {}  # route -> the methods with a partial note on it
@@ -154,7 +173,7 @@ class _Classifier:
         method = self.methods[name]
         closure = _closure(name, self.methods)
         routes = tuple(sorted(closure))
-        served = [route for route in routes if serves(self.table, route)]
+        served = [route for route in routes if serves(self.served, route)]
         uses = ", ".join(f"`{use}`" for use in sorted(method.uses))
         reasons = [f"helper over {uses}" if uses and not method.routes else ""]
         if not routes:
@@ -214,14 +233,14 @@ class _Classifier:
 
 
 def classify(
-    methods: dict[str, SdkMethod], notes: Notes, table: Routes
+    methods: dict[str, SdkMethod], notes: Notes, served: Served
 ) -> tuple[list[Row], list[str]]:
     """Classify every SDK method (see COVERAGE.md's header for the rules).
 
     Args:
         methods: the SDK's methods by name, as ``sdk_routes.sdk_methods()`` returns them.
         notes: the hand-kept reasons.
-        table: mockgpt's route table.
+        served: what mockgpt answers.
 
     Returns:
         The rows, sorted by name, and the problems, each a sentence naming the method or note
@@ -229,7 +248,7 @@ def classify(
         SDK does not have, a ``not_served`` note for a served method, a ``partial`` note for one
         that is not served.
     """
-    classifier = _Classifier(methods, notes, table)
+    classifier = _Classifier(methods, notes, served)
     rows = [classifier.row(name) for name in sorted(methods)]
     return rows, classifier.problems + _stale_notes(methods, notes, classifier.used_keys)
 
@@ -245,7 +264,8 @@ def _stale_notes(methods: dict[str, SdkMethod], notes: Notes, used_keys: set[str
                 )
             elif section == "not_served" and key not in used_keys and key not in methods:
                 problems.append(
-                    f"not_served.{key} in {NOTES_NAME} covers only served methods now: remove it"
+                    f"not_served.{key} in {NOTES_NAME} covers no method mockgpt does not "
+                    "serve: remove it"
                 )
     return problems
 
@@ -283,7 +303,7 @@ def render(rows: list[Row], version: str) -> str:
 
 def generate() -> tuple[str, list[str]]:
     """COVERAGE.md's text for the installed SDK, and the classification problems."""
-    rows, problems = classify(sdk_methods(), Notes.load(), Routes(routes()))
+    rows, problems = classify(sdk_methods(), Notes.load(), Served.by_mockgpt())
     return render(rows, openai.__version__), problems
 
 

@@ -15,6 +15,7 @@ from sdk_coverage import (
     SERVED,
     Notes,
     Row,
+    Served,
     classify,
     lookup,
     render,
@@ -22,9 +23,10 @@ from sdk_coverage import (
 )
 from sdk_routes import WEBSOCKET, Route, SdkMethod
 
+from mockgpt.routes import table
 from mockgpt.routes.table import Routes, routes
 
-TABLE = Routes(routes())
+TABLE = Served(Routes(routes()))
 
 
 async def handler(request: Any) -> None:
@@ -49,10 +51,18 @@ def test_served_is_read_from_mockgpts_route_table(route: Route, served: bool) ->
     assert serves(TABLE, route) is served
 
 
-def test_a_websocket_route_is_served_by_a_websocket_row_only() -> None:
+def test_a_websocket_route_is_served_by_a_websocket_path_only() -> None:
     realtime = Route(WEBSOCKET, "/realtime")
-    assert not serves(Routes([("GET", "/v1/realtime", handler)]), realtime)
-    assert serves(Routes([(WEBSOCKET, "/v1/realtime", handler)]), realtime)
+    assert not serves(Served(Routes([("GET", "/v1/realtime", handler)])), realtime)
+    assert serves(Served(Routes([]), frozenset({"/v1/realtime"})), realtime)
+    assert not serves(Served(Routes([]), frozenset({"/v1/realtime"})), Route("GET", "/realtime"))
+
+
+def test_mockgpts_websocket_paths_are_read_from_its_route_table() -> None:
+    served = Served.by_mockgpt()
+    socket_routes = getattr(table, "socket_routes", None)
+    assert served.sockets == frozenset(socket_routes() if socket_routes else ())
+    assert serves(served, Route("POST", "/responses"))
 
 
 def test_a_note_key_covers_the_method_and_everything_under_a_prefix() -> None:
@@ -136,8 +146,8 @@ def test_a_prefix_note_that_covers_only_served_methods_is_a_problem() -> None:
         [method("client.chat.completions.create", CHAT)], not_served={"client.chat": "x"}
     )
     assert problems == [
-        "not_served.client.chat in scripts/coverage_notes.yaml covers only served methods now: "
-        "remove it"
+        "not_served.client.chat in scripts/coverage_notes.yaml covers no method mockgpt does "
+        "not serve: remove it"
     ]
 
 

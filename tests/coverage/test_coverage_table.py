@@ -14,15 +14,13 @@ from pathlib import Path
 import openai
 import pytest
 import sdk_coverage
-from sdk_coverage import COMMAND, NOT_SERVED, OUTPUT, Notes, classify, generate
+from sdk_coverage import COMMAND, NOT_SERVED, OUTPUT, Notes, Served, classify, generate
 from sdk_routes import sdk_methods
-
-from mockgpt.routes.table import Routes, routes
 
 
 @pytest.fixture(scope="module")
 def classified() -> tuple[list[sdk_coverage.Row], list[str]]:
-    return classify(sdk_methods(), Notes.load(), Routes(routes()))
+    return classify(sdk_methods(), Notes.load(), Served.by_mockgpt())
 
 
 def test_every_sdk_method_is_classified(

@@ -56,9 +56,12 @@ How a method is classified:
   other method that calls the same route (a `client.beta` alias, `parse`, `stream`) is partial
   too and points at that note.
 - **not served**: no route answers it (mockgpt returns 404 or 405); the note says why.
-- **Helpers** that make no call of their own (`stream`, `parse`, `create_and_poll`,
-  `upload_and_poll`, `poll`, `unwrap`, ...) are classified by the SDK methods they call (listed in
-  the note): served when all of those are served, partial when some are, not served when none is.
+- **Helpers** that make no call of their own (`stream`, `create_and_poll`, `upload_and_poll`,
+  `poll`, `unwrap`, ...) are classified by the SDK methods they call (listed in the note): served
+  when all of those are served, partial when some are, not served when none is. A method's source
+  is read together with the code it hands `self` to (the SDK's `lib` helpers, which is how
+  `parse` makes its own `POST`), its resource's private methods and the helper objects it builds
+  with `self` (`client.beta.agents.sessions.stream`).
 - **client-side**: a helper that makes no HTTP call at all (`client.webhooks.verify_signature`).
 - `with_raw_response.*` and `with_streaming_response.*` make the same call as the method they
   wrap, and the async client (`AsyncOpenAI`) mirrors the sync one: neither is listed.

@@ -23,7 +23,6 @@ from sdk_coverage import (
 )
 from sdk_routes import WEBSOCKET, Route, SdkMethod
 
-from mockgpt.routes import table
 from mockgpt.routes.table import Routes, routes
 
 TABLE = Served(Routes(routes()))
@@ -58,11 +57,10 @@ def test_a_websocket_route_is_served_by_a_websocket_path_only() -> None:
     assert not serves(Served(Routes([]), frozenset({"/v1/realtime"})), Route("GET", "/realtime"))
 
 
-def test_mockgpts_websocket_paths_are_read_from_its_route_table() -> None:
+def test_mockgpts_own_route_table_is_read() -> None:
     served = Served.by_mockgpt()
-    socket_routes = getattr(table, "socket_routes", None)
-    assert served.sockets == frozenset(socket_routes() if socket_routes else ())
     assert serves(served, Route("POST", "/responses"))
+    assert not serves(served, Route("POST", "/no-such-family"))
 
 
 def test_a_note_key_covers_the_method_and_everything_under_a_prefix() -> None:

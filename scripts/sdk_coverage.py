@@ -285,23 +285,28 @@ def render(rows: list[Row], version: str) -> str:
     """COVERAGE.md's text.
 
     The header, a summary line (the count per status) and one table per top-level resource
-    (``client.chat``, ``client.beta``, ...), rows sorted by method name.
+    (``client.chat``, ``client.beta``, ...) with its own counts, rows sorted by method name.
     """
-    counts = {status: sum(row.status == status for row in rows) for status in STATUSES}
-    summary = ", ".join(f"{counts[status]} {status}" for status in STATUSES)
-    out = [HEADER.format(version=version, command=COMMAND)]
-    out.append(f"**{len(rows)} methods: {summary}.**")
+    out = [HEADER.format(version=version, command=COMMAND), f"**{_summary(rows, every=True)}**"]
     groups: dict[str, list[Row]] = {}
     for row in rows:
         groups.setdefault(".".join(row.name.split(".")[:2]), []).append(row)
     for group in sorted(groups):
-        out.append(f"\n## `{group}`\n")
+        out.append(f"\n## `{group}`\n\n{_summary(groups[group])}\n")
         out.append("| method | route | status | note |")
         out.append("| --- | --- | --- | --- |")
         for row in sorted(groups[group], key=lambda row: row.name):
             route = "<br>".join(f"`{route}`" for route in row.routes)
             out.append(f"| `{row.name}` | {route} | {row.status} | {_cell(row.note)} |")
     return "\n".join(out) + "\n"
+
+
+def _summary(rows: list[Row], *, every: bool = False) -> str:
+    """``"8 methods: 1 served, 2 partial, 5 not served."`` (zero counts only with ``every``)."""
+    counts = [(sum(row.status == status for row in rows), status) for status in STATUSES]
+    parts = [f"{count} {status}" for count, status in counts if count or every]
+    methods = "method" if len(rows) == 1 else "methods"
+    return f"{len(rows)} {methods}: {', '.join(parts)}."
 
 
 def generate() -> tuple[str, list[str]]:

@@ -272,7 +272,10 @@ class _Reader:
         if not inspect.isfunction(init) or id(cls) in seen:
             return
         seen.add(id(cls))
-        kept = list(inspect.signature(init).parameters)[1]
+        parameters = list(inspect.signature(init).parameters)
+        if len(parameters) < 2:
+            return
+        kept = parameters[1]  # (self, resource, ...)
         attrs = {
             target.attr
             for node in ast.walk(_parse(init))
@@ -308,7 +311,8 @@ class _Reader:
             if not inspect.isfunction(static) or not isinstance(owner, SyncAPIResource):
                 return
             if not attr.startswith("_"):
-                into.uses.add(f"{self.names[id(owner)]}.{attr}")
+                if id(owner) in self.names:
+                    into.uses.add(f"{self.names[id(owner)]}.{attr}")
             elif not hasattr(SyncAPIResource, attr):
                 self._read(static, "self", owner, into, seen)
             return

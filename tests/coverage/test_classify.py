@@ -247,6 +247,7 @@ def test_render_groups_by_top_level_resource_sorted_with_a_summary() -> None:
     groups = [line for line in text.splitlines() if line.startswith("## ")]
     assert groups == ["## `client.beta`", "## `client.chat`", "## `client.files`"]
     assert "| `client.files.create` | `POST /files` | not served | not yet \\| soon |" in text
+    assert "## `client.files`\n\n1 method: 1 not served.\n\n| method |" in text
     assert render(list(reversed(rows)), "9.9.9") == text
 
 

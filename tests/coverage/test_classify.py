@@ -41,7 +41,7 @@ async def handler(request: Any) -> None:
         (Route("GET", "/models/{model}"), True),  # mockgpt's {model:path}
         (Route("GET", "/chat/completions"), False),  # the path is routed, the method is not
         (Route("DELETE", "/models/{model}"), False),
-        (Route("POST", "/files"), False),
+        (Route("POST", "/vector_stores"), False),
         (Route("GET", "/threads/{thread_id}/runs/{run_id}/steps/{step_id}"), True),
         (Route("GET", "/health"), False),  # OpenAI routes live under /v1
     ],
@@ -64,10 +64,14 @@ def test_mockgpts_own_route_table_is_read() -> None:
 
 
 def test_a_note_key_covers_the_method_and_everything_under_a_prefix() -> None:
-    notes = {"client.files": "a", "client.files.create": "b", "client.file": "c"}
-    assert lookup(notes, "client.files.create") == "client.files.create"
-    assert lookup(notes, "client.files.list") == "client.files"
-    assert lookup(notes, "client.filesystem.list") is None
+    notes = {
+        "client.vector_stores": "a",
+        "client.vector_stores.create": "b",
+        "client.vector_store": "c",
+    }
+    assert lookup(notes, "client.vector_stores.create") == "client.vector_stores.create"
+    assert lookup(notes, "client.vector_stores.list") == "client.vector_stores"
+    assert lookup(notes, "client.vector_storesystem.list") is None
     assert lookup(notes, "client.batches.create") is None
 
 
@@ -76,7 +80,7 @@ def method(name: str, *routes: Route, uses: set[str] | None = None) -> SdkMethod
 
 
 CHAT = Route("POST", "/chat/completions")
-FILES = Route("POST", "/files")
+FILES = Route("POST", "/vector_stores")
 
 
 def run(
@@ -102,15 +106,21 @@ def test_a_method_neither_served_nor_noted_is_a_problem_saying_how_to_classify_i
 
 def test_a_not_served_note_gives_the_reason_by_method_or_prefix() -> None:
     rows, problems = run(
-        [method("client.files.create", FILES), method("client.files.list", Route("GET", "/files"))],
-        not_served={"client.files": "not yet", "client.files.list": "never"},
+        [
+            method("client.vector_stores.create", FILES),
+            method("client.vector_stores.list", Route("GET", "/vector_stores")),
+        ],
+        not_served={"client.vector_stores": "not yet", "client.vector_stores.list": "never"},
     )
     assert problems == []
-    assert (rows["client.files.create"].status, rows["client.files.create"].note) == (
+    assert (
+        rows["client.vector_stores.create"].status,
+        rows["client.vector_stores.create"].note,
+    ) == (
         NOT_SERVED,
         "not yet",
     )
-    assert rows["client.files.list"].note == "never"
+    assert rows["client.vector_stores.list"].note == "never"
 
 
 def test_notes_for_methods_the_sdk_no_longer_has_are_problems() -> None:
@@ -151,16 +161,19 @@ def test_a_prefix_note_that_covers_only_served_methods_is_a_problem() -> None:
 
 def test_a_partial_note_marks_a_served_method_partial_and_not_a_missing_one() -> None:
     rows, problems = run(
-        [method("client.chat.completions.create", CHAT), method("client.files.create", FILES)],
-        partial={"client.chat.completions.create": "no audio", "client.files.create": "x"},
+        [
+            method("client.chat.completions.create", CHAT),
+            method("client.vector_stores.create", FILES),
+        ],
+        partial={"client.chat.completions.create": "no audio", "client.vector_stores.create": "x"},
     )
     assert (
         rows["client.chat.completions.create"].status,
         rows["client.chat.completions.create"].note,
     ) == (PARTIAL, "no audio")
     assert (
-        "client.files.create has a partial note but is not served: move it to not_served in "
-        "scripts/coverage_notes.yaml"
+        "client.vector_stores.create has a partial note but is not served: move it to "
+        "not_served in scripts/coverage_notes.yaml"
     ) in problems
 
 
@@ -168,13 +181,16 @@ def test_a_helper_is_classified_by_the_methods_it_calls() -> None:
     methods = [
         method("client.chat.completions.create", CHAT),
         method("client.chat.completions.stream", uses={"client.chat.completions.create"}),
-        method("client.files.create", FILES),
-        method("client.x.upload", uses={"client.files.create", "client.chat.completions.create"}),
-        method("client.x.upload_and_poll", uses={"client.files.create"}),
+        method("client.vector_stores.create", FILES),
+        method(
+            "client.x.upload",
+            uses={"client.vector_stores.create", "client.chat.completions.create"},
+        ),
+        method("client.x.upload_and_poll", uses={"client.vector_stores.create"}),
         method("client.webhooks.verify_signature"),
         method("client.webhooks.unwrap", uses={"client.webhooks.verify_signature"}),
     ]
-    rows, problems = run(methods, not_served={"client.files": "not yet"})
+    rows, problems = run(methods, not_served={"client.vector_stores": "not yet"})
     assert problems == []
     got = {name: (row.status, row.routes, row.note) for name, row in rows.items()}
     assert got["client.chat.completions.stream"] == (
@@ -185,13 +201,13 @@ def test_a_helper_is_classified_by_the_methods_it_calls() -> None:
     assert got["client.x.upload"] == (
         PARTIAL,
         (CHAT, FILES),
-        "helper over `client.chat.completions.create`, `client.files.create`; "
-        "not served: POST /files",
+        "helper over `client.chat.completions.create`, `client.vector_stores.create`; "
+        "not served: POST /vector_stores",
     )
     assert got["client.x.upload_and_poll"] == (
         NOT_SERVED,
         (FILES,),
-        "helper over `client.files.create`; none of them is served",
+        "helper over `client.vector_stores.create`; none of them is served",
     )
     assert got["client.webhooks.verify_signature"] == (CLIENT_SIDE, (), "makes no HTTP call")
     assert got["client.webhooks.unwrap"][0] == CLIENT_SIDE
@@ -237,7 +253,7 @@ def test_a_method_calling_the_route_of_a_partial_method_points_at_its_note() -> 
 
 def test_render_groups_by_top_level_resource_sorted_with_a_summary() -> None:
     rows = [
-        Row("client.files.create", (FILES,), NOT_SERVED, "not yet | soon"),
+        Row("client.vector_stores.create", (FILES,), NOT_SERVED, "not yet | soon"),
         Row("client.chat.completions.create", (CHAT,), SERVED, ""),
         Row("client.beta.threads.create", (Route("POST", "/threads"),), PARTIAL, "x"),
     ]
@@ -245,14 +261,17 @@ def test_render_groups_by_top_level_resource_sorted_with_a_summary() -> None:
     assert "`openai` 9.9.9" in text
     assert "**3 methods: 1 served, 1 partial, 1 not served, 0 client-side.**" in text
     groups = [line for line in text.splitlines() if line.startswith("## ")]
-    assert groups == ["## `client.beta`", "## `client.chat`", "## `client.files`"]
-    assert "| `client.files.create` | `POST /files` | not served | not yet \\| soon |" in text
-    assert "## `client.files`\n\n1 method: 1 not served.\n\n| method |" in text
+    assert groups == ["## `client.beta`", "## `client.chat`", "## `client.vector_stores`"]
+    assert (
+        "| `client.vector_stores.create` | `POST /vector_stores` | not served | not yet \\| soon |"
+        in text
+    )
+    assert "## `client.vector_stores`\n\n1 method: 1 not served.\n\n| method |" in text
     assert render(list(reversed(rows)), "9.9.9") == text
 
 
 def test_notes_file_with_an_unknown_section_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "notes.yaml"
-    path.write_text("not_servd:\n  client.files: x\n", encoding="utf-8")
+    path.write_text("not_servd:\n  client.vector_stores: x\n", encoding="utf-8")
     with pytest.raises(ValueError, match="unknown keys \\['not_servd'\\]"):
         Notes.load(path)

@@ -11,7 +11,7 @@ the batch fail (``errors.data[]``, each naming its line, 1-based), as the API do
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -171,6 +171,8 @@ class StoredBatch:
             seconds (``output_expires_after``); None: they do not.
         running: its lines are being answered (a read sees ``finalizing``).
         ended: its end has been acted on (``finish``): the files are written.
+        timed_elsewhere: a copy read from a shared state (``--state``) of a batch whose job
+            ends by time: the timer of the process that created it ends it, a read does not.
     """
 
     batch: JSONObject
@@ -184,13 +186,15 @@ class StoredBatch:
     output_ttl_s: int | None = None
     running: bool = False
     ended: bool = False
+    timed_elsewhere: bool = False
 
     def __getstate__(self) -> dict[str, Any]:
         """What is pickled: every field but ``app`` (an app does not travel)."""
-        return {**self.__dict__, "app": None}
+        return {**self.__dict__, "app": None, "timed_elsewhere": False}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self.timed_elsewhere = self.job.script.after_ms is not None
 
     @property
     def id(self) -> str:
@@ -239,6 +243,10 @@ def batch_object(
     }
 
 
+SharedEnd = Callable[[StoredBatch, Callable[[StoredBatch], Awaitable[None]]], Awaitable[None]]
+"""``shared_end(stored, end)``: run ``end`` on the shared store's copy of ``stored``."""
+
+
 class BatchStore:
     """Batches by id, oldest first, bounded in count (oldest dropped first)."""
 
@@ -246,6 +254,8 @@ class BatchStore:
         self.batches: Bounded[str, StoredBatch] = Bounded(size)
         self.app: Callable[..., Any] | None = None
         """The app of the batches created here; it answers a batch read without one."""
+        self.shared_end: SharedEnd | None = None
+        """With a shared state: ends a batch by time on the store's copy and writes it back."""
 
     def add(self, stored: StoredBatch) -> None:
         """Keep ``stored``."""

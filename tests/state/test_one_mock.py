@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 import openai
@@ -227,3 +228,31 @@ def test_a_batch_created_on_one_process_is_polled_to_its_end_and_read_on_the_oth
         assert [json.loads(line)["custom_id"] for line in output] == ["q0", "q1"]
     line_paths = [e["path"] for e in journal(mock.one) if e["path"] == "/v1/chat/completions"]
     assert len(line_paths) == 2  # each line answered once
+
+
+def test_a_batch_that_ends_by_time_is_ended_once_by_its_creator_and_seen_on_the_other(
+    mock: Mock,
+) -> None:
+    slow = {"id": "slow", "match": {"endpoint": "batches"}}
+    add_stub(mock.one, {**slow, "respond": {"lifecycle": {"after_ms": 200}}})
+    line = {"custom_id": "q0", "method": "POST", "url": "/v1/chat/completions", "body": CHAT}
+    source = client(mock.one).files.create(
+        file=("in.jsonl", json.dumps(line).encode()), purpose="batch"
+    )
+    made = client(mock.one).batches.create(
+        input_file_id=source.id, endpoint="/v1/chat/completions", completion_window="24h"
+    )
+
+    seen = [client(mock.other).batches.retrieve(made.id)]
+    deadline = time.monotonic() + 10
+    while seen[-1].status != "completed" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        seen.append(client(mock.other).batches.retrieve(made.id))
+
+    assert {b.status for b in seen} <= {"validating", "in_progress", "completed"}
+    assert seen[-1].status == "completed"
+    assert seen[-1].output_file_id is not None
+    output = client(mock.other).files.content(seen[-1].output_file_id).read()
+    assert json.loads(output)["custom_id"] == "q0"
+    line_paths = [e["path"] for e in journal(mock.one) if e["path"] == "/v1/chat/completions"]
+    assert len(line_paths) == 1  # answered once, by the process whose timer ended it

@@ -11,7 +11,7 @@ the batch fail (``errors.data[]``, each naming its line, 1-based), as the API do
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -159,7 +159,9 @@ class StoredBatch:
         lines: the requests, in file order (empty when the input was invalid).
         job: the batch's progress (``queued`` reads as ``validating``).
         headers: the request headers each line is sent with (the test id, the API key).
-        app: the ASGI app that answers the lines (the server's own).
+        app: the ASGI app that answers the lines (the server's own). Never pickled: a
+            batch read from a shared state (``--state``) gets the app of the process that
+            reads it (``BatchStore.get``).
         errors: the input file's ``BatchError`` objects; the batch fails at its end when
             there are any.
         scripted_failure: the stub's error when its lifecycle ends ``failed``, a
@@ -169,6 +171,8 @@ class StoredBatch:
             seconds (``output_expires_after``); None: they do not.
         running: its lines are being answered (a read sees ``finalizing``).
         ended: its end has been acted on (``finish``): the files are written.
+        timed_elsewhere: a copy read from a shared state (``--state``) of a batch whose job
+            ends by time: the timer of the process that created it ends it, a read does not.
     """
 
     batch: JSONObject
@@ -182,6 +186,15 @@ class StoredBatch:
     output_ttl_s: int | None = None
     running: bool = False
     ended: bool = False
+    timed_elsewhere: bool = False
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What is pickled: every field but ``app`` (an app does not travel)."""
+        return {**self.__dict__, "app": None, "timed_elsewhere": False}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.timed_elsewhere = self.job.script.after_ms is not None
 
     @property
     def id(self) -> str:
@@ -230,18 +243,27 @@ def batch_object(
     }
 
 
+SharedEnd = Callable[[StoredBatch, Callable[[StoredBatch], Awaitable[None]]], Awaitable[None]]
+"""``shared_end(stored, end)``: run ``end`` on the shared store's copy of ``stored``."""
+
+
 class BatchStore:
     """Batches by id, oldest first, bounded in count (oldest dropped first)."""
 
     def __init__(self, size: int = 1000) -> None:
         self.batches: Bounded[str, StoredBatch] = Bounded(size)
+        self.app: Callable[..., Any] | None = None
+        """The app of the batches created here; it answers a batch read without one."""
+        self.shared_end: SharedEnd | None = None
+        """With a shared state: ends a batch by time on the store's copy and writes it back."""
 
     def add(self, stored: StoredBatch) -> None:
         """Keep ``stored``."""
+        self.app = stored.app or self.app
         self.batches[stored.id] = stored
 
-    def get(self, batch_id: str) -> StoredBatch:
-        """The batch with ``batch_id``.
+    def get(self, batch_id: str, app: Callable[..., Any] | None = None) -> StoredBatch:
+        """The batch with ``batch_id``, with ``app`` to answer its lines when it has none.
 
         Raises:
             RequestRejected: 404 when there is none.
@@ -249,11 +271,15 @@ class BatchStore:
         stored = self.batches.get(batch_id)
         if stored is None:
             raise RequestRejected(404, f"No batch found with id '{batch_id}'.", param="batch_id")
+        stored.app = stored.app or app or self.app
         return stored
 
-    def values(self) -> list[StoredBatch]:
-        """Every batch, oldest first."""
-        return self.batches.values()
+    def values(self, app: Callable[..., Any] | None = None) -> list[StoredBatch]:
+        """Every batch, oldest first, each with ``app`` when it has none (as ``get``)."""
+        kept = self.batches.values()
+        for stored in kept:
+            stored.app = stored.app or app or self.app
+        return kept
 
     def clear(self) -> None:
         """Forget every batch."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from mockgpt.errors import RequestRejected
@@ -60,15 +61,19 @@ def file_not_found(file_id: str, param: str | None = None) -> RequestRejected:
     return RequestRejected(404, f"No such File object: {file_id}", param=param)
 
 
-class FileStore:
+class FileMap:
     """Files by id, oldest first, bounded by count and total bytes; safe across threads.
+
+    Every way in counts a file's bytes (``__setitem__``, as an upload or a file read from a
+    shared store arrives) and every way out uncounts them, so ``total_bytes`` is always the
+    sum over the files kept.
 
     Args:
         size: the most files kept, > 0.
         max_bytes: the most bytes all files hold together, > 0.
     """
 
-    def __init__(self, size: int = 1000, max_bytes: int = 64 * 1024 * 1024) -> None:
+    def __init__(self, size: int, max_bytes: int) -> None:
         self.size = size
         self.max_bytes = max_bytes
         self._files: OrderedDict[str, StoredFile] = OrderedDict()
@@ -79,6 +84,80 @@ class FileStore:
     def total_bytes(self) -> int:
         """The bytes every file kept holds together."""
         return self._bytes
+
+    def __setitem__(self, file_id: str, stored: StoredFile) -> None:
+        """Keep ``stored`` (replacing the file of that id), dropping the oldest past a bound."""
+        with self._lock:
+            old = self._files.pop(file_id, None)
+            if old is not None:
+                self._bytes -= len(old.content)
+            self._files[file_id] = stored
+            self._bytes += len(stored.content)
+            while len(self._files) > self.size or self._bytes > self.max_bytes:
+                _, dropped = self._files.popitem(last=False)
+                self._bytes -= len(dropped.content)
+
+    def get(self, file_id: str, default: StoredFile | None = None) -> StoredFile | None:
+        """The file with ``file_id``, or ``default``."""
+        return self._files.get(file_id, default)
+
+    def pop(self, file_id: str, default: StoredFile | None = None) -> StoredFile | None:
+        """Forget the file with ``file_id`` and return it (``default`` when there is none)."""
+        with self._lock:
+            stored = self._files.pop(file_id, None)
+            if stored is None:
+                return default
+            self._bytes -= len(stored.content)
+            return stored
+
+    def __contains__(self, file_id: object) -> bool:
+        return file_id in self._files
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def __iter__(self) -> Iterator[str]:
+        with self._lock:
+            return iter(list(self._files))
+
+    def values(self) -> list[StoredFile]:
+        """Every file, oldest first."""
+        with self._lock:
+            return list(self._files.values())
+
+    def clear(self) -> None:
+        """Forget every file."""
+        with self._lock:
+            self._files.clear()
+            self._bytes = 0
+
+
+class FileStore:
+    """The Files API's files (``files``, a ``FileMap``), with the API's errors.
+
+    Args:
+        size: the most files kept, > 0.
+        max_bytes: the most bytes all files hold together, > 0.
+    """
+
+    def __init__(self, size: int = 1000, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self.files = FileMap(size, max_bytes)
+        """The files by id; with a shared state (``--state``) files read from it land here."""
+
+    @property
+    def size(self) -> int:
+        """The most files kept."""
+        return self.files.size
+
+    @property
+    def max_bytes(self) -> int:
+        """The most bytes all files hold together."""
+        return self.files.max_bytes
+
+    @property
+    def total_bytes(self) -> int:
+        """The bytes every file kept holds together."""
+        return self.files.total_bytes
 
     def add(self, stored: StoredFile) -> None:
         """Keep ``stored``, dropping the oldest files until the count and byte bounds hold.
@@ -96,12 +175,7 @@ class FileStore:
                 param="file",
                 code="file_too_large",
             )
-        with self._lock:
-            self._files[stored.id] = stored
-            self._bytes += size
-            while len(self._files) > self.size or self._bytes > self.max_bytes:
-                _, dropped = self._files.popitem(last=False)
-                self._bytes -= len(dropped.content)
+        self.files[stored.id] = stored
 
     def get(self, file_id: str, param: str | None = None) -> StoredFile:
         """The file with ``file_id``.
@@ -109,7 +183,7 @@ class FileStore:
         Raises:
             RequestRejected: 404 when there is none (never uploaded, deleted or dropped).
         """
-        stored = self._files.get(file_id)
+        stored = self.files.get(file_id)
         if stored is None:
             raise file_not_found(file_id, param)
         return stored
@@ -120,20 +194,15 @@ class FileStore:
         Raises:
             RequestRejected: 404 when there is none.
         """
-        with self._lock:
-            stored = self._files.pop(file_id, None)
-            if stored is None:
-                raise file_not_found(file_id)
-            self._bytes -= len(stored.content)
+        stored = self.files.pop(file_id)
+        if stored is None:
+            raise file_not_found(file_id)
         return stored
 
     def values(self) -> list[StoredFile]:
         """Every file, oldest first."""
-        with self._lock:
-            return list(self._files.values())
+        return self.files.values()
 
     def clear(self) -> None:
         """Forget every file."""
-        with self._lock:
-            self._files.clear()
-            self._bytes = 0
+        self.files.clear()

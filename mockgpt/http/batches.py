@@ -49,6 +49,10 @@ async def read(engine: Engine, stored: StoredBatch, *, poll: bool) -> JSONObject
     Acts on the job's end the first time it is seen (``finish``): the read that ends a
     batch waits for its lines.
     """
+    if stored.timed_elsewhere and not stored.ended:  # its creator's timer ends it
+        shown = stored.view()
+        shown["status"] = "in_progress"
+        return shown
     job = stored.job
     status = job.poll() if poll else job.status
     batch = stored.batch
@@ -113,7 +117,9 @@ def start(engine: Engine, stored: StoredBatch) -> None:
     """For a batch whose job ends by time (``after_ms``), start the task that ends it.
 
     The task runs the lines and sends the ``batch.<status>`` webhook with no read needed; a
-    job driven by reads ends at the read that sees it end.
+    job driven by reads ends at the read that sees it end. With a shared state only this
+    task ends the batch, on the store's copy (``BatchStore.shared_end``): a read on any
+    process sees it ``in_progress`` until then (``StoredBatch.timed_elsewhere``).
     """
     if stored.job.ms_left() is not None:
         engine.tasks.spawn(_end_in_time(engine, stored), f"batch {stored.id}")
@@ -122,7 +128,11 @@ def start(engine: Engine, stored: StoredBatch) -> None:
 async def _end_in_time(engine: Engine, stored: StoredBatch) -> None:
     while left := stored.job.ms_left():  # None once ended (cancelled); 0 when due
         await asyncio.sleep(left / 1000)
-    await finish(engine, stored)
+    shared_end = engine.state.batches.shared_end
+    if shared_end is None:
+        await finish(engine, stored)
+    else:  # end the shared store's copy (another process may have cancelled it)
+        await shared_end(stored, lambda fresh: finish(engine, fresh))
 
 
 async def _complete(engine: Engine, stored: StoredBatch) -> None:

@@ -172,7 +172,7 @@ async def retrieve_batch(request: Request) -> Response:
     Raises:
         RequestRejected: 404 for an unknown id.
     """
-    stored = batches_of(request).get(request.path_params["batch_id"])
+    stored = batches_of(request).get(request.path_params["batch_id"], request.app)
     return json_response(await batches.read(engine_of(request), stored, poll=True))
 
 
@@ -185,7 +185,7 @@ async def cancel_batch(request: Request) -> Response:
     Raises:
         RequestRejected: 404 for an unknown id.
     """
-    stored = batches_of(request).get(request.path_params["batch_id"])
+    stored = batches_of(request).get(request.path_params["batch_id"], request.app)
     return json_response(await batches.cancel(engine_of(request), stored))
 
 
@@ -198,5 +198,6 @@ async def list_batches(request: Request) -> Response:
         RequestRejected: 400 for a bad ``limit``.
     """
     engine = engine_of(request)
-    items = [await batches.read(engine, b, poll=False) for b in batches_of(request).values()]
+    kept = batches_of(request).values(request.app)
+    items = [await batches.read(engine, b, poll=False) for b in kept]
     return cursor_page(request, items)

@@ -13,10 +13,12 @@ Stream events are sent by the process that serves them; only the journal entry i
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from starlette.types import Message, Receive, Scope, Send
 
 from mockgpt.app import PAGE_PATHS, Dispatcher
+from mockgpt.batches_store import StoredBatch
 from mockgpt.errors import RequestRejected
 from mockgpt.http.body import error_response
 from mockgpt.journal import endpoint_of
@@ -43,6 +45,7 @@ class SharedApp:
         self.shared = state
         self.objects = ObjectSync(state)
         self._journal_on = app.engine.config.journal_size > 0
+        app.engine.state.batches.shared_end = self._end_batch
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI scope."""
@@ -116,6 +119,25 @@ class SharedApp:
             await self.objects.write_back(loaded)
         except StateUnreachable:
             logger.error("stored objects of %s were not shared", scope["path"])
+
+    async def _end_batch(
+        self, stored: StoredBatch, end: Callable[[StoredBatch], Awaitable[None]]
+    ) -> None:
+        """End a batch by time (its creator's timer) on the store's copy, and write it back."""
+        path = f"/v1/batches/{stored.id}"
+        try:
+            loaded = await self.objects.load(kinds_of("batches"), path, "GET", b"")
+        except StateUnreachable:
+            logger.error("batch %s did not end: the store is away", stored.id)
+            return
+        try:
+            fresh = self.engine.state.batches.batches.get(stored.id)
+            if fresh is not None:
+                fresh.app = fresh.app or stored.app
+                await end(fresh)
+            await self._write_back({"path": path}, loaded)
+        finally:
+            self.objects.release(loaded)
 
     async def _admin(self, scope: Scope, receive: Receive, send: Send) -> None:
         """An admin request: it reads the store's journal; its changes reach every process."""

@@ -106,6 +106,20 @@ KINDS: list[SharedKind] = [
         None,
         lambda engine: engine.state.assistants.threads,
     ),
+    SharedKind(  # a batch reads its input file and makes its output and error files
+        "files",
+        frozenset({"files", "batches"}),
+        re.compile(rb"\bfile-[0-9A-Za-z]{8,}"),
+        re.compile(r"(/v1)?/files/?"),
+        lambda engine: engine.state.files.files,
+    ),
+    SharedKind(
+        "batches",
+        frozenset({"batches"}),
+        _ids("batch"),
+        re.compile(r"(/v1)?/batches/?"),
+        lambda engine: engine.state.batches.batches,
+    ),
 ]
 """Every kind shared; ``plug_in`` adds one."""
 
@@ -113,10 +127,11 @@ KINDS: list[SharedKind] = [
 def plug_in(kind: SharedKind) -> None:
     r"""Share one more kind of stored object (a new API family's store) from now on.
 
-    For example, files kept in ``engine.state.files.files`` by id ``file-...``::
+    For example, vector stores kept in ``engine.state.vector_stores.stores`` by id ``vs_...``::
 
-        plug_in(SharedKind("files", frozenset({"files"}), re.compile(rb"\bfile-\w{8,}"),
-                           re.compile(r"(/v1)?/files/?"), lambda e: e.state.files.files))
+        plug_in(SharedKind("vector_stores", frozenset({"vector_stores"}), _ids("vs"),
+                           re.compile(r"(/v1)?/vector_stores/?"),
+                           lambda e: e.state.vector_stores.stores))
     """
     KINDS.append(kind)
 

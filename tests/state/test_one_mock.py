@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+import json
+import time
+
 import httpx
 import openai
 import pytest
@@ -175,3 +178,81 @@ def test_a_background_response_made_on_one_process_is_polled_to_its_end_on_the_o
     assert polled.status == "completed"  # the default lifecycle: done at the first read
     assert polled.output_text == "later please"
     assert again.status == "completed"
+
+
+def test_a_file_uploaded_through_one_process_is_listed_read_and_deleted_on_the_other(
+    mock: Mock,
+) -> None:
+    made = client(mock.one).files.create(file=("notes.txt", b"hello, file"), purpose="assistants")
+
+    listed = [f.id for f in client(mock.other).files.list()]
+    read = client(mock.other).files.retrieve(made.id)
+    content = client(mock.other).files.content(made.id).read()
+    client(mock.other).files.delete(made.id)
+
+    assert listed == [made.id]
+    assert (read.filename, read.bytes) == ("notes.txt", 11)
+    assert content == b"hello, file"
+    gone = httpx.get(f"{mock.one}/v1/files/{made.id}", timeout=10)
+    assert gone.status_code == 404
+
+
+def test_a_batch_created_on_one_process_is_polled_to_its_end_and_read_on_the_other(
+    mock: Mock,
+) -> None:
+    lines = b"".join(
+        json.dumps(
+            {"custom_id": f"q{n}", "method": "POST", "url": "/v1/chat/completions", "body": CHAT}
+        ).encode()
+        + b"\n"
+        for n in range(2)
+    )
+    source = client(mock.one).files.create(file=("in.jsonl", lines), purpose="batch")
+    made = client(mock.one).batches.create(
+        input_file_id=source.id, endpoint="/v1/chat/completions", completion_window="24h"
+    )
+
+    polled = client(mock.other).batches.retrieve(made.id)
+    again = client(mock.one).batches.retrieve(made.id)
+    listed = [b.id for b in client(mock.one).batches.list()]
+
+    assert made.status == "validating"
+    assert polled.status == "completed"  # the default lifecycle: done at the first read
+    assert polled.request_counts is not None
+    assert polled.request_counts.completed == 2
+    assert again.status == "completed"
+    assert again.output_file_id == polled.output_file_id is not None
+    assert listed == [made.id]
+    for url in (mock.one, mock.other):
+        output = client(url).files.content(polled.output_file_id).read().splitlines()
+        assert [json.loads(line)["custom_id"] for line in output] == ["q0", "q1"]
+    line_paths = [e["path"] for e in journal(mock.one) if e["path"] == "/v1/chat/completions"]
+    assert len(line_paths) == 2  # each line answered once
+
+
+def test_a_batch_that_ends_by_time_is_ended_once_by_its_creator_and_seen_on_the_other(
+    mock: Mock,
+) -> None:
+    slow = {"id": "slow", "match": {"endpoint": "batches"}}
+    add_stub(mock.one, {**slow, "respond": {"lifecycle": {"after_ms": 200}}})
+    line = {"custom_id": "q0", "method": "POST", "url": "/v1/chat/completions", "body": CHAT}
+    source = client(mock.one).files.create(
+        file=("in.jsonl", json.dumps(line).encode()), purpose="batch"
+    )
+    made = client(mock.one).batches.create(
+        input_file_id=source.id, endpoint="/v1/chat/completions", completion_window="24h"
+    )
+
+    seen = [client(mock.other).batches.retrieve(made.id)]
+    deadline = time.monotonic() + 10
+    while seen[-1].status != "completed" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        seen.append(client(mock.other).batches.retrieve(made.id))
+
+    assert {b.status for b in seen} <= {"validating", "in_progress", "completed"}
+    assert seen[-1].status == "completed"
+    assert seen[-1].output_file_id is not None
+    output = client(mock.other).files.content(seen[-1].output_file_id).read()
+    assert json.loads(output)["custom_id"] == "q0"
+    line_paths = [e["path"] for e in journal(mock.one) if e["path"] == "/v1/chat/completions"]
+    assert len(line_paths) == 1  # answered once, by the process whose timer ended it

@@ -42,6 +42,7 @@ KNOWN_DEFECTS = {
     "responses.incomplete": "an answer `max_output_tokens` cut is `completed`",
     "responses.previous-response-id": "`previous_response_id` is accepted, the Response says null",
     "responses.text-format": "`text.format` json_schema is accepted and answered with prose",
+    "responses.background.lifecycle": "`background: true` is answered `completed` at once",
 }
 """Check id -> the departure of ``transformers serve`` (5.x) it reports."""
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Mapping, Sequence
+from typing import Literal, get_args
 
 from mockgpt.types import JSONObject
 
-CATEGORIES = (
+Category = Literal[
     "harassment",
     "harassment/threatening",
     "hate",
@@ -26,7 +27,10 @@ CATEGORIES = (
     "sexual/minors",
     "violence",
     "violence/graphic",
-)
+]
+"""A moderation category, as the API names it."""
+
+CATEGORIES: tuple[Category, ...] = get_args(Category)
 """Every category of the API, in its order (``Moderation.categories``)."""
 
 IMAGE_CATEGORIES = frozenset(

@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field
 
+from mockgpt.render.moderations import Category
 from mockgpt.scenarios.text_match import ScenarioModel
-
-Category = Literal[
-    "harassment",
-    "harassment/threatening",
-    "hate",
-    "hate/threatening",
-    "illicit",
-    "illicit/violent",
-    "self-harm",
-    "self-harm/instructions",
-    "self-harm/intent",
-    "sexual",
-    "sexual/minors",
-    "violence",
-    "violence/graphic",
-]
-"""A moderation category, as the API names it (``mockgpt.render.moderations.CATEGORIES``)."""
 
 Score = Annotated[float, Field(ge=0, le=1)]
 

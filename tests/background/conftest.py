@@ -10,21 +10,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
-import httpx
 import openai
 import pytest
 from anyio.from_thread import BlockingPortal
 
-from mockgpt.scenarios import Scenario
 from mockgpt.server import MockServer
 from mockgpt.webhooks import WebhookTarget
 from tests.background.receiver import Receiver, webhooks_to
+from tests.responses import conftest as responses
 from tests.responses.clients import AsyncResponses, ResponsesApi, SyncResponses
 
 MODEL = "gpt-4o-mini"
+# the Responses tests' fixtures, used here as they are
+stub = responses.stub
+strict_client = responses.strict_client
+strict_async_client = responses.strict_async_client
+http = responses.http
+
 SECRET = "whsec_" + "bW9ja2dwdC10ZXN0LXNlY3JldC1rZXk="  # base64 of "mockgpt-test-secret-key"
 
 
@@ -34,38 +38,6 @@ def _fresh(server: MockServer) -> Iterator[None]:
     yield
     server.engine.reset()
     server.engine.webhooks.target = WebhookTarget()
-
-
-@pytest.fixture
-def stub(server: MockServer) -> Callable[..., None]:
-    """``stub({match, respond, ...}, ...)``: add these stubs, tried before any other."""
-
-    def add(*stubs: dict[str, Any]) -> None:
-        server.engine.registry.add(Scenario.model_validate({"name": "test", "stubs": stubs}))
-
-    return add
-
-
-def _options(server: MockServer) -> dict[str, Any]:
-    return {
-        "base_url": server.base_url,
-        "api_key": "x",
-        "max_retries": 0,
-        "_strict_response_validation": True,
-    }
-
-
-@pytest.fixture
-def strict_client(server: MockServer) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(**_options(server)) as client:
-        yield client
-
-
-@pytest.fixture
-def strict_async_client(server: MockServer, portal: BlockingPortal) -> Iterator[openai.AsyncOpenAI]:
-    client = openai.AsyncOpenAI(**_options(server))
-    yield client
-    portal.call(client.close)
 
 
 @pytest.fixture(params=["sync", "async"])
@@ -79,13 +51,6 @@ def bapi(
     if request.param == "sync":
         return SyncResponses(strict_client)
     return AsyncResponses(portal, strict_async_client)
-
-
-@pytest.fixture
-def http(server: MockServer) -> Iterator[httpx.Client]:
-    """A plain HTTP client on the session server, for raw requests over the socket."""
-    with httpx.Client(base_url=server.url, timeout=30) as http:
-        yield http
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import random
 import uuid
@@ -94,14 +95,16 @@ class RedisState:
         """Whether the store answers; while False every request gets a 503."""
         self.changes: list[str] = []
         """This process's stub changes not yet announced."""
-        self.epoch = -1
-        self.applied = 0
+        self.epoch, self.applied = -1, 0
         """The epoch and how many of its changes this process has applied."""
         self.kept: list[JournalEntry] = []
         """Journal entries waiting to be written (batched; kept while the store is away)."""
         self._writing = False
         self._appended: set[int] = set()
         """``id()`` of the entries queued before they settled."""
+        self._tokens: dict[int, str] = {}  # id() of a queued entry -> its token (written once)
+        process = uuid.uuid4().hex[:12]
+        self._new_tokens = (f"{process}:{n}" for n in itertools.count())
         self._replaying = False
         self._sync = asyncio.Lock()
         self._listener: asyncio.Task[None] | None = None
@@ -144,12 +147,12 @@ class RedisState:
             try:
                 await pubsub.subscribe(self.channel)
                 await self.catch_up()
-                if self.kept:
-                    await self._append(self.kept)  # what the store did not take before
-                    self.kept = []
                 if not self.up:
                     logger.info("mockgpt state store %s is reachable", self.shown)
                 self.up = True
+                if self.kept and not self._writing:  # what the store did not take before
+                    self._writing = True
+                    asyncio.get_running_loop().create_task(self._write_batches())
                 self._ready.set()
                 while self.up:
                     message = await pubsub.get_message(True, timeout=PING_EVERY_S)
@@ -332,13 +335,13 @@ class RedisState:
     def journal_append(self, entry: JournalEntry, *, before_settle: bool = False) -> None:
         """Queue one finished entry; a task writes the queue, one round trip per batch.
 
-        Nothing waits for it: an admin request that reads the journal first asks every
-        process to ``flush``. While the store is away the entries stay queued.
-        ``before_settle``: queued as its last byte goes out, before the journal settles it
-        (then its settling queues nothing more).
+        Nothing waits for it: a journal read first asks every process to ``flush``; while
+        the store is away entries stay queued. ``before_settle``: queued as its last byte
+        goes out (its settling then queues nothing more).
         """
         if before_settle:
             self._appended.add(id(entry))
+        self._tokens[id(entry)] = next(self._new_tokens)
         self.kept.append(entry)
         if not self._writing and self.up:
             self._writing = True
@@ -368,12 +371,14 @@ class RedisState:
 
     async def _append(self, entries: list[JournalEntry]) -> None:
         config = self.engine.config
-        lines = [encode_entry(entry) for entry in entries]
-        keys = [self.keys.journal, self.keys.journal_seq, self.keys.journal_bytes]
-        for start in range(0, len(lines), 500):  # Lua's stack takes a few thousand arguments
+        pairs = [x for e in entries for x in (self._tokens[id(e)], encode_entry(e))]
+        keys = self.keys.journal_append
+        for start in range(0, len(pairs), 1000):  # Lua's stack takes a few thousand arguments
             args: list[Any] = [config.journal_size, config.journal_bytes]
-            args += lines[start : start + 500]
+            args += pairs[start : start + 1000]
             await self.scripts["APPEND_JOURNAL"](keys, args)
+        for entry in entries:
+            del self._tokens[id(entry)]
 
     async def refresh_journal(self) -> None:
         """Make this process's journal hold the store's (before an admin request reads it).

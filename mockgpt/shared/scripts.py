@@ -9,15 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 APPEND_JOURNAL = """
--- KEYS: journal list, seq counter, bytes counter; ARGV: size, max bytes, entries...
+-- KEYS: journal list, seq counter, bytes counter, written-token prefix;
+-- ARGV: size, max bytes, then (token, entry) pairs
 local size, max_bytes = tonumber(ARGV[1]), tonumber(ARGV[2])
 local first = 0
-for i = 3, #ARGV do
-  local seq = redis.call('INCR', KEYS[2])
-  if first == 0 then first = seq end
-  redis.call('RPUSH', KEYS[1], seq .. '\\t' .. ARGV[i])
-  local _, _, bytes = string.find(ARGV[i], '^[^\\t]*\\t(%d+)\\t')
-  redis.call('INCRBY', KEYS[3], tonumber(bytes))
+for i = 3, #ARGV, 2 do
+  -- an entry whose token was seen was written by an earlier try that lost its reply
+  if redis.call('SET', KEYS[4] .. ARGV[i], 1, 'NX', 'EX', 86400) then
+    local seq = redis.call('INCR', KEYS[2])
+    if first == 0 then first = seq end
+    redis.call('RPUSH', KEYS[1], seq .. '\\t' .. ARGV[i + 1])
+    local _, _, bytes = string.find(ARGV[i + 1], '^[^\\t]*\\t(%d+)\\t')
+    redis.call('INCRBY', KEYS[3], tonumber(bytes))
+  end
 end
 local function drop()
   local line = redis.call('LPOP', KEYS[1])
@@ -30,7 +34,10 @@ while tonumber(redis.call('GET', KEYS[3]) or '0') > max_bytes
 return first
 """
 """Append entries (test id, bytes, JSON; tab-separated), each numbered by the global counter,
-then drop the oldest past ``size`` entries or ``max bytes`` of bodies (the newest stays)."""
+then drop the oldest past ``size`` entries or ``max bytes`` of bodies (the newest stays).
+
+Each entry comes with its process's token for it, kept a day: a retry of a write whose reply
+was lost (the store went away after running it) adds nothing twice."""
 
 CLEAR_JOURNAL = """
 -- KEYS: journal list, bytes counter; ARGV: test id ('' for every entry)
@@ -137,6 +144,16 @@ class Keys:
     def journal_seq(self) -> str:
         """The last journal ``seq`` given (it never goes back, not even on reset)."""
         return self.prefix + "journal:seq"
+
+    @property
+    def journal_written(self) -> str:
+        """The prefix of the keys marking journal entries written (by their process's token)."""
+        return self.prefix + "journal:written:"
+
+    @property
+    def journal_append(self) -> list[str]:
+        """The keys ``APPEND_JOURNAL`` takes, in its order."""
+        return [self.journal, self.journal_seq, self.journal_bytes, self.journal_written]
 
     @property
     def journal_bytes(self) -> str:
